@@ -1,0 +1,22 @@
+//! Drivers for point-of-sale devices behind the [`kassa_hal`] traits.
+//!
+//! One module per device family, each behind a cargo feature:
+//!
+//! - [`serial`] (`serial`, `linux`): scanners on a serial port — framing
+//!   (suffix, prefix, idle gap, AIM ids, length limit) and host trigger over
+//!   `embedded_io`, and real ports opened through serialport on Linux.
+//! - [`vfd`] (`vfd`): customer displays on a serial line — Epson ESC/POS
+//!   customer-display mode, the CD5220 command set and the 8-digit LED price
+//!   display — rendering a [`kassa_hal::View`] to bytes.
+//! - [`mock`] (`mock`): a scanner fed through a handle and a display that
+//!   records what it was asked to show, for tests and the demo.
+//!
+//! Protocol code is written against `embedded_io` so that it runs unchanged on
+//! a microcontroller; only the `linux` feature touches the operating system.
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+#![warn(missing_docs)]
+
+#[cfg(feature = "mock")]
+pub mod mock;
+#[cfg(feature = "serial")]
+pub mod serial;

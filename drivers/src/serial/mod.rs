@@ -1,0 +1,460 @@
+//! Scanners on a serial port.
+//!
+//! [`SerialScanner`] owns its transport, any `embedded_io` reader/writer:
+//! a Linux tty opened with [`linux::open`], a UART on a microcontroller, a
+//! byte slice in a test. It frames the byte stream with a [`Framer`],
+//! strips AIM identifiers when the scanner is set to send them, and sends
+//! the trigger sequences of host-triggered scanners.
+//!
+//! The transport says that the line went quiet by returning an error of
+//! kind `TimedOut` from `read`: a Linux port does so after its read timeout,
+//! which is how idle-gap framing gets its gap.
+
+mod framer;
+#[cfg(feature = "linux")]
+pub mod linux;
+
+use std::collections::VecDeque;
+use std::fmt;
+
+use embedded_io::ErrorKind as IoKind;
+use kassa_hal::{ErrorKind, Scan, SourceKind, Timestamp};
+
+pub use framer::{FrameError, Framer, FramingConfig, Terminator};
+
+/// Everything a serial scanner needs besides its port.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ScannerConfig {
+    /// How scans are delimited.
+    pub framing: FramingConfig,
+    /// Whether the scanner prefixes scans with an AIM identifier (`]Q1`),
+    /// to be parsed and stripped.
+    pub aim_ids: bool,
+    /// Bytes that start reading on a host-triggered scanner (for example
+    /// `SYN T CR`); empty if the scanner reads on its own.
+    pub trigger_on: Vec<u8>,
+    /// Bytes that stop reading; empty for none.
+    pub trigger_off: Vec<u8>,
+}
+
+/// A serial scanner's error.
+#[derive(Debug)]
+pub enum Error<E> {
+    /// The transport failed.
+    Io(E),
+    /// The transport reported end of stream: the device is gone.
+    Disconnected,
+    /// A frame was dropped; the next read goes on with the next scan.
+    Frame(FrameError),
+}
+
+impl<E: embedded_io::Error> kassa_hal::Error for Error<E> {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Io(e) => io_kind(e.kind()),
+            Error::Disconnected => ErrorKind::Disconnected,
+            Error::Frame(_) => ErrorKind::InvalidData,
+        }
+    }
+}
+
+/// How transport errors count for kassa.
+pub fn io_kind(kind: IoKind) -> ErrorKind {
+    match kind {
+        IoKind::BrokenPipe
+        | IoKind::NotConnected
+        | IoKind::ConnectionReset
+        | IoKind::ConnectionAborted
+        | IoKind::NotFound => ErrorKind::Disconnected,
+        IoKind::TimedOut => ErrorKind::Timeout,
+        IoKind::PermissionDenied | IoKind::AddrInUse => ErrorKind::Busy,
+        IoKind::InvalidData => ErrorKind::InvalidData,
+        IoKind::Unsupported => ErrorKind::Unsupported,
+        _ => ErrorKind::Other,
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for Error<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io(e) => write!(f, "serial port error: {e}"),
+            Error::Disconnected => f.write_str("serial port closed: device disconnected"),
+            Error::Frame(e) => fmt::Display::fmt(e, f),
+        }
+    }
+}
+
+impl<E: fmt::Debug + fmt::Display> std::error::Error for Error<E> {}
+
+impl<E> kassa_hal::ErrorType for SerialScanner<E>
+where
+    E: embedded_io::ErrorType,
+{
+    type Error = Error<E::Error>;
+}
+
+/// A scanner on a serial transport `IO`.
+#[derive(Debug)]
+pub struct SerialScanner<IO> {
+    io: IO,
+    framer: Framer,
+    aim_ids: bool,
+    trigger_on: Vec<u8>,
+    trigger_off: Vec<u8>,
+    /// Frames completed by earlier reads, not yet handed out: one read can
+    /// bring several scans.
+    pending: VecDeque<Result<Vec<u8>, FrameError>>,
+}
+
+/// What one read of the transport came to.
+enum Read {
+    Bytes,
+    Idle,
+}
+
+impl<IO: embedded_io::ErrorType> SerialScanner<IO> {
+    /// A scanner reading from `io`.
+    pub fn new(io: IO, config: ScannerConfig) -> Self {
+        SerialScanner {
+            io,
+            framer: Framer::new(config.framing),
+            aim_ids: config.aim_ids,
+            trigger_on: config.trigger_on,
+            trigger_off: config.trigger_off,
+            pending: VecDeque::new(),
+        }
+    }
+
+    /// Gives the transport back.
+    pub fn release(self) -> IO {
+        self.io
+    }
+
+    /// The transport, to adjust settings.
+    pub fn io_mut(&mut self) -> &mut IO {
+        &mut self.io
+    }
+
+    fn trigger_bytes(&self, on: bool) -> &[u8] {
+        if on {
+            &self.trigger_on
+        } else {
+            &self.trigger_off
+        }
+    }
+
+    /// The next finished frame as a scan, if one is waiting.
+    fn take_pending(&mut self) -> Option<Result<Scan, Error<IO::Error>>> {
+        let frame = self.pending.pop_front()?;
+        Some(match frame {
+            Ok(data) => {
+                let at = Timestamp::now();
+                Ok(if self.aim_ids {
+                    Scan::with_aim(&data, SourceKind::Serial, at)
+                } else {
+                    Scan::new(data, SourceKind::Serial, at)
+                })
+            }
+            Err(e) => Err(Error::Frame(e)),
+        })
+    }
+
+    /// Feeds what a read returned into the framer.
+    fn absorb(
+        &mut self,
+        read: Result<usize, IO::Error>,
+        chunk: &[u8],
+    ) -> Result<Read, Error<IO::Error>> {
+        use embedded_io::Error as _;
+        match read {
+            Ok(0) => {
+                self.framer.reset();
+                Err(Error::Disconnected)
+            }
+            Ok(n) => {
+                for &byte in &chunk[..n] {
+                    if let Some(frame) = self.framer.push(byte) {
+                        self.pending.push_back(frame);
+                    }
+                }
+                Ok(Read::Bytes)
+            }
+            Err(e) if e.kind() == IoKind::TimedOut => {
+                self.pending.extend(self.framer.idle());
+                Ok(Read::Idle)
+            }
+            Err(e) if e.kind() == IoKind::Interrupted => Ok(Read::Bytes),
+            Err(e) => {
+                self.framer.reset();
+                Err(Error::Io(e))
+            }
+        }
+    }
+}
+
+const CHUNK: usize = 256;
+
+impl<IO: embedded_io::Read + embedded_io::Write> SerialScanner<IO> {
+    /// Reads until a scan is complete or the line goes quiet: `Ok(None)`
+    /// after an idle gap without a complete scan, so a caller can check
+    /// for shutdown between scans.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Disconnected`] or [`Error::Io`] when the port fails (reopen
+    /// it), [`Error::Frame`] for a dropped frame (call again).
+    pub fn poll_scan(&mut self) -> Result<Option<Scan>, Error<IO::Error>> {
+        let mut chunk = [0u8; CHUNK];
+        loop {
+            if let Some(scan) = self.take_pending() {
+                return scan.map(Some);
+            }
+            let read = self.io.read(&mut chunk);
+            if let Read::Idle = self.absorb(read, &chunk)? {
+                return self.take_pending().transpose();
+            }
+        }
+    }
+
+    /// Blocks until the next scan.
+    ///
+    /// # Errors
+    ///
+    /// As [`SerialScanner::poll_scan`].
+    pub fn read_scan(&mut self) -> Result<Scan, Error<IO::Error>> {
+        loop {
+            if let Some(scan) = self.poll_scan()? {
+                return Ok(scan);
+            }
+        }
+    }
+
+    /// Sends the trigger-on or trigger-off sequence, if configured.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when the write fails.
+    pub fn set_trigger(&mut self, on: bool) -> Result<(), Error<IO::Error>> {
+        let bytes = self.trigger_bytes(on).to_vec();
+        if !bytes.is_empty() {
+            self.io.write_all(&bytes).map_err(Error::Io)?;
+            self.io.flush().map_err(Error::Io)?;
+        }
+        Ok(())
+    }
+}
+
+impl<IO: embedded_io_async::Read + embedded_io_async::Write> kassa_hal::Scanner
+    for SerialScanner<IO>
+{
+    async fn next_scan(&mut self) -> Result<Scan, Self::Error> {
+        let mut chunk = [0u8; CHUNK];
+        loop {
+            if let Some(scan) = self.take_pending() {
+                return scan;
+            }
+            let read = self.io.read(&mut chunk).await;
+            self.absorb(read, &chunk)?;
+        }
+    }
+
+    async fn trigger(&mut self, on: bool) -> Result<(), Self::Error> {
+        let bytes = self.trigger_bytes(on).to_vec();
+        if !bytes.is_empty() {
+            self.io.write_all(&bytes).await.map_err(Error::Io)?;
+            self.io.flush().await.map_err(Error::Io)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kassa_hal::{Error as _, Scanner as _, Symbology};
+
+    /// An in-memory port: reads come from a script of chunks and idle gaps,
+    /// writes are recorded.
+    #[derive(Default)]
+    struct ScriptedPort {
+        script: VecDeque<Option<Vec<u8>>>,
+        written: Vec<u8>,
+    }
+
+    #[derive(Debug)]
+    struct PortError(IoKind);
+    impl fmt::Display for PortError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "{:?}", self.0)
+        }
+    }
+    impl std::error::Error for PortError {}
+    impl embedded_io::Error for PortError {
+        fn kind(&self) -> IoKind {
+            self.0
+        }
+    }
+
+    impl ScriptedPort {
+        fn new(script: &[Option<&[u8]>]) -> Self {
+            ScriptedPort {
+                script: script.iter().map(|s| s.map(<[u8]>::to_vec)).collect(),
+                written: Vec::new(),
+            }
+        }
+        fn next_read(&mut self, buf: &mut [u8]) -> Result<usize, PortError> {
+            match self.script.pop_front() {
+                None => Ok(0),
+                Some(None) => Err(PortError(IoKind::TimedOut)),
+                Some(Some(mut bytes)) => {
+                    let n = bytes.len().min(buf.len());
+                    buf[..n].copy_from_slice(&bytes[..n]);
+                    if n < bytes.len() {
+                        self.script.push_front(Some(bytes.split_off(n)));
+                    }
+                    Ok(n)
+                }
+            }
+        }
+    }
+    impl embedded_io::ErrorType for ScriptedPort {
+        type Error = PortError;
+    }
+    impl embedded_io::Read for ScriptedPort {
+        fn read(&mut self, buf: &mut [u8]) -> Result<usize, PortError> {
+            self.next_read(buf)
+        }
+    }
+    impl embedded_io::Write for ScriptedPort {
+        fn write(&mut self, buf: &[u8]) -> Result<usize, PortError> {
+            self.written.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> Result<(), PortError> {
+            Ok(())
+        }
+    }
+    impl embedded_io_async::Read for ScriptedPort {
+        async fn read(&mut self, buf: &mut [u8]) -> Result<usize, PortError> {
+            self.next_read(buf)
+        }
+    }
+    impl embedded_io_async::Write for ScriptedPort {
+        async fn write(&mut self, buf: &[u8]) -> Result<usize, PortError> {
+            self.written.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        async fn flush(&mut self) -> Result<(), PortError> {
+            Ok(())
+        }
+    }
+
+    fn config() -> ScannerConfig {
+        ScannerConfig {
+            aim_ids: true,
+            trigger_on: vec![0x16, b'T', 0x0D],
+            trigger_off: vec![0x16, b'U', 0x0D],
+            ..ScannerConfig::default()
+        }
+    }
+
+    #[test]
+    fn scans_split_across_reads_and_several_in_one_read() {
+        let port = ScriptedPort::new(&[
+            Some(b"]Q11345678"),
+            Some(b"90123456789\r]C0AB"),
+            Some(b"C\r"),
+        ]);
+        let mut scanner = SerialScanner::new(port, config());
+        let first = scanner.read_scan().unwrap();
+        assert_eq!(first.data, b"134567890123456789");
+        assert_eq!(first.symbology, Symbology::Qr);
+        assert_eq!(first.source, SourceKind::Serial);
+        let second = scanner.read_scan().unwrap();
+        assert_eq!(
+            (second.data.as_slice(), second.symbology),
+            (&b"ABC"[..], Symbology::Code128)
+        );
+        let end = scanner.read_scan().unwrap_err();
+        assert_eq!(end.kind(), ErrorKind::Disconnected);
+    }
+
+    #[test]
+    fn idle_gap_framing_uses_read_timeouts() {
+        let port = ScriptedPort::new(&[
+            None,
+            Some(b"12345"),
+            Some(b"678"),
+            None,
+            None,
+            Some(b"9"),
+            None,
+        ]);
+        let cfg = ScannerConfig {
+            framing: FramingConfig {
+                terminator: Terminator::IdleGap,
+                ..FramingConfig::default()
+            },
+            ..ScannerConfig::default()
+        };
+        let mut scanner = SerialScanner::new(port, cfg);
+        assert_eq!(
+            scanner.poll_scan().unwrap(),
+            None,
+            "quiet line, nothing yet"
+        );
+        assert_eq!(scanner.poll_scan().unwrap().unwrap().data, b"12345678");
+        assert_eq!(scanner.poll_scan().unwrap(), None);
+        assert_eq!(scanner.read_scan().unwrap().data, b"9");
+    }
+
+    #[test]
+    fn an_overlong_frame_is_reported_once_and_the_next_scan_arrives() {
+        let mut junk = vec![b'7'; 100];
+        junk.extend(b"\r1234\r");
+        let port = ScriptedPort::new(&[Some(&junk)]);
+        let cfg = ScannerConfig {
+            framing: FramingConfig {
+                max_len: 16,
+                ..FramingConfig::default()
+            },
+            ..ScannerConfig::default()
+        };
+        let mut scanner = SerialScanner::new(port, cfg);
+        let err = scanner.read_scan().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidData);
+        assert_eq!(scanner.read_scan().unwrap().data, b"1234");
+    }
+
+    #[test]
+    fn trigger_sends_the_configured_sequences() {
+        let mut scanner = SerialScanner::new(ScriptedPort::default(), config());
+        scanner.set_trigger(true).unwrap();
+        scanner.set_trigger(false).unwrap();
+        assert_eq!(scanner.release().written, b"\x16T\r\x16U\r");
+        let mut silent = SerialScanner::new(ScriptedPort::default(), ScannerConfig::default());
+        silent.set_trigger(true).unwrap();
+        assert!(silent.release().written.is_empty());
+    }
+
+    #[test]
+    fn async_scanner_trait_uses_the_same_framing() {
+        let port = ScriptedPort::new(&[Some(b"]E04006381333931\r"), Some(b"2812345678901234\r")]);
+        let mut scanner = SerialScanner::new(port, config());
+        futures_executor::block_on(async {
+            scanner.trigger(true).await.unwrap();
+            let a = scanner.next_scan().await.unwrap();
+            assert_eq!(
+                (a.data.as_slice(), a.symbology),
+                (&b"4006381333931"[..], Symbology::Ean13)
+            );
+            let b = scanner.next_scan().await.unwrap();
+            assert_eq!(b.data, b"2812345678901234");
+            assert_eq!(
+                scanner.next_scan().await.unwrap_err().kind(),
+                ErrorKind::Disconnected
+            );
+        });
+        assert_eq!(scanner.release().written, b"\x16T\r");
+    }
+}

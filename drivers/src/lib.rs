@@ -16,7 +16,11 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 #![warn(missing_docs)]
 
+#[cfg(any(feature = "serial", feature = "vfd"))]
+pub mod io;
 #[cfg(feature = "mock")]
 pub mod mock;
 #[cfg(feature = "serial")]
 pub mod serial;
+#[cfg(feature = "vfd")]
+pub mod vfd;

@@ -81,7 +81,7 @@ impl std::error::Error for OpenError {
 impl OpenError {
     /// The kind, for `LastError` and retry decisions.
     pub fn kind(&self) -> kassa_hal::ErrorKind {
-        super::io_kind(port_error_kind(&self.source))
+        crate::io::io_kind(port_error_kind(&self.source))
     }
 }
 

@@ -20,6 +20,8 @@ use std::fmt;
 use embedded_io::ErrorKind as IoKind;
 use kassa_hal::{ErrorKind, Scan, SourceKind, Timestamp};
 
+use crate::io::io_kind;
+
 pub use framer::{FrameError, Framer, FramingConfig, Terminator};
 
 /// Everything a serial scanner needs besides its port.
@@ -55,22 +57,6 @@ impl<E: embedded_io::Error> kassa_hal::Error for Error<E> {
             Error::Disconnected => ErrorKind::Disconnected,
             Error::Frame(_) => ErrorKind::InvalidData,
         }
-    }
-}
-
-/// How transport errors count for kassa.
-pub fn io_kind(kind: IoKind) -> ErrorKind {
-    match kind {
-        IoKind::BrokenPipe
-        | IoKind::NotConnected
-        | IoKind::ConnectionReset
-        | IoKind::ConnectionAborted
-        | IoKind::NotFound => ErrorKind::Disconnected,
-        IoKind::TimedOut => ErrorKind::Timeout,
-        IoKind::PermissionDenied | IoKind::AddrInUse => ErrorKind::Busy,
-        IoKind::InvalidData => ErrorKind::InvalidData,
-        IoKind::Unsupported => ErrorKind::Unsupported,
-        _ => ErrorKind::Other,
     }
 }
 

@@ -67,6 +67,7 @@ impl fmt::Display for OpenError {
         match self.source.kind() {
             io::ErrorKind::PermissionDenied => f.write_str(" (is kassad in group dialout?)"),
             io::ErrorKind::NotFound => f.write_str(" (is the device plugged in?)"),
+            io::ErrorKind::ResourceBusy => f.write_str(" (is another program using it?)"),
             _ => Ok(()),
         }
     }
@@ -102,7 +103,14 @@ pub fn open(path: &Path, settings: &PortSettings) -> Result<TtyPort, OpenError> 
         .stop_bits(settings.stop_bits)
         .flow_control(settings.flow_control)
         .timeout(settings.read_timeout);
-    let port = TTYPort::open(&builder).map_err(|e| fail(e.into()))?;
+    let port = TTYPort::open(&builder).map_err(|e| {
+        // serialport reports a port locked by another opener as "no device".
+        if e.description.contains("lock") {
+            fail(io::Error::new(io::ErrorKind::ResourceBusy, e.description))
+        } else {
+            fail(e.into())
+        }
+    })?;
     Ok(TtyPort {
         port,
         path: path.to_path_buf(),

@@ -1,0 +1,91 @@
+//! Helpers for kassa's end-to-end tests, which live in `tests/`.
+//!
+//! Everything here stands up a real interface for the code under test to
+//! use: a pseudo-terminal in place of a serial device.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// A pseudo-terminal pair: the driver opens [`Pty::path`] (the slave, a real
+/// tty going through the kernel's tty layer) as it would `/dev/ttyACM0`;
+/// the test plays the device on the master side.
+pub struct Pty {
+    master: File,
+    path: PathBuf,
+    /// Held until the driver has opened the slave, so that the kernel does not
+    /// report a hang-up before anyone is listening.
+    slave: Option<OwnedFd>,
+}
+
+impl Pty {
+    /// Opens a new pair.
+    ///
+    /// # Panics
+    ///
+    /// When the system has no ptys left.
+    pub fn open() -> Pty {
+        let pair = nix::pty::openpty(None, None).expect("openpty");
+        let path = nix::unistd::ttyname(&pair.slave).expect("ttyname of the pty slave");
+        Pty {
+            master: File::from(pair.master),
+            path,
+            slave: Some(pair.slave),
+        }
+    }
+
+    /// The slave's path (`/dev/pts/N`).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Lets go of the test's own slave descriptor, once the driver holds one.
+    pub fn release_slave(&mut self) {
+        self.slave = None;
+    }
+
+    /// Sends bytes as the device.
+    ///
+    /// # Panics
+    ///
+    /// When the write fails.
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.master.write_all(bytes).expect("write to pty master");
+        self.master.flush().expect("flush pty master");
+    }
+
+    /// Reads what the driver wrote, until `expected` bytes arrived or
+    /// `timeout` passed.
+    ///
+    /// # Errors
+    ///
+    /// When the read fails.
+    pub fn receive(&mut self, expected: usize, timeout: Duration) -> io::Result<Vec<u8>> {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        use std::os::fd::AsFd;
+        let deadline = Instant::now() + timeout;
+        let mut out = Vec::new();
+        while out.len() < expected {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            let ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
+            let mut fds = [PollFd::new(self.master.as_fd(), PollFlags::POLLIN)];
+            if poll(&mut fds, PollTimeout::from(ms))? == 0 {
+                break;
+            }
+            let mut buf = [0u8; 4096];
+            let n = self.master.read(&mut buf)?;
+            out.extend_from_slice(&buf[..n]);
+        }
+        Ok(out)
+    }
+
+    /// Closes the master: to the driver, the device was unplugged.
+    pub fn unplug(self) {
+        drop(self);
+    }
+}

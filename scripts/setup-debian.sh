@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the Debian packages kassa's build and tests need. Idempotent: it
+# installs only what is missing and is safe to run again and again.
+#
+# The Rust toolchain itself (1.85 or newer, with rustfmt and clippy) comes
+# from rustup, not from Debian, whose cargo is too old for edition 2024.
+set -euo pipefail
+
+packages=(
+  gcc            # C compiler for crates with C parts
+  libc6-dev
+  pkg-config     # finds system libraries for -sys crates
+  ca-certificates
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "setup: cargo not found; install Rust 1.85 or newer with rustup (https://rustup.rs)" >&2
+  exit 1
+fi
+version=$(cargo --version | awk '{print $2}')
+if [ "$(printf '%s\n1.85.0\n' "$version" | sort -V | head -n1)" != "1.85.0" ]; then
+  echo "setup: cargo $version is too old; kassa needs 1.85 or newer (rustup update)" >&2
+  exit 1
+fi

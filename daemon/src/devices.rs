@@ -1,0 +1,612 @@
+//! Device workers: each configured scanner and display is kept connected by
+//! a worker of its own, reconnecting with backoff when it goes away.
+//!
+//! A serial device lives on a thread (its port is blocking); the mock scanner
+//! is a task. A worker reports through a `watch` of [`DeviceStatus`], which the
+//! D-Bus layer turns into `PropertiesChanged`. Scanners send their scans to one
+//! channel that the core routes; displays take the newest view from a
+//! [`ViewSlot`], so a slow display skips stale views instead of queueing them.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+
+use kassa_drivers::serial::linux::{self, PortSettings, TtyPort};
+use kassa_drivers::serial::{Error as SerialError, ScannerConfig as Framing, SerialScanner};
+use kassa_drivers::vfd::{VfdConfig, VfdDisplay};
+use kassa_hal::{Error as _, ErrorKind, Scan, SourceKind, Timestamp, View, mask};
+use tokio::sync::{mpsc, watch};
+use tracing::{debug, info, warn};
+
+use crate::config::{DisplayConfig, DisplayDriver, ScannerConfig, ScannerDriver};
+use crate::console::ConsoleDisplay;
+
+/// What a device is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Reads codes.
+    Scanner,
+    /// Shows the customer views.
+    Display,
+}
+
+impl Role {
+    /// The name on the bus.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Scanner => "scanner",
+            Role::Display => "display",
+        }
+    }
+}
+
+/// What does not change about a device.
+#[derive(Debug, Clone)]
+pub struct DeviceInfo {
+    /// Configured name.
+    pub name: String,
+    /// Scanner or display.
+    pub role: Role,
+    /// Driver name (`serial`, `vfd`, …).
+    pub driver: &'static str,
+    /// Device path, if it has one.
+    pub path: String,
+}
+
+/// What does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceStatus {
+    /// Whether the device is open and working.
+    pub connected: bool,
+    /// The last error, empty if none since it connected.
+    pub last_error: String,
+    /// Scans read since kassad started.
+    pub scan_count: u64,
+}
+
+/// A device as the rest of kassad sees it.
+#[derive(Debug, Clone)]
+pub struct Device {
+    /// Fixed facts.
+    pub info: DeviceInfo,
+    /// Live status.
+    pub status: watch::Receiver<DeviceStatus>,
+}
+
+impl Device {
+    /// A one-line health report: `ok` or why not.
+    pub fn health(&self) -> String {
+        let status = self.status.borrow();
+        if status.connected {
+            "ok".into()
+        } else if status.last_error.is_empty() {
+            "disconnected".into()
+        } else {
+            format!("disconnected: {}", status.last_error)
+        }
+    }
+}
+
+/// A scan with the device it came from.
+#[derive(Debug)]
+pub struct RoutedScan {
+    /// Device name.
+    pub device: String,
+    /// The scan.
+    pub scan: Scan,
+}
+
+/// The core's grip on a scanner worker.
+#[derive(Debug)]
+pub struct ScannerControl {
+    /// The device.
+    pub device: Device,
+    /// Kind of its scans.
+    pub source: SourceKind,
+    /// Desired trigger state; the worker follows it.
+    pub trigger: watch::Sender<bool>,
+    status: watch::Sender<DeviceStatus>,
+}
+
+impl ScannerControl {
+    /// Counts a scan that reached the core.
+    pub fn count_scan(&self) {
+        self.status.send_modify(|s| s.scan_count += 1);
+    }
+}
+
+/// The newest view for a display, and a generation number that says
+/// whether the worker has shown it.
+#[derive(Debug, Default)]
+pub struct ViewSlot {
+    state: Mutex<(u64, Option<View>)>,
+    changed: Condvar,
+}
+
+impl ViewSlot {
+    fn lock(&self) -> MutexGuard<'_, (u64, Option<View>)> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Replaces the view to show.
+    pub fn set(&self, view: View) {
+        let mut state = self.lock();
+        state.0 += 1;
+        state.1 = Some(view);
+        self.changed.notify_all();
+    }
+
+    /// The current view, if any was set.
+    pub fn current(&self) -> Option<View> {
+        self.lock().1.clone()
+    }
+
+    fn wake(&self) {
+        self.changed.notify_all();
+    }
+
+    /// Waits up to `timeout` for a view newer than `seen`.
+    fn wait_newer(&self, seen: u64, timeout: Duration) -> Option<(u64, View)> {
+        let guard = self.lock();
+        let (guard, _) = self
+            .changed
+            .wait_timeout_while(guard, timeout, |(generation, _)| *generation == seen)
+            .unwrap_or_else(|p| p.into_inner());
+        match &guard.1 {
+            Some(view) if guard.0 != seen => Some((guard.0, view.clone())),
+            _ => None,
+        }
+    }
+}
+
+/// The core's grip on a display worker.
+#[derive(Debug)]
+pub struct DisplayControl {
+    /// The device.
+    pub device: Device,
+    /// Where views go.
+    pub slot: Arc<ViewSlot>,
+}
+
+/// All workers, and the means to stop them.
+#[derive(Debug)]
+pub struct Devices {
+    /// Scanners, in configuration order.
+    pub scanners: Vec<ScannerControl>,
+    /// Displays, in configuration order.
+    pub displays: Vec<DisplayControl>,
+    stop: Arc<AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+/// Waits between reconnection attempts: 250 ms, doubling to 4 s.
+#[derive(Debug, Clone, Copy)]
+struct Backoff(Duration);
+
+impl Backoff {
+    const FIRST: Duration = Duration::from_millis(250);
+    const MAX: Duration = Duration::from_secs(4);
+
+    fn new() -> Backoff {
+        Backoff(Self::FIRST)
+    }
+
+    fn next(&mut self) -> Duration {
+        let wait = self.0;
+        self.0 = (self.0 * 2).min(Self::MAX);
+        wait
+    }
+}
+
+/// Sleeps `total` in short steps, returning early (false) when asked to stop.
+fn sleep_unless_stopped(stop: &AtomicBool, total: Duration) -> bool {
+    let step = Duration::from_millis(50);
+    let mut left = total;
+    while !left.is_zero() {
+        if stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        let now = left.min(step);
+        std::thread::sleep(now);
+        left -= now;
+    }
+    !stop.load(Ordering::Relaxed)
+}
+
+/// Records a connection change, logging only transitions and new errors.
+fn report(
+    status: &watch::Sender<DeviceStatus>,
+    what: &str,
+    connected: bool,
+    error: Option<String>,
+) {
+    status.send_if_modified(|s| {
+        let changed =
+            s.connected != connected || error.as_ref().is_some_and(|e| *e != s.last_error);
+        if changed {
+            match (&error, connected) {
+                (None, true) => info!("{what} connected"),
+                (Some(e), true) => warn!("{what}: {e}"),
+                (Some(e), false) => warn!("{what} unavailable: {e}"),
+                (None, false) => info!("{what} disconnected"),
+            }
+        }
+        s.connected = connected;
+        if let Some(e) = error {
+            s.last_error = e;
+        } else if connected {
+            s.last_error.clear();
+        }
+        changed
+    });
+}
+
+impl Devices {
+    /// Starts a worker for every configured device. Scans go to `scans`.
+    /// Must be called inside a tokio runtime (the mock scanner is a task).
+    pub fn start(
+        scanners: &[ScannerConfig],
+        displays: &[DisplayConfig],
+        scans: mpsc::Sender<RoutedScan>,
+    ) -> Devices {
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut threads = Vec::new();
+        let mut scanner_controls = Vec::new();
+        for config in scanners {
+            let (status_tx, status_rx) = watch::channel(DeviceStatus::default());
+            let (trigger_tx, trigger_rx) = watch::channel(false);
+            let what = format!("scanner {:?}", config.name);
+            match &config.driver {
+                ScannerDriver::Serial {
+                    path,
+                    port,
+                    framing,
+                } => {
+                    let worker = SerialScannerWorker {
+                        name: config.name.clone(),
+                        what,
+                        path: path.clone(),
+                        port: port.clone(),
+                        framing: framing.clone(),
+                        trigger: trigger_rx,
+                        scans: scans.clone(),
+                        status: status_tx.clone(),
+                        stop: stop.clone(),
+                    };
+                    let spawned = std::thread::Builder::new()
+                        .name(format!("scanner-{}", config.name))
+                        .spawn(move || worker.run());
+                    match spawned {
+                        Ok(handle) => threads.push(handle),
+                        Err(e) => report(
+                            &status_tx,
+                            &format!("scanner {:?}", config.name),
+                            false,
+                            Some(format!("cannot start worker: {e}")),
+                        ),
+                    }
+                }
+                ScannerDriver::Mock { codes, delay } => {
+                    report(&status_tx, &what, true, None);
+                    tokio::spawn(mock_scanner(
+                        config.name.clone(),
+                        codes.clone(),
+                        *delay,
+                        trigger_rx,
+                        scans.clone(),
+                    ));
+                }
+            }
+            scanner_controls.push(ScannerControl {
+                device: Device {
+                    info: DeviceInfo {
+                        name: config.name.clone(),
+                        role: Role::Scanner,
+                        driver: config.driver_name(),
+                        path: config.path(),
+                    },
+                    status: status_rx,
+                },
+                source: config.source(),
+                trigger: trigger_tx,
+                status: status_tx,
+            });
+        }
+        let mut display_controls = Vec::new();
+        for config in displays {
+            let (status_tx, status_rx) = watch::channel(DeviceStatus::default());
+            let slot = Arc::new(ViewSlot::default());
+            let sink: Box<dyn DisplaySink> = match &config.driver {
+                DisplayDriver::Vfd { path, port, vfd } => Box::new(VfdSink {
+                    path: path.clone(),
+                    port: port.clone(),
+                    config: vfd.clone(),
+                    display: None,
+                }),
+                DisplayDriver::Console { path, columns } => {
+                    Box::new(ConsoleDisplay::new(path.clone(), *columns))
+                }
+                DisplayDriver::Mock => Box::new(MockSink {
+                    name: config.name.clone(),
+                }),
+            };
+            let worker = DisplayWorker {
+                what: format!("display {:?}", config.name),
+                sink,
+                slot: slot.clone(),
+                status: status_tx,
+                stop: stop.clone(),
+            };
+            match std::thread::Builder::new()
+                .name(format!("display-{}", config.name))
+                .spawn(move || worker.run())
+            {
+                Ok(handle) => threads.push(handle),
+                Err(e) => warn!("display {:?}: cannot start worker: {e}", config.name),
+            }
+            display_controls.push(DisplayControl {
+                device: Device {
+                    info: DeviceInfo {
+                        name: config.name.clone(),
+                        role: Role::Display,
+                        driver: config.driver_name(),
+                        path: config.path(),
+                    },
+                    status: status_rx,
+                },
+                slot,
+            });
+        }
+        Devices {
+            scanners: scanner_controls,
+            displays: display_controls,
+            stop,
+            threads,
+        }
+    }
+
+    /// Every device, scanners first.
+    pub fn all(&self) -> impl Iterator<Item = &Device> {
+        self.scanners
+            .iter()
+            .map(|s| &s.device)
+            .chain(self.displays.iter().map(|d| &d.device))
+    }
+
+    /// Stops every worker: triggers off, ports closed.
+    pub fn stop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for display in &self.displays {
+            display.slot.wake();
+        }
+        for handle in self.threads.drain(..) {
+            if handle.join().is_err() {
+                warn!("a device worker panicked while stopping");
+            }
+        }
+    }
+}
+
+impl Drop for Devices {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+struct SerialScannerWorker {
+    name: String,
+    what: String,
+    path: PathBuf,
+    port: PortSettings,
+    framing: Framing,
+    trigger: watch::Receiver<bool>,
+    scans: mpsc::Sender<RoutedScan>,
+    status: watch::Sender<DeviceStatus>,
+    stop: Arc<AtomicBool>,
+}
+
+impl SerialScannerWorker {
+    fn run(mut self) {
+        let mut backoff = Backoff::new();
+        while !self.stop.load(Ordering::Relaxed) {
+            match linux::open(&self.path, &self.port) {
+                Ok(port) => {
+                    backoff = Backoff::new();
+                    report(&self.status, &self.what, true, None);
+                    let error = self.serve(SerialScanner::new(port, self.framing.clone()));
+                    match error {
+                        Some(e) => report(&self.status, &self.what, false, Some(e)),
+                        None => return,
+                    }
+                }
+                Err(e) => report(&self.status, &self.what, false, Some(e.to_string())),
+            }
+            if !sleep_unless_stopped(&self.stop, backoff.next()) {
+                return;
+            }
+        }
+    }
+
+    /// Reads until the port fails (returns why) or the worker is stopped.
+    fn serve(&mut self, mut scanner: SerialScanner<TtyPort>) -> Option<String> {
+        self.trigger.mark_changed();
+        loop {
+            if self.stop.load(Ordering::Relaxed) {
+                if let Err(e) = scanner.set_trigger(false) {
+                    debug!("{}: trigger off on stop: {e}", self.what);
+                }
+                return None;
+            }
+            if self.trigger.has_changed().unwrap_or(false) {
+                let on = *self.trigger.borrow_and_update();
+                if let Err(e) = scanner.set_trigger(on) {
+                    return Some(e.to_string());
+                }
+            }
+            match scanner.poll_scan() {
+                Ok(Some(scan)) => {
+                    let routed = RoutedScan {
+                        device: self.name.clone(),
+                        scan,
+                    };
+                    if self.scans.blocking_send(routed).is_err() {
+                        return None;
+                    }
+                }
+                Ok(None) => {}
+                Err(SerialError::Frame(e)) => {
+                    warn!("{}: {e}", self.what);
+                    self.status.send_modify(|s| s.last_error = e.to_string());
+                }
+                Err(e) if e.kind() == ErrorKind::Disconnected => {
+                    return Some(format!("device disconnected ({e})"));
+                }
+                Err(e) => return Some(e.to_string()),
+            }
+        }
+    }
+}
+
+/// A simulated scanner: on every trigger, after `delay`, it reads the next
+/// code, as a customer holding up a phone would.
+async fn mock_scanner(
+    name: String,
+    codes: Vec<String>,
+    delay: Duration,
+    mut trigger: watch::Receiver<bool>,
+    scans: mpsc::Sender<RoutedScan>,
+) {
+    let mut next = codes.iter().cycle();
+    loop {
+        if trigger.wait_for(|on| *on).await.is_err() {
+            return;
+        }
+        let fired = tokio::select! {
+            () = tokio::time::sleep(delay) => true,
+            off = trigger.wait_for(|on| !*on) => {
+                if off.is_err() {
+                    return;
+                }
+                false
+            }
+        };
+        if !fired {
+            continue;
+        }
+        if let Some(code) = next.next() {
+            debug!("mock scanner {name:?} reads {}", mask(code));
+            let scan = Scan::new(code.as_bytes(), SourceKind::Mock, Timestamp::now());
+            if scans
+                .send(RoutedScan {
+                    device: name.clone(),
+                    scan,
+                })
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+        // One read per trigger: wait for it to go off first.
+        if trigger.wait_for(|on| !*on).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// A display as its worker drives it.
+pub(crate) trait DisplaySink: Send {
+    /// Opens the device.
+    fn open(&mut self) -> Result<(), String>;
+    /// Shows a view; on error the device is considered closed.
+    fn show(&mut self, view: &View) -> Result<(), String>;
+}
+
+struct VfdSink {
+    path: PathBuf,
+    port: PortSettings,
+    config: VfdConfig,
+    display: Option<VfdDisplay<TtyPort>>,
+}
+
+impl DisplaySink for VfdSink {
+    fn open(&mut self) -> Result<(), String> {
+        let port = linux::open(&self.path, &self.port).map_err(|e| e.to_string())?;
+        self.display = Some(VfdDisplay::new(port, self.config.clone()));
+        Ok(())
+    }
+
+    fn show(&mut self, view: &View) -> Result<(), String> {
+        let display = self.display.as_mut().ok_or("not open")?;
+        display.show_blocking(view).map_err(|e| {
+            self.display = None;
+            e.to_string()
+        })
+    }
+}
+
+struct MockSink {
+    name: String,
+}
+
+impl DisplaySink for MockSink {
+    fn open(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn show(&mut self, view: &View) -> Result<(), String> {
+        info!(
+            "mock display {:?} shows {}",
+            self.name,
+            crate::console::summary(view)
+        );
+        Ok(())
+    }
+}
+
+struct DisplayWorker {
+    what: String,
+    sink: Box<dyn DisplaySink>,
+    slot: Arc<ViewSlot>,
+    status: watch::Sender<DeviceStatus>,
+    stop: Arc<AtomicBool>,
+}
+
+impl DisplayWorker {
+    fn run(mut self) {
+        let mut backoff = Backoff::new();
+        let mut open = false;
+        let mut shown = 0u64;
+        while !self.stop.load(Ordering::Relaxed) {
+            if !open {
+                match self.sink.open() {
+                    Ok(()) => {
+                        open = true;
+                        backoff = Backoff::new();
+                        report(&self.status, &self.what, true, None);
+                        shown = 0; // show the current view again on the fresh device
+                    }
+                    Err(e) => {
+                        report(&self.status, &self.what, false, Some(e));
+                        if !sleep_unless_stopped(&self.stop, backoff.next()) {
+                            return;
+                        }
+                        continue;
+                    }
+                }
+            }
+            let Some((generation, view)) = self.slot.wait_newer(shown, Duration::from_millis(500))
+            else {
+                continue;
+            };
+            match self.sink.show(&view) {
+                Ok(()) => shown = generation,
+                Err(e) => {
+                    open = false;
+                    report(&self.status, &self.what, false, Some(e));
+                }
+            }
+        }
+    }
+}

@@ -1,15 +1,19 @@
 //! kassad: the kassa D-Bus service, and the parts of it that are not D-Bus.
 //!
-//! - [`config`]: `kassa.toml`.
-//! - [`checkout`]: the checkout state machine (pure).
-//! - [`core`]: the terminal service — who gets a scan, sessions, claims,
-//!   what the displays show — knowing nothing of D-Bus.
-//! - [`devices`]: scanner and display workers, reconnecting with backoff.
-//! - [`backend`]: the order query and payment status client.
-//! - [`dbus`]: the `org.kassa.*` interfaces, which only translate.
+//! - [`config`] reads `kassa.toml`;
+//! - [`checkout`] is the checkout state machine (pure);
+//! - [`core`] is the terminal service — who gets a scan, sessions, claims,
+//!   what the displays show — and knows nothing of D-Bus;
+//! - [`devices`] keeps scanners and displays connected, with backoff;
+//! - [`backend`] asks the platform server for orders and payment status;
+//! - [`console`] draws the customer's screen in a terminal;
+//! - [`dbus`] serves the `org.kassa.*` interfaces, which only translate.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod backend;
 pub mod checkout;
 pub mod config;
 pub mod console;
+pub mod core;
+pub mod dbus;
 pub mod devices;

@@ -1,1 +1,139 @@
-fn main() {}
+//! kassad: the kassa device service.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use kassa_daemon::config::{Config, DEFAULT_PATH};
+use kassa_daemon::dbus::{Bus, run};
+use tracing::{error, warn};
+
+/// Serves point-of-sale scanners and customer displays on D-Bus as
+/// org.kassa.Terminal1.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// Configuration file.
+    #[arg(long, default_value = DEFAULT_PATH)]
+    config: PathBuf,
+    /// Serve on the system bus (the default).
+    #[arg(long, conflicts_with_all = ["session", "bus"])]
+    system: bool,
+    /// Serve on the session bus.
+    #[arg(long, conflicts_with = "bus")]
+    session: bool,
+    /// Serve on the bus at this address (unix:path=/run/…).
+    #[arg(long, value_name = "ADDRESS")]
+    bus: Option<String>,
+    /// Check the configuration and exit.
+    #[arg(long)]
+    check_config: bool,
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    use tracing_subscriber::prelude::*;
+    let filter = EnvFilter::try_from_env("KASSA_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    // Under systemd, stderr is the journal already; the native journald
+    // protocol keeps levels and fields.
+    if std::env::var_os("JOURNAL_STREAM").is_some() {
+        if let Ok(journald) = tracing_journald::layer() {
+            tracing_subscriber::registry()
+                .with(filter)
+                .with(journald)
+                .init();
+            return;
+        }
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    init_logging();
+    let config = match Config::load(&args.config) {
+        Ok(config) => config,
+        Err(e) => {
+            error!("{e}");
+            eprintln!("kassad: {e}");
+            return ExitCode::from(78); // EX_CONFIG
+        }
+    };
+    if args.check_config {
+        println!("{}: ok", args.config.display());
+        return ExitCode::SUCCESS;
+    }
+    let bus = match (args.bus, args.session) {
+        (Some(address), _) => Bus::Address(address),
+        (None, true) => Bus::Session,
+        (None, false) => Bus::System,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("kassad: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        let ready = || {
+            if let Err(e) = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]) {
+                warn!("sd_notify: {e}");
+            }
+            start_watchdog();
+        };
+        run(config, bus, ready, shutdown_signal()).await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            error!("{e}");
+            eprintln!("kassad: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Pings systemd's watchdog at half its interval, from the runtime: a hung
+/// runtime stops the pings and systemd restarts kassad.
+fn start_watchdog() {
+    let mut usec = 0u64;
+    if !sd_notify::watchdog_enabled(false, &mut usec) || usec == 0 {
+        return;
+    }
+    let interval = Duration::from_micros(usec / 2);
+    tokio::spawn(async move {
+        loop {
+            let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Watchdog]);
+            tokio::time::sleep(interval).await;
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
+}

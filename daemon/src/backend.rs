@@ -1,0 +1,350 @@
+//! The backend client (DESIGN §6): the order bound to a payment code, and
+//! the payment's status.
+//!
+//! `200` with an order document means bound; `404` means not bound yet, so
+//! the client polls with backoff until the caller's deadline; anything else
+//! is an error naming the status. Every request is bounded by the request
+//! timeout and by what is left of the deadline, so a hung backend never
+//! holds a caller past the time it asked for.
+
+use std::fmt;
+use std::time::Duration;
+
+use kassa_hal::order::MAX_DOCUMENT_BYTES;
+use kassa_hal::{Order, PaymentCode, PaymentStatus};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use tokio::time::Instant;
+use tracing::debug;
+
+use crate::config::{BackendConfig, Method};
+
+/// Why the backend gave no order or status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackendError {
+    /// Still `404` (or `pending`) when the deadline passed.
+    NotBound(Duration),
+    /// The backend could not be reached.
+    Unreachable(String),
+    /// A request got no answer within its timeout.
+    NoAnswer(Duration),
+    /// An HTTP status other than 200 and 404.
+    Status(u16),
+    /// A 200 answer whose body is not the expected JSON.
+    Malformed(String),
+}
+
+impl fmt::Display for BackendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BackendError::NotBound(after) => {
+                write!(
+                    f,
+                    "the backend returned no order for the code within {} ms",
+                    after.as_millis()
+                )
+            }
+            BackendError::Unreachable(e) => write!(f, "backend unreachable: {e}"),
+            BackendError::NoAnswer(t) => {
+                write!(f, "backend did not answer within {} ms", t.as_millis())
+            }
+            BackendError::Status(s) => write!(f, "backend answered HTTP {s}"),
+            BackendError::Malformed(e) => write!(f, "backend answer malformed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for BackendError {}
+
+/// What one request came to.
+enum Answer {
+    /// 200 with a JSON body.
+    Json(Vec<u8>),
+    /// 404.
+    NotFound,
+}
+
+/// A configured backend.
+#[derive(Debug, Clone)]
+pub struct Backend {
+    client: reqwest::Client,
+    config: BackendConfig,
+    authorization: Option<HeaderValue>,
+}
+
+/// The outcome of a payment as the backend reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentOutcome {
+    /// Paid, failed or cancelled.
+    pub status: PaymentStatus,
+    /// A message for the customer.
+    pub message: String,
+}
+
+impl Backend {
+    /// A client for `config`; reads the token file.
+    ///
+    /// # Errors
+    ///
+    /// A message naming the token file or the TLS set-up that failed.
+    pub fn new(config: BackendConfig) -> Result<Backend, String> {
+        // One process-wide crypto provider for rustls; a second call finds it
+        // installed already, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let authorization = match &config.token_file {
+            Some(path) => {
+                let token = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read token_file {}: {e}", path.display()))?;
+                let token = token.trim();
+                if token.is_empty() {
+                    return Err(format!("token_file {} is empty", path.display()));
+                }
+                let mut value =
+                    HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+                        format!(
+                            "token_file {}: the token is not a valid header value",
+                            path.display()
+                        )
+                    })?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+            None => None,
+        };
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("kassad/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(config.request_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
+        Ok(Backend {
+            client,
+            config,
+            authorization,
+        })
+    }
+
+    /// Whether a payment status URL is configured.
+    pub fn has_payment_status(&self) -> bool {
+        self.config.payment_status_url.is_some()
+    }
+
+    /// Polls the order query until the backend returns the order bound to
+    /// `code` or `deadline` passes.
+    ///
+    /// # Errors
+    ///
+    /// [`BackendError::NotBound`] at the deadline; the others as they occur.
+    pub async fn query_order(
+        &self,
+        code: &PaymentCode,
+        deadline: Instant,
+    ) -> Result<Order, BackendError> {
+        let started = Instant::now();
+        let url = self.config.order_query_url.replace("{code}", code.as_str());
+        let mut wait = self.config.poll_interval;
+        loop {
+            let request = match self.config.order_query_method {
+                Method::Get => self.client.get(&url),
+                Method::Post => self
+                    .client
+                    .post(&url)
+                    .json(&serde_json::json!({ "payment_code": code.as_str() })),
+            };
+            match self.send(request, deadline).await? {
+                Some(Answer::Json(body)) => {
+                    let text = std::str::from_utf8(&body)
+                        .map_err(|_| BackendError::Malformed("order is not UTF-8".into()))?;
+                    return Order::from_json(text)
+                        .map_err(|e| BackendError::Malformed(format!("order rejected: {e}")));
+                }
+                Some(Answer::NotFound) => debug!("order for {} not bound yet", code.masked()),
+                None => return Err(BackendError::NotBound(started.elapsed())),
+            }
+            if !sleep_before(deadline, wait).await {
+                return Err(BackendError::NotBound(started.elapsed()));
+            }
+            wait = (wait * 2).min(self.config.poll_max);
+        }
+    }
+
+    /// Polls the payment status URL until the payment is final or `deadline`
+    /// passes. `404` and `"pending"` mean not yet.
+    ///
+    /// # Errors
+    ///
+    /// [`BackendError::NotBound`] at the deadline; the others as they occur.
+    pub async fn payment_outcome(
+        &self,
+        code: &PaymentCode,
+        order_id: &str,
+        deadline: Instant,
+    ) -> Result<PaymentOutcome, BackendError> {
+        let started = Instant::now();
+        let Some(template) = &self.config.payment_status_url else {
+            return Err(BackendError::Unreachable(
+                "no payment_status_url configured".into(),
+            ));
+        };
+        let order_id: String = url::form_urlencoded::byte_serialize(order_id.as_bytes()).collect();
+        let url = template
+            .replace("{code}", code.as_str())
+            .replace("{order_id}", &order_id);
+        let mut wait = self.config.poll_interval;
+        loop {
+            match self.send(self.client.get(&url), deadline).await? {
+                Some(Answer::Json(body)) => {
+                    if let Some(outcome) = parse_status(&body)? {
+                        return Ok(outcome);
+                    }
+                }
+                Some(Answer::NotFound) => {}
+                None => return Err(BackendError::NotBound(started.elapsed())),
+            }
+            if !sleep_before(deadline, wait).await {
+                return Err(BackendError::NotBound(started.elapsed()));
+            }
+            wait = (wait * 2).min(self.config.poll_max);
+        }
+    }
+
+    /// Sends one request within the request timeout and the deadline.
+    /// `Ok(None)`: the deadline passed first.
+    async fn send(
+        &self,
+        mut request: reqwest::RequestBuilder,
+        deadline: Instant,
+    ) -> Result<Option<Answer>, BackendError> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(None);
+        }
+        let limit = self.config.request_timeout.min(left);
+        if let Some(auth) = &self.authorization {
+            request = request.header(AUTHORIZATION, auth.clone());
+        }
+        let exchange = async {
+            let response = request.send().await.map_err(|e| describe(&e))?;
+            let status = response.status().as_u16();
+            match status {
+                200 => {}
+                404 => return Ok(Answer::NotFound),
+                other => return Err(BackendError::Status(other)),
+            }
+            let content_type = response
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            let essence = content_type
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            if essence != "application/json" && !essence.ends_with("+json") {
+                return Err(BackendError::Malformed(format!(
+                    "content type {:?}, expected application/json",
+                    if essence.is_empty() {
+                        "none"
+                    } else {
+                        essence.as_str()
+                    }
+                )));
+            }
+            read_limited(response).await.map(Answer::Json)
+        };
+        match tokio::time::timeout(limit, exchange).await {
+            Ok(answer) => answer.map(Some),
+            Err(_) if limit < self.config.request_timeout => Ok(None),
+            Err(_) => Err(BackendError::NoAnswer(limit)),
+        }
+    }
+}
+
+/// Sleeps `wait`, or until just before the deadline; false when no time is
+/// left for another request.
+async fn sleep_before(deadline: Instant, wait: Duration) -> bool {
+    let now = Instant::now();
+    if now >= deadline {
+        return false;
+    }
+    tokio::time::sleep_until((now + wait).min(deadline)).await;
+    Instant::now() < deadline
+}
+
+fn describe(e: &reqwest::Error) -> BackendError {
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(inner) = source {
+        message = format!("{message}: {inner}");
+        source = inner.source();
+    }
+    BackendError::Unreachable(message)
+}
+
+async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, BackendError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| describe(&e))? {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_DOCUMENT_BYTES {
+            return Err(BackendError::Malformed(format!(
+                "body larger than {MAX_DOCUMENT_BYTES} bytes"
+            )));
+        }
+    }
+    Ok(body)
+}
+
+/// `{"status": "paid" | "failed" | "cancelled" | "pending", "message": "…"}`;
+/// `None` while pending.
+fn parse_status(body: &[u8]) -> Result<Option<PaymentOutcome>, BackendError> {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| BackendError::Malformed(format!("payment status is not JSON: {e}")))?;
+    let status = value
+        .get("status")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| BackendError::Malformed("payment status has no \"status\" string".into()))?;
+    let message = value
+        .get("message")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !kassa_hal::order::is_forbidden_char(*c))
+        .take(200)
+        .collect();
+    if status == "pending" {
+        return Ok(None);
+    }
+    let status = PaymentStatus::from_name(status).ok_or_else(|| {
+        BackendError::Malformed(format!(
+            "payment status {status:?} is not pending, paid, failed or cancelled"
+        ))
+    })?;
+    Ok(Some(PaymentOutcome { status, message }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payment_status_documents() {
+        assert_eq!(parse_status(br#"{"status":"pending"}"#), Ok(None));
+        assert_eq!(
+            parse_status(br#"{"status":"paid","message":"Thank you\u0007"}"#),
+            Ok(Some(PaymentOutcome {
+                status: PaymentStatus::Paid,
+                message: "Thank you".into()
+            }))
+        );
+        assert!(matches!(
+            parse_status(br#"{"status":"done"}"#),
+            Err(BackendError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse_status(b"<html>"),
+            Err(BackendError::Malformed(_))
+        ));
+    }
+}

@@ -1,0 +1,1164 @@
+//! The terminal service: who gets a scan, checkout sessions, claims, and
+//! what the displays show. It knows nothing of D-Bus: callers are named by
+//! an opaque owner string (the D-Bus layer passes the unique bus name), and
+//! results come back as values, events and `watch` snapshots.
+//!
+//! Rules (DESIGN §1, §4):
+//! - one checkout (or `ScanPaymentCode`) at a time; a second gets `Busy`;
+//! - while a checkout waits for a code it has the scanners; otherwise a
+//!   claim gets every scan; a scan nobody wants is dropped with a log line;
+//! - a payment code goes only to the owner of the wait, and is logged
+//!   masked;
+//! - an owner leaving the bus cancels its checkout and releases its claim.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use kassa_hal::{Channel, Money, Order, PaymentCode, PaymentStatus, Scan, SourceKind, View, mask};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::backend::{Backend, BackendError};
+use crate::checkout::{CheckoutState, Event};
+use crate::config::Config;
+use crate::devices::{Device, Devices, RoutedScan};
+
+/// A failure, by the names of the D-Bus contract (`org.kassa.Error.*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CoreError {
+    /// A deadline passed.
+    Timeout(String),
+    /// The operation was cancelled.
+    Cancelled(String),
+    /// A checkout is already running, or the scanner is claimed.
+    Busy(String),
+    /// An order document was rejected; the message names the field.
+    InvalidOrder(String),
+    /// An option or argument was wrong.
+    InvalidArgument(String),
+    /// No device can do it.
+    NoDevice(String),
+    /// The backend failed.
+    Backend(String),
+    /// The backend bound no order before the deadline.
+    NotBound(String),
+    /// The caller does not own the session or claim.
+    AccessDenied(String),
+}
+
+impl fmt::Display for CoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (name, message) = match self {
+            CoreError::Timeout(m) => ("timeout", m),
+            CoreError::Cancelled(m) => ("cancelled", m),
+            CoreError::Busy(m) => ("busy", m),
+            CoreError::InvalidOrder(m) => ("invalid order", m),
+            CoreError::InvalidArgument(m) => ("invalid argument", m),
+            CoreError::NoDevice(m) => ("no device", m),
+            CoreError::Backend(m) => ("backend", m),
+            CoreError::NotBound(m) => ("not bound", m),
+            CoreError::AccessDenied(m) => ("access denied", m),
+        };
+        write!(f, "{name}: {message}")
+    }
+}
+
+impl std::error::Error for CoreError {}
+
+impl From<BackendError> for CoreError {
+    fn from(e: BackendError) -> CoreError {
+        match e {
+            BackendError::NotBound(_) => CoreError::NotBound(e.to_string()),
+            other => CoreError::Backend(other.to_string()),
+        }
+    }
+}
+
+/// What the terminal as a whole is doing (the `State` property).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TerminalState {
+    /// Nothing under way.
+    Idle,
+    /// Waiting for a payment code.
+    Scanning,
+    /// A checkout waits for the backend to bind an order.
+    WaitingForOrder,
+    /// An order is on the display.
+    ShowingOrder,
+    /// A payment result is on the display.
+    ShowingResult,
+}
+
+impl TerminalState {
+    /// The name on the bus.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TerminalState::Idle => "idle",
+            TerminalState::Scanning => "scanning",
+            TerminalState::WaitingForOrder => "waiting_for_order",
+            TerminalState::ShowingOrder => "showing_order",
+            TerminalState::ShowingResult => "showing_result",
+        }
+    }
+}
+
+/// A payment code delivered to its owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeScan {
+    /// The code (masked in `Debug`).
+    pub code: PaymentCode,
+    /// Its channel.
+    pub channel: Channel,
+    /// The source kind that read it.
+    pub source: SourceKind,
+}
+
+/// Options of `ScanPaymentCode` and `BeginCheckout`.
+#[derive(Debug, Clone, Default)]
+pub struct CheckoutOptions {
+    /// How long to wait for the code.
+    pub timeout: Option<Duration>,
+    /// What the display asks.
+    pub prompt: Option<String>,
+    /// Amount due, in minor units of `currency`.
+    pub amount: Option<i64>,
+    /// ISO 4217 code of `amount`.
+    pub currency: Option<String>,
+    /// Only these sources may deliver the code.
+    pub sources: Option<Vec<String>>,
+    /// How long to wait for the bound order (checkouts only).
+    pub order_timeout: Option<Duration>,
+}
+
+/// Options of `ClaimScanner`.
+#[derive(Debug, Clone, Default)]
+pub struct ClaimOptions {
+    /// Disable the claim after each scan until `Enable` (UnifiedPOS AutoDisable).
+    pub auto_disable: bool,
+    /// Only scans from these sources.
+    pub sources: Option<Vec<String>>,
+}
+
+/// A checkout's visible state (the Checkout1 properties).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSnapshot {
+    /// Where it is.
+    pub state: CheckoutState,
+    /// The code's channel, once scanned.
+    pub channel: String,
+    /// The order shown, as JSON, once there is one.
+    pub order_json: String,
+}
+
+/// Something the owner of a checkout is told (the Checkout1 signals).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionEvent {
+    /// The payment code was read.
+    CodeScanned(CodeScan),
+    /// An order went on the display.
+    OrderShown(String),
+    /// The checkout ended.
+    Finished {
+        /// Final state.
+        state: CheckoutState,
+        /// Why, for the POS's log.
+        message: String,
+    },
+}
+
+enum Control {
+    Cancel(oneshot::Sender<Result<(), CoreError>>),
+    Finish(
+        PaymentStatus,
+        String,
+        oneshot::Sender<Result<(), CoreError>>,
+    ),
+    Order(Order, oneshot::Sender<Result<(), CoreError>>),
+}
+
+/// Commands into a running checkout.
+#[derive(Debug, Clone)]
+pub struct SessionControl {
+    owner: String,
+    tx: mpsc::UnboundedSender<Control>,
+    /// Current visible state.
+    pub snapshot: watch::Receiver<SessionSnapshot>,
+}
+
+impl fmt::Debug for Control {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Control::Cancel(_) => "Cancel",
+            Control::Finish(..) => "Finish",
+            Control::Order(..) => "Order",
+        })
+    }
+}
+
+impl SessionControl {
+    fn check_owner(&self, caller: &str) -> Result<(), CoreError> {
+        if caller == self.owner {
+            Ok(())
+        } else {
+            Err(CoreError::AccessDenied(
+                "this checkout belongs to another caller".into(),
+            ))
+        }
+    }
+
+    async fn ask(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<(), CoreError>>) -> Control,
+    ) -> Result<(), CoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(make(tx))
+            .map_err(|_| CoreError::InvalidArgument("the checkout has ended".into()))?;
+        rx.await
+            .unwrap_or_else(|_| Err(CoreError::InvalidArgument("the checkout has ended".into())))
+    }
+
+    /// Cancels the checkout (owner only).
+    ///
+    /// # Errors
+    ///
+    /// `AccessDenied` for another caller; `InvalidArgument` once it ended.
+    pub async fn cancel(&self, caller: &str) -> Result<(), CoreError> {
+        self.check_owner(caller)?;
+        self.ask(Control::Cancel).await
+    }
+
+    /// Ends the checkout with a payment result (owner only).
+    ///
+    /// # Errors
+    ///
+    /// `AccessDenied` for another caller; `InvalidArgument` before a code was
+    /// read or once it ended.
+    pub async fn finish(
+        &self,
+        caller: &str,
+        status: PaymentStatus,
+        message: String,
+    ) -> Result<(), CoreError> {
+        self.check_owner(caller)?;
+        self.ask(|tx| Control::Finish(status, message, tx)).await
+    }
+}
+
+/// A started checkout, handed to whoever serves it to the owner.
+#[derive(Debug)]
+pub struct CheckoutHandle {
+    /// Sequence number, unique in this run.
+    pub id: u64,
+    /// The caller that owns it.
+    pub owner: String,
+    /// Signals for the owner, in order; ends after `Finished`.
+    pub events: mpsc::UnboundedReceiver<SessionEvent>,
+    /// Commands and state.
+    pub control: SessionControl,
+}
+
+/// Scans delivered to a claim.
+#[derive(Debug)]
+pub struct ClaimHandle {
+    /// Sequence number, unique in this run.
+    pub id: u64,
+    /// The claimant.
+    pub owner: String,
+    /// The scans; ends when the claim is released.
+    pub scans: mpsc::UnboundedReceiver<Scan>,
+}
+
+struct CodeWait {
+    id: u64,
+    sources: Option<Vec<SourceKind>>,
+    tx: Option<oneshot::Sender<CodeScan>>,
+}
+
+struct ClaimSlot {
+    id: u64,
+    owner: String,
+    sources: Option<Vec<SourceKind>>,
+    auto_disable: bool,
+    enabled: bool,
+    tx: mpsc::UnboundedSender<Scan>,
+}
+
+struct ActiveCheckout {
+    id: u64,
+    owner: String,
+    control: SessionControl,
+    cancel: CancellationToken,
+}
+
+#[derive(Default)]
+struct State {
+    /// Who waits for a payment code (a checkout or `ScanPaymentCode`).
+    code_wait: Option<CodeWait>,
+    /// Cancellation of the running `ScanPaymentCode`, by owner.
+    scan_owner: Option<(String, CancellationToken)>,
+    claim: Option<ClaimSlot>,
+    checkout: Option<ActiveCheckout>,
+    /// Bumped whenever the display changes, so a delayed return to idle
+    /// does not wipe a newer view.
+    display_generation: u64,
+}
+
+struct Shared {
+    config: Config,
+    devices: Devices,
+    backend: Option<Backend>,
+    state: Mutex<State>,
+    terminal_state: watch::Sender<TerminalState>,
+    ids: AtomicU64,
+}
+
+/// The terminal service. Cheap to clone.
+#[derive(Clone)]
+pub struct Terminal {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Terminal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Terminal").finish_non_exhaustive()
+    }
+}
+
+fn allows(sources: &Option<Vec<SourceKind>>, source: SourceKind) -> bool {
+    sources.as_ref().is_none_or(|s| s.contains(&source))
+}
+
+impl Terminal {
+    /// Starts the devices and the scan router.
+    ///
+    /// # Errors
+    ///
+    /// A message when the backend cannot be set up (token file).
+    pub fn start(config: Config) -> Result<Terminal, String> {
+        let backend = config.backend.clone().map(Backend::new).transpose()?;
+        let (scans_tx, mut scans_rx) = mpsc::channel(64);
+        let devices = Devices::start(&config.scanners, &config.displays, scans_tx);
+        let (terminal_state, _) = watch::channel(TerminalState::Idle);
+        let terminal = Terminal {
+            shared: Arc::new(Shared {
+                config,
+                devices,
+                backend,
+                state: Mutex::new(State::default()),
+                terminal_state,
+                ids: AtomicU64::new(1),
+            }),
+        };
+        // The router holds only a weak reference, so dropping the last
+        // Terminal stops the devices (and with them the router).
+        let weak = Arc::downgrade(&terminal.shared);
+        tokio::spawn(async move {
+            while let Some(routed) = scans_rx.recv().await {
+                let Some(shared) = weak.upgrade() else { return };
+                Terminal { shared }.route(routed);
+            }
+        });
+        terminal.show(View::Idle);
+        Ok(terminal)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.shared.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn next_id(&self) -> u64 {
+        self.shared.ids.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The devices, scanners first.
+    pub fn devices(&self) -> Vec<Device> {
+        self.shared.devices.all().cloned().collect()
+    }
+
+    /// The terminal's state, live.
+    pub fn state(&self) -> watch::Receiver<TerminalState> {
+        self.shared.terminal_state.subscribe()
+    }
+
+    fn set_state(&self, state: TerminalState) {
+        self.shared
+            .terminal_state
+            .send_if_modified(|s| std::mem::replace(s, state) != state);
+    }
+
+    /// Sends `view` to every display; returns its generation.
+    fn show(&self, view: View) -> u64 {
+        let generation = {
+            let mut st = self.lock();
+            st.display_generation += 1;
+            st.display_generation
+        };
+        for display in &self.shared.devices.displays {
+            display.slot.set(view.clone());
+        }
+        generation
+    }
+
+    /// Shows a result, then the idle screen after `result_display` unless
+    /// something else was shown meanwhile.
+    fn show_result(&self, status: PaymentStatus, message: String) {
+        let generation = self.show(View::Result { status, message });
+        self.set_state(TerminalState::ShowingResult);
+        let this = self.clone();
+        let after = self.shared.config.checkout.result_display;
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            let current = this.lock().display_generation;
+            if current == generation {
+                this.show(View::Idle);
+                this.set_state(TerminalState::Idle);
+            }
+        });
+    }
+
+    /// Turns each scanner's trigger on exactly when someone waits for it.
+    fn update_triggers(&self, st: &State) {
+        for scanner in &self.shared.devices.scanners {
+            let wanted = st
+                .code_wait
+                .as_ref()
+                .is_some_and(|w| allows(&w.sources, scanner.source))
+                || st
+                    .claim
+                    .as_ref()
+                    .is_some_and(|c| c.enabled && allows(&c.sources, scanner.source));
+            scanner
+                .trigger
+                .send_if_modified(|on| std::mem::replace(on, wanted) != wanted);
+        }
+    }
+
+    /// Hands a scan to whoever wants it.
+    fn route(&self, routed: RoutedScan) {
+        let RoutedScan { device, scan } = routed;
+        if let Some(s) = self
+            .shared
+            .devices
+            .scanners
+            .iter()
+            .find(|s| s.device.info.name == device)
+        {
+            s.count_scan();
+        }
+        let mut st = self.lock();
+        if let Some(wait) = st
+            .code_wait
+            .as_mut()
+            .filter(|w| allows(&w.sources, scan.source))
+        {
+            match PaymentCode::parse(&scan.data) {
+                Ok(code) => {
+                    let channel = self.shared.config.channels.classify(&code);
+                    info!("payment code {} ({channel}) from {device:?}", code.masked());
+                    if let Some(tx) = wait.tx.take() {
+                        let _ = tx.send(CodeScan {
+                            code,
+                            channel,
+                            source: scan.source,
+                        });
+                    }
+                    st.code_wait = None;
+                    self.update_triggers(&st);
+                }
+                Err(e) => warn!(
+                    "scan {} from {device:?} ignored while waiting for a payment code: {e}",
+                    mask(&scan.text())
+                ),
+            }
+            return;
+        }
+        if let Some(claim) = st
+            .claim
+            .as_mut()
+            .filter(|c| c.enabled && allows(&c.sources, scan.source))
+        {
+            info!(
+                "scan {} from {device:?} to claim {}",
+                mask(&scan.text()),
+                claim.id
+            );
+            let _ = claim.tx.send(scan);
+            if claim.auto_disable {
+                claim.enabled = false;
+                self.update_triggers(&st);
+            }
+            return;
+        }
+        info!(
+            "scan {} from {device:?} dropped: no checkout or claim wants it",
+            mask(&scan.text())
+        );
+    }
+
+    fn parse_sources(
+        &self,
+        sources: &Option<Vec<String>>,
+    ) -> Result<Option<Vec<SourceKind>>, CoreError> {
+        let Some(names) = sources else {
+            return Ok(None);
+        };
+        let kinds = names
+            .iter()
+            .map(|n| {
+                SourceKind::from_name(n).ok_or_else(|| {
+                    CoreError::InvalidArgument(format!(
+                        "sources: {n:?} is not one of serial, wedge, hidpos, camera, face, mock"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(kinds))
+    }
+
+    /// Checks that a connected scanner can serve `sources`.
+    fn check_scanners(&self, sources: &Option<Vec<SourceKind>>) -> Result<(), CoreError> {
+        let candidates: Vec<_> = self
+            .shared
+            .devices
+            .scanners
+            .iter()
+            .filter(|s| allows(sources, s.source))
+            .collect();
+        if candidates.is_empty() {
+            return Err(CoreError::NoDevice(
+                "no scanner is configured for the requested sources".into(),
+            ));
+        }
+        if candidates
+            .iter()
+            .any(|s| s.device.status.borrow().connected)
+        {
+            return Ok(());
+        }
+        let why: Vec<String> = candidates
+            .iter()
+            .map(|s| format!("{} {}", s.device.info.name, s.device.health()))
+            .collect();
+        Err(CoreError::NoDevice(format!(
+            "no scanner is connected ({})",
+            why.join("; ")
+        )))
+    }
+
+    fn amount(&self, options: &CheckoutOptions) -> Result<Option<Money>, CoreError> {
+        let currency = match &options.currency {
+            Some(code) => kassa_hal::Currency::from_code(code).ok_or_else(|| {
+                CoreError::InvalidArgument(format!(
+                    "currency: {code:?} is not a supported ISO 4217 code"
+                ))
+            })?,
+            None => self.shared.config.checkout.currency,
+        };
+        match options.amount {
+            Some(a) if !(0..=kassa_hal::order::MAX_AMOUNT).contains(&a) => Err(
+                CoreError::InvalidArgument(format!("amount: {a} is out of range")),
+            ),
+            Some(a) => Ok(Some(Money::new(a, currency))),
+            None => Ok(None),
+        }
+    }
+
+    fn prompt_view(&self, options: &CheckoutOptions) -> Result<View, CoreError> {
+        let text = options
+            .prompt
+            .clone()
+            .unwrap_or_else(|| self.shared.config.checkout.prompt.clone());
+        check_line("prompt", &text)?;
+        Ok(View::Prompt {
+            text,
+            amount: self.amount(options)?,
+        })
+    }
+
+    /// Registers a wait for one payment code. Fails at once with `Busy` or
+    /// `NoDevice`; the returned receiver gets the code.
+    fn start_code_wait(
+        &self,
+        st: &mut State,
+        sources: Option<Vec<SourceKind>>,
+    ) -> Result<(u64, oneshot::Receiver<CodeScan>), CoreError> {
+        if st.code_wait.is_some() || st.checkout.is_some() {
+            return Err(CoreError::Busy("a checkout is already running".into()));
+        }
+        self.check_scanners(&sources)?;
+        let id = self.next_id();
+        let (tx, rx) = oneshot::channel();
+        st.code_wait = Some(CodeWait {
+            id,
+            sources,
+            tx: Some(tx),
+        });
+        self.update_triggers(st);
+        Ok((id, rx))
+    }
+
+    fn end_code_wait(&self, id: u64) {
+        let mut st = self.lock();
+        if st.code_wait.as_ref().is_some_and(|w| w.id == id) {
+            st.code_wait = None;
+            self.update_triggers(&st);
+        }
+    }
+
+    /// `ScanPaymentCode`: prompt, trigger, wait for one code.
+    ///
+    /// # Errors
+    ///
+    /// `Busy`, `NoDevice`, `InvalidArgument`, `Timeout`, `Cancelled`.
+    pub async fn scan_payment_code(
+        &self,
+        owner: &str,
+        options: CheckoutOptions,
+    ) -> Result<CodeScan, CoreError> {
+        let sources = self.parse_sources(&options.sources)?;
+        let view = self.prompt_view(&options)?;
+        let timeout = options
+            .timeout
+            .unwrap_or(self.shared.config.checkout.code_timeout);
+        let cancel = CancellationToken::new();
+        let (id, rx) = {
+            let mut st = self.lock();
+            let wait = self.start_code_wait(&mut st, sources)?;
+            st.scan_owner = Some((owner.to_string(), cancel.clone()));
+            wait
+        };
+        self.show(view);
+        self.set_state(TerminalState::Scanning);
+        let result = tokio::select! {
+            code = rx => code.map_err(|_| CoreError::Cancelled("the wait was abandoned".into())),
+            () = tokio::time::sleep(timeout) => Err(CoreError::Timeout(format!("no payment code within {} ms", timeout.as_millis()))),
+            () = cancel.cancelled() => Err(CoreError::Cancelled("the caller left the bus".into())),
+        };
+        self.end_code_wait(id);
+        self.lock().scan_owner = None;
+        match &result {
+            Ok(_) => {
+                self.show(View::Text(vec![
+                    "Payment code received".into(),
+                    "One moment, please".into(),
+                ]));
+            }
+            Err(_) => {
+                self.show(View::Idle);
+            }
+        }
+        self.set_state(TerminalState::Idle);
+        result
+    }
+
+    /// `BeginCheckout`: starts the whole flow of DESIGN §1 as a session.
+    ///
+    /// # Errors
+    ///
+    /// `Busy`, `NoDevice`, `InvalidArgument` at once; later outcomes arrive
+    /// as [`SessionEvent`]s.
+    pub fn begin_checkout(
+        &self,
+        owner: &str,
+        options: CheckoutOptions,
+    ) -> Result<CheckoutHandle, CoreError> {
+        let sources = self.parse_sources(&options.sources)?;
+        let view = self.prompt_view(&options)?;
+        let defaults = &self.shared.config.checkout;
+        let code_timeout = options.timeout.unwrap_or(defaults.code_timeout);
+        let order_timeout = options.order_timeout.unwrap_or(defaults.order_timeout);
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let (control_tx, control_rx) = mpsc::unbounded_channel();
+        let (snapshot_tx, snapshot_rx) = watch::channel(SessionSnapshot {
+            state: CheckoutState::WaitingForCode,
+            channel: String::new(),
+            order_json: String::new(),
+        });
+        let control = SessionControl {
+            owner: owner.to_string(),
+            tx: control_tx,
+            snapshot: snapshot_rx,
+        };
+        let cancel = CancellationToken::new();
+        let (id, code_rx) = {
+            let mut st = self.lock();
+            let (wait_id, rx) = self.start_code_wait(&mut st, sources)?;
+            st.checkout = Some(ActiveCheckout {
+                id: wait_id,
+                owner: owner.to_string(),
+                control: control.clone(),
+                cancel: cancel.clone(),
+            });
+            (wait_id, rx)
+        };
+        self.show(view);
+        self.set_state(TerminalState::Scanning);
+        info!("checkout {id} started");
+        let session = Session {
+            terminal: self.clone(),
+            id,
+            state: CheckoutState::WaitingForCode,
+            code: None,
+            order_id: None,
+            events: events_tx,
+            snapshot: snapshot_tx,
+        };
+        tokio::spawn(session.run(code_rx, control_rx, cancel, code_timeout, order_timeout));
+        Ok(CheckoutHandle {
+            id,
+            owner: owner.to_string(),
+            events: events_rx,
+            control,
+        })
+    }
+
+    /// `ShowOrder`: validates and displays an order. During a checkout that
+    /// has its code, the order becomes the checkout's order.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidOrder` naming the field; the display is left as it was.
+    pub async fn show_order(&self, json: &str) -> Result<Order, CoreError> {
+        let order = Order::from_json(json).map_err(|e| CoreError::InvalidOrder(e.to_string()))?;
+        let session = self.lock().checkout.as_ref().map(|c| c.control.clone());
+        if let Some(control) = session {
+            let state = control.snapshot.borrow().state;
+            if matches!(
+                state,
+                CheckoutState::WaitingForOrder | CheckoutState::ShowingOrder
+            ) {
+                let for_session = order.clone();
+                if control
+                    .ask(|tx| Control::Order(for_session, tx))
+                    .await
+                    .is_ok()
+                {
+                    return Ok(order);
+                }
+            }
+        }
+        self.show(View::Order(order.clone()));
+        self.set_state(TerminalState::ShowingOrder);
+        Ok(order)
+    }
+
+    /// `ShowOrderForCode`: asks the backend for the order bound to `code`,
+    /// shows it and returns it.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidArgument` for a malformed code, `Backend` when no backend is
+    /// configured or it fails, `NotBound` at the deadline.
+    pub async fn show_order_for_code(
+        &self,
+        code: &str,
+        timeout: Option<Duration>,
+    ) -> Result<Order, CoreError> {
+        let code = PaymentCode::parse(code.as_bytes())
+            .map_err(|e| CoreError::InvalidArgument(format!("code: {e}")))?;
+        let backend = self.shared.backend.as_ref().ok_or_else(|| {
+            CoreError::Backend("no backend is configured ([backend] in kassa.toml)".into())
+        })?;
+        let timeout = timeout.unwrap_or(self.shared.config.checkout.order_timeout);
+        let order = backend.query_order(&code, Instant::now() + timeout).await?;
+        self.show(View::Order(order.clone()));
+        self.set_state(TerminalState::ShowingOrder);
+        Ok(order)
+    }
+
+    /// `ShowPaymentResult`: shows the result; ends the running checkout
+    /// with it if that checkout has its code.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidArgument` for an unknown status or bad text.
+    pub async fn show_payment_result(&self, status: &str, message: &str) -> Result<(), CoreError> {
+        let status = PaymentStatus::from_name(status).ok_or_else(|| {
+            CoreError::InvalidArgument(format!(
+                "status: {status:?} is not paid, failed or cancelled"
+            ))
+        })?;
+        check_line("message", message)?;
+        let session = self.lock().checkout.as_ref().map(|c| c.control.clone());
+        if let Some(control) = session {
+            let state = control.snapshot.borrow().state;
+            if matches!(
+                state,
+                CheckoutState::WaitingForOrder | CheckoutState::ShowingOrder
+            ) {
+                let owner = control.owner.clone();
+                if control
+                    .finish(&owner, status, message.to_string())
+                    .await
+                    .is_ok()
+                {
+                    return Ok(());
+                }
+            }
+        }
+        self.show_result(status, message.to_string());
+        Ok(())
+    }
+
+    /// `ShowText`.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidArgument` for more than 16 lines or control characters.
+    pub fn show_text(&self, lines: Vec<String>) -> Result<(), CoreError> {
+        if lines.len() > 16 {
+            return Err(CoreError::InvalidArgument("lines: at most 16".into()));
+        }
+        for (i, line) in lines.iter().enumerate() {
+            check_line(&format!("lines[{i}]"), line)?;
+        }
+        self.show(View::Text(lines));
+        Ok(())
+    }
+
+    /// `ClearDisplay`.
+    pub fn clear_display(&self) {
+        self.show(View::Idle);
+        if self.lock().checkout.is_none() {
+            self.set_state(TerminalState::Idle);
+        }
+    }
+
+    /// `ClaimScanner`: every scan to `owner` until released.
+    ///
+    /// # Errors
+    ///
+    /// `Busy` if another caller holds the claim; `InvalidArgument`,
+    /// `NoDevice` for the sources.
+    pub fn claim_scanner(
+        &self,
+        owner: &str,
+        options: ClaimOptions,
+    ) -> Result<ClaimHandle, CoreError> {
+        let sources = self.parse_sources(&options.sources)?;
+        let mut st = self.lock();
+        if st.claim.is_some() {
+            return Err(CoreError::Busy(
+                "the scanner is claimed by another caller".into(),
+            ));
+        }
+        if !self
+            .shared
+            .devices
+            .scanners
+            .iter()
+            .any(|s| allows(&sources, s.source))
+        {
+            return Err(CoreError::NoDevice(
+                "no scanner is configured for the requested sources".into(),
+            ));
+        }
+        let id = self.next_id();
+        let (tx, rx) = mpsc::unbounded_channel();
+        st.claim = Some(ClaimSlot {
+            id,
+            owner: owner.to_string(),
+            sources,
+            auto_disable: options.auto_disable,
+            enabled: true,
+            tx,
+        });
+        self.update_triggers(&st);
+        info!("claim {id} taken");
+        Ok(ClaimHandle {
+            id,
+            owner: owner.to_string(),
+            scans: rx,
+        })
+    }
+
+    fn with_claim<T>(
+        &self,
+        id: u64,
+        caller: &str,
+        f: impl FnOnce(&mut State) -> T,
+    ) -> Result<T, CoreError> {
+        let mut st = self.lock();
+        match &st.claim {
+            Some(c) if c.id == id && c.owner == caller => Ok(f(&mut st)),
+            Some(c) if c.id == id => Err(CoreError::AccessDenied(
+                "this claim belongs to another caller".into(),
+            )),
+            _ => Err(CoreError::InvalidArgument("the claim was released".into())),
+        }
+    }
+
+    /// `Claim1.Release`.
+    ///
+    /// # Errors
+    ///
+    /// `AccessDenied` for another caller, `InvalidArgument` if already released.
+    pub fn release_claim(&self, id: u64, caller: &str) -> Result<(), CoreError> {
+        self.with_claim(id, caller, |st| st.claim = None)?;
+        self.update_triggers(&self.lock());
+        info!("claim {id} released");
+        Ok(())
+    }
+
+    /// `Claim1.Enable`: re-arms an auto-disabled claim.
+    ///
+    /// # Errors
+    ///
+    /// As [`Terminal::release_claim`].
+    pub fn enable_claim(&self, id: u64, caller: &str) -> Result<(), CoreError> {
+        self.with_claim(id, caller, |st| {
+            if let Some(c) = st.claim.as_mut() {
+                c.enabled = true;
+            }
+        })?;
+        self.update_triggers(&self.lock());
+        Ok(())
+    }
+
+    /// Whether claim `id` currently takes scans.
+    pub fn claim_enabled(&self, id: u64) -> bool {
+        self.lock()
+            .claim
+            .as_ref()
+            .is_some_and(|c| c.id == id && c.enabled)
+    }
+
+    /// `owner` left the bus: cancel its checkout and wait, release its claim.
+    pub fn owner_left(&self, owner: &str) {
+        let mut st = self.lock();
+        if let Some(c) = st.checkout.as_ref().filter(|c| c.owner == owner) {
+            info!("checkout {}: owner left the bus", c.id);
+            c.cancel.cancel();
+        }
+        if let Some((_, cancel)) = st.scan_owner.as_ref().filter(|(o, _)| o == owner) {
+            cancel.cancel();
+        }
+        if st.claim.as_ref().is_some_and(|c| c.owner == owner) {
+            info!("claim released: owner left the bus");
+            st.claim = None;
+            self.update_triggers(&st);
+        }
+    }
+
+    /// `CaptureFace`: no camera driver exists in this build.
+    ///
+    /// # Errors
+    ///
+    /// Always `NoDevice`.
+    pub fn capture_face(&self) -> Result<(Vec<u8>, HashMap<String, String>), CoreError> {
+        Err(CoreError::NoDevice("no camera is configured".into()))
+    }
+}
+
+/// One line of display text: bounded, no control or bidi characters.
+fn check_line(field: &str, text: &str) -> Result<(), CoreError> {
+    if text.chars().count() > 256 {
+        return Err(CoreError::InvalidArgument(format!(
+            "{field}: longer than 256 characters"
+        )));
+    }
+    if let Some(c) = text
+        .chars()
+        .find(|c| kassa_hal::order::is_forbidden_char(*c))
+    {
+        return Err(CoreError::InvalidArgument(format!(
+            "{field}: contains U+{:04X}, a control or bidi character",
+            u32::from(c)
+        )));
+    }
+    Ok(())
+}
+
+/// A running checkout.
+struct Session {
+    terminal: Terminal,
+    id: u64,
+    state: CheckoutState,
+    code: Option<PaymentCode>,
+    order_id: Option<String>,
+    events: mpsc::UnboundedSender<SessionEvent>,
+    snapshot: watch::Sender<SessionSnapshot>,
+}
+
+type Pending<T> = Option<std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>>;
+
+/// Waits for a pending future, or forever if there is none.
+async fn maybe<T>(pending: &mut Pending<T>) -> T {
+    match pending {
+        Some(fut) => fut.await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Session {
+    async fn run(
+        mut self,
+        mut code_rx: oneshot::Receiver<CodeScan>,
+        mut control: mpsc::UnboundedReceiver<Control>,
+        cancel: CancellationToken,
+        code_timeout: Duration,
+        order_timeout: Duration,
+    ) {
+        let config = self.terminal.shared.config.checkout.clone();
+        let backend = self.terminal.shared.backend.clone();
+        let mut deadline = Instant::now() + code_timeout;
+        let mut order_query: Pending<Result<Order, BackendError>> = None;
+        let mut outcome: Pending<Result<crate::backend::PaymentOutcome, BackendError>> = None;
+        let (final_state, message) = loop {
+            tokio::select! {
+                code = &mut code_rx, if self.state == CheckoutState::WaitingForCode => {
+                    let Ok(code) = code else {
+                        break (CheckoutState::Cancelled, "the scanner wait was abandoned".to_string());
+                    };
+                    self.advance(Event::Code);
+                    self.snapshot.send_modify(|s| s.channel = code.channel.to_string());
+                    self.code = Some(code.code.clone());
+                    let _ = self.events.send(SessionEvent::CodeScanned(code.clone()));
+                    self.terminal.show(View::Text(vec!["Payment code received".into(), "One moment, please".into()]));
+                    self.terminal.set_state(TerminalState::WaitingForOrder);
+                    deadline = Instant::now() + order_timeout;
+                    if let Some(backend) = backend.clone() {
+                        let code = code.code;
+                        order_query = Some(Box::pin(async move { backend.query_order(&code, deadline).await }));
+                    }
+                }
+                found = maybe(&mut order_query) => {
+                    order_query = None;
+                    match found {
+                        Ok(order) => self.take_order(order, &mut deadline, &mut outcome, config.result_timeout),
+                        Err(BackendError::NotBound(_)) => {} // the deadline arm reports it
+                        Err(e) => break (CheckoutState::Failed, e.to_string()),
+                    }
+                }
+                result = maybe(&mut outcome) => {
+                    outcome = None;
+                    match result {
+                        Ok(o) => {
+                            let state = self.advance(Event::Result(o.status));
+                            break (state, o.message);
+                        }
+                        Err(BackendError::NotBound(_)) => {}
+                        Err(e) => break (CheckoutState::Failed, e.to_string()),
+                    }
+                }
+                ctl = control.recv() => match ctl {
+                    Some(Control::Cancel(reply)) => {
+                        let _ = reply.send(Ok(()));
+                        break (CheckoutState::Cancelled, "cancelled by the POS".into());
+                    }
+                    Some(Control::Finish(status, message, reply)) => match self.state.next(Event::Result(status)) {
+                        Ok(state) => {
+                            let _ = reply.send(Ok(()));
+                            break (state, message);
+                        }
+                        Err(e) => {
+                            let _ = reply.send(Err(CoreError::InvalidArgument(e.to_string())));
+                        }
+                    },
+                    Some(Control::Order(order, reply)) => match self.state.next(Event::Order) {
+                        Ok(_) => {
+                            order_query = None;
+                            self.take_order(order, &mut deadline, &mut outcome, config.result_timeout);
+                            let _ = reply.send(Ok(()));
+                        }
+                        Err(e) => {
+                            let _ = reply.send(Err(CoreError::InvalidArgument(e.to_string())));
+                        }
+                    },
+                    None => break (CheckoutState::Cancelled, "the checkout was abandoned".into()),
+                },
+                () = cancel.cancelled() => break (CheckoutState::Cancelled, "the caller left the bus".into()),
+                () = tokio::time::sleep_until(deadline) => {
+                    let message = match self.state {
+                        CheckoutState::WaitingForCode => format!("no payment code within {} ms", code_timeout.as_millis()),
+                        CheckoutState::WaitingForOrder => format!("the backend bound no order within {} ms", order_timeout.as_millis()),
+                        _ => format!("no payment result within {} ms", config.result_timeout.as_millis()),
+                    };
+                    break (CheckoutState::Expired, message);
+                }
+            }
+        };
+        self.finish(final_state, message);
+    }
+
+    /// Applies an event the caller has already checked.
+    fn advance(&mut self, event: Event) -> CheckoutState {
+        match self.state.next(event) {
+            Ok(next) => {
+                self.state = next;
+                self.snapshot.send_modify(|s| s.state = next);
+            }
+            Err(e) => warn!("checkout {}: {e}", self.id),
+        }
+        self.state
+    }
+
+    fn take_order(
+        &mut self,
+        order: Order,
+        deadline: &mut Instant,
+        outcome: &mut Pending<Result<crate::backend::PaymentOutcome, BackendError>>,
+        result_timeout: Duration,
+    ) {
+        self.advance(Event::Order);
+        let json = order.to_json();
+        self.order_id = Some(order.id.clone());
+        self.terminal.show(View::Order(order));
+        self.terminal.set_state(TerminalState::ShowingOrder);
+        self.snapshot.send_modify(|s| s.order_json = json.clone());
+        let _ = self.events.send(SessionEvent::OrderShown(json));
+        *deadline = Instant::now() + result_timeout;
+        if let (Some(backend), Some(code), Some(order_id)) = (
+            self.terminal.shared.backend.clone(),
+            self.code.clone(),
+            self.order_id.clone(),
+        ) {
+            if backend.has_payment_status() {
+                let until = *deadline;
+                *outcome = Some(Box::pin(async move {
+                    backend.payment_outcome(&code, &order_id, until).await
+                }));
+            }
+        }
+    }
+
+    fn finish(mut self, state: CheckoutState, message: String) {
+        self.state = state;
+        self.snapshot.send_modify(|s| s.state = state);
+        info!("checkout {} {state}: {message}", self.id);
+        {
+            let mut st = self.terminal.lock();
+            if st.checkout.as_ref().is_some_and(|c| c.id == self.id) {
+                st.checkout = None;
+            }
+        }
+        self.terminal.end_code_wait(self.id);
+        let (status, shown) = match state {
+            CheckoutState::Paid => (
+                PaymentStatus::Paid,
+                if message.is_empty() {
+                    "Thank you".into()
+                } else {
+                    message.clone()
+                },
+            ),
+            CheckoutState::Cancelled => (PaymentStatus::Cancelled, String::new()),
+            CheckoutState::Expired => {
+                (PaymentStatus::Failed, "Timed out - please try again".into())
+            }
+            _ => (PaymentStatus::Failed, "Please try again".into()),
+        };
+        let shown: String = shown
+            .chars()
+            .filter(|c| !kassa_hal::order::is_forbidden_char(*c))
+            .collect();
+        self.terminal.show_result(status, shown);
+        let _ = self.events.send(SessionEvent::Finished { state, message });
+    }
+}

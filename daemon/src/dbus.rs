@@ -1,0 +1,751 @@
+//! The D-Bus face of kassad: `org.kassa.Terminal1`, `org.kassa.Checkout1`,
+//! `org.kassa.Claim1` and `org.kassa.Device1`, plus the ObjectManager on
+//! the root. These types only translate between the bus and
+//! [`crate::core::Terminal`]; signals that carry a payment code or a scan go
+//! to the owning caller alone.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::sync::watch;
+use tracing::{debug, info, warn};
+use zbus::message::Header;
+use zbus::names::{BusName, UniqueName};
+use zbus::object_server::{InterfaceRef, SignalEmitter};
+use zbus::zvariant::{OwnedObjectPath, OwnedValue, Value};
+use zbus::{Connection, connection, interface};
+
+use crate::config::Config;
+use crate::core::{
+    CheckoutHandle, CheckoutOptions, ClaimHandle, ClaimOptions, CoreError, SessionControl,
+    SessionEvent, Terminal,
+};
+use crate::devices::{Device, DeviceStatus};
+
+/// The well-known name.
+pub const BUS_NAME: &str = "org.kassa.Terminal1";
+/// The root object.
+pub const ROOT: &str = "/org/kassa/Terminal1";
+/// How long a finished checkout stays on the bus for its owner to read.
+const LINGER: Duration = Duration::from_secs(15);
+
+/// Errors on the bus: `org.kassa.Error.*`.
+#[derive(Debug, zbus::DBusError)]
+#[zbus(prefix = "org.kassa.Error")]
+pub enum KassaError {
+    /// A transport error inside zbus.
+    #[zbus(error)]
+    ZBus(zbus::Error),
+    /// A deadline passed.
+    Timeout(String),
+    /// Cancelled.
+    Cancelled(String),
+    /// A checkout is already running or the scanner is claimed.
+    Busy(String),
+    /// The order was rejected; the message names the field.
+    InvalidOrder(String),
+    /// A bad option or argument.
+    InvalidArgument(String),
+    /// No device can do it.
+    NoDevice(String),
+    /// The backend failed.
+    Backend(String),
+    /// The backend bound no order before the deadline.
+    NotBound(String),
+    /// Not the caller's session or claim.
+    AccessDenied(String),
+}
+
+impl From<CoreError> for KassaError {
+    fn from(e: CoreError) -> KassaError {
+        match e {
+            CoreError::Timeout(m) => KassaError::Timeout(m),
+            CoreError::Cancelled(m) => KassaError::Cancelled(m),
+            CoreError::Busy(m) => KassaError::Busy(m),
+            CoreError::InvalidOrder(m) => KassaError::InvalidOrder(m),
+            CoreError::InvalidArgument(m) => KassaError::InvalidArgument(m),
+            CoreError::NoDevice(m) => KassaError::NoDevice(m),
+            CoreError::Backend(m) => KassaError::Backend(m),
+            CoreError::NotBound(m) => KassaError::NotBound(m),
+            CoreError::AccessDenied(m) => KassaError::AccessDenied(m),
+        }
+    }
+}
+
+type Options = HashMap<String, OwnedValue>;
+
+/// Typed reading of an `a{sv}` options dictionary; unknown keys are errors.
+struct OptionReader<'a> {
+    options: &'a Options,
+}
+
+impl<'a> OptionReader<'a> {
+    fn new(options: &'a Options, known: &[&str]) -> Result<Self, KassaError> {
+        if let Some(key) = options.keys().find(|k| !known.contains(&k.as_str())) {
+            return Err(KassaError::InvalidArgument(format!(
+                "unknown option {key:?}; known options: {}",
+                known.join(", ")
+            )));
+        }
+        Ok(OptionReader { options })
+    }
+
+    fn bad(key: &str, want: &str) -> KassaError {
+        KassaError::InvalidArgument(format!("option {key:?} must be {want}"))
+    }
+
+    fn integer(&self, key: &str) -> Result<Option<i128>, KassaError> {
+        let Some(value) = self.options.get(key) else {
+            return Ok(None);
+        };
+        let n = match &**value {
+            Value::U8(n) => i128::from(*n),
+            Value::U16(n) => i128::from(*n),
+            Value::I16(n) => i128::from(*n),
+            Value::U32(n) => i128::from(*n),
+            Value::I32(n) => i128::from(*n),
+            Value::U64(n) => i128::from(*n),
+            Value::I64(n) => i128::from(*n),
+            _ => return Err(Self::bad(key, "an integer")),
+        };
+        Ok(Some(n))
+    }
+
+    fn millis(&self, key: &str) -> Result<Option<Duration>, KassaError> {
+        match self.integer(key)? {
+            None => Ok(None),
+            Some(n) if (1..=i128::from(u32::MAX)).contains(&n) => {
+                Ok(Some(Duration::from_millis(n as u64)))
+            }
+            Some(_) => Err(Self::bad(key, "a positive number of milliseconds (u)")),
+        }
+    }
+
+    fn amount(&self, key: &str) -> Result<Option<i64>, KassaError> {
+        match self.integer(key)? {
+            None => Ok(None),
+            Some(n) => i64::try_from(n)
+                .map(Some)
+                .map_err(|_| Self::bad(key, "an amount in minor units (x)")),
+        }
+    }
+
+    fn string(&self, key: &str) -> Result<Option<String>, KassaError> {
+        match self.options.get(key).map(|v| &**v) {
+            None => Ok(None),
+            Some(Value::Str(s)) => Ok(Some(s.to_string())),
+            Some(_) => Err(Self::bad(key, "a string (s)")),
+        }
+    }
+
+    fn boolean(&self, key: &str) -> Result<Option<bool>, KassaError> {
+        match self.options.get(key).map(|v| &**v) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(Self::bad(key, "a boolean (b)")),
+        }
+    }
+
+    fn strings(&self, key: &str) -> Result<Option<Vec<String>>, KassaError> {
+        match self.options.get(key).map(|v| &**v) {
+            None => Ok(None),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|item| match item {
+                    Value::Str(s) => Ok(s.to_string()),
+                    _ => Err(Self::bad(key, "an array of strings (as)")),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+            Some(_) => Err(Self::bad(key, "an array of strings (as)")),
+        }
+    }
+
+    fn checkout(&self) -> Result<CheckoutOptions, KassaError> {
+        Ok(CheckoutOptions {
+            timeout: self.millis("timeout_ms")?,
+            prompt: self.string("prompt")?,
+            amount: self.amount("amount")?,
+            currency: self.string("currency")?,
+            sources: self.strings("sources")?,
+            order_timeout: self.millis("order_timeout_ms")?,
+        })
+    }
+}
+
+const SCAN_OPTIONS: &[&str] = &["timeout_ms", "prompt", "amount", "currency", "sources"];
+const CHECKOUT_OPTIONS: &[&str] = &[
+    "timeout_ms",
+    "prompt",
+    "amount",
+    "currency",
+    "sources",
+    "order_timeout_ms",
+];
+
+fn sender(header: &Header<'_>) -> String {
+    header.sender().map(|s| s.to_string()).unwrap_or_default()
+}
+
+/// An emitter that sends only to `owner` (unicast), never broadcast.
+fn emitter_for(
+    conn: &Connection,
+    path: &OwnedObjectPath,
+    owner: &str,
+) -> zbus::Result<SignalEmitter<'static>> {
+    let emitter = SignalEmitter::new(conn, path.clone())?;
+    Ok(match UniqueName::try_from(owner.to_string()) {
+        Ok(name) => emitter.set_destination(BusName::Unique(name)),
+        Err(_) => emitter,
+    })
+}
+
+/// `org.kassa.Terminal1` on the root object.
+pub struct TerminalIface {
+    terminal: Terminal,
+}
+
+#[interface(name = "org.kassa.Terminal1")]
+impl TerminalIface {
+    /// Prompt, trigger, and wait for one payment code.
+    #[zbus(out_args("code", "channel", "source"))]
+    async fn scan_payment_code(
+        &self,
+        options: Options,
+        #[zbus(header)] header: Header<'_>,
+    ) -> Result<(String, String, String), KassaError> {
+        let options = OptionReader::new(&options, SCAN_OPTIONS)?.checkout()?;
+        let scan = self
+            .terminal
+            .scan_payment_code(&sender(&header), options)
+            .await?;
+        Ok((
+            scan.code.as_str().to_string(),
+            scan.channel.to_string(),
+            scan.source.as_str().to_string(),
+        ))
+    }
+
+    /// The whole flow as a session object.
+    #[zbus(out_args("session"))]
+    async fn begin_checkout(
+        &self,
+        options: Options,
+        #[zbus(header)] header: Header<'_>,
+        #[zbus(connection)] conn: &Connection,
+    ) -> Result<OwnedObjectPath, KassaError> {
+        let options = OptionReader::new(&options, CHECKOUT_OPTIONS)?.checkout()?;
+        let handle = self.terminal.begin_checkout(&sender(&header), options)?;
+        Ok(serve_checkout(conn, handle).await?)
+    }
+
+    /// Validate and display an order document.
+    async fn show_order(&self, order_json: String) -> Result<(), KassaError> {
+        self.terminal.show_order(&order_json).await?;
+        Ok(())
+    }
+
+    /// Query the backend for the order bound to `code`, show and return it.
+    #[zbus(out_args("order_json"))]
+    async fn show_order_for_code(
+        &self,
+        code: String,
+        options: Options,
+    ) -> Result<String, KassaError> {
+        let timeout = OptionReader::new(&options, &["timeout_ms"])?.millis("timeout_ms")?;
+        let order = self.terminal.show_order_for_code(&code, timeout).await?;
+        Ok(order.to_json())
+    }
+
+    /// Show the payment result: `paid`, `failed` or `cancelled`.
+    async fn show_payment_result(&self, status: String, message: String) -> Result<(), KassaError> {
+        Ok(self.terminal.show_payment_result(&status, &message).await?)
+    }
+
+    /// Show plain text.
+    async fn show_text(&self, lines: Vec<String>) -> Result<(), KassaError> {
+        Ok(self.terminal.show_text(lines)?)
+    }
+
+    /// Show the idle screen.
+    async fn clear_display(&self) -> Result<(), KassaError> {
+        self.terminal.clear_display();
+        Ok(())
+    }
+
+    /// The best face frame within `timeout_ms`.
+    #[zbus(out_args("jpeg", "info"))]
+    async fn capture_face(
+        &self,
+        options: Options,
+    ) -> Result<(Vec<u8>, HashMap<String, OwnedValue>), KassaError> {
+        OptionReader::new(&options, &["timeout_ms"])?.millis("timeout_ms")?;
+        let (jpeg, info) = self.terminal.capture_face()?;
+        let info = info
+            .into_iter()
+            .filter_map(|(k, v)| OwnedValue::try_from(Value::from(v)).ok().map(|v| (k, v)))
+            .collect();
+        Ok((jpeg, info))
+    }
+
+    /// An exclusive stream of every scan until `Release()`.
+    #[zbus(out_args("claim"))]
+    async fn claim_scanner(
+        &self,
+        options: Options,
+        #[zbus(header)] header: Header<'_>,
+        #[zbus(connection)] conn: &Connection,
+    ) -> Result<OwnedObjectPath, KassaError> {
+        let reader = OptionReader::new(&options, &["auto_disable", "sources"])?;
+        let options = ClaimOptions {
+            auto_disable: reader.boolean("auto_disable")?.unwrap_or(false),
+            sources: reader.strings("sources")?,
+        };
+        let handle = self.terminal.claim_scanner(&sender(&header), options)?;
+        Ok(serve_claim(conn, self.terminal.clone(), handle).await?)
+    }
+
+    /// kassad's version.
+    #[zbus(property)]
+    async fn version(&self) -> String {
+        env!("CARGO_PKG_VERSION").to_string()
+    }
+
+    /// `idle`, `scanning`, `waiting_for_order`, `showing_order`, `showing_result`.
+    #[zbus(property)]
+    async fn state(&self) -> String {
+        self.terminal.state().borrow().as_str().to_string()
+    }
+}
+
+/// `org.kassa.Checkout1`.
+pub struct CheckoutIface {
+    control: SessionControl,
+}
+
+#[interface(name = "org.kassa.Checkout1")]
+impl CheckoutIface {
+    /// Cancel the checkout (owner only).
+    async fn cancel(&self, #[zbus(header)] header: Header<'_>) -> Result<(), KassaError> {
+        Ok(self.control.cancel(&sender(&header)).await?)
+    }
+
+    /// End the checkout with a result (owner only).
+    async fn finish(
+        &self,
+        status: String,
+        message: String,
+        #[zbus(header)] header: Header<'_>,
+    ) -> Result<(), KassaError> {
+        let status = kassa_hal::PaymentStatus::from_name(&status).ok_or_else(|| {
+            KassaError::InvalidArgument(format!(
+                "status: {status:?} is not paid, failed or cancelled"
+            ))
+        })?;
+        Ok(self
+            .control
+            .finish(&sender(&header), status, message)
+            .await?)
+    }
+
+    /// Where the checkout is.
+    #[zbus(property)]
+    async fn state(&self) -> String {
+        self.control.snapshot.borrow().state.as_str().to_string()
+    }
+
+    /// The payment code's channel, once scanned.
+    #[zbus(property)]
+    async fn channel(&self) -> String {
+        self.control.snapshot.borrow().channel.clone()
+    }
+
+    /// The order shown, as JSON.
+    #[zbus(property)]
+    async fn order(&self) -> String {
+        self.control.snapshot.borrow().order_json.clone()
+    }
+
+    /// The payment code was read (sent to the owner only).
+    #[zbus(signal)]
+    async fn code_scanned(
+        emitter: &SignalEmitter<'_>,
+        code: &str,
+        channel: &str,
+        source: &str,
+    ) -> zbus::Result<()>;
+
+    /// An order went on the display (sent to the owner only).
+    #[zbus(signal)]
+    async fn order_shown(emitter: &SignalEmitter<'_>, order_json: &str) -> zbus::Result<()>;
+
+    /// The checkout ended (sent to the owner only).
+    #[zbus(signal)]
+    async fn finished(emitter: &SignalEmitter<'_>, state: &str, message: &str) -> zbus::Result<()>;
+}
+
+async fn serve_checkout(
+    conn: &Connection,
+    mut handle: CheckoutHandle,
+) -> zbus::Result<OwnedObjectPath> {
+    let path = OwnedObjectPath::try_from(format!("{ROOT}/checkout/{}", handle.id))?;
+    let server = conn.object_server();
+    server
+        .at(
+            path.clone(),
+            CheckoutIface {
+                control: handle.control.clone(),
+            },
+        )
+        .await?;
+    let emitter = emitter_for(conn, &path, &handle.owner)?;
+    let iface: InterfaceRef<CheckoutIface> = server.interface(path.clone()).await?;
+    let conn = conn.clone();
+    let removal_path = path.clone();
+    tokio::spawn(async move {
+        let mut snapshot = handle.control.snapshot.clone();
+        let mut last = snapshot.borrow_and_update().clone();
+        loop {
+            tokio::select! {
+                event = handle.events.recv() => {
+                    let Some(event) = event else { break };
+                    let sent = match &event {
+                        SessionEvent::CodeScanned(scan) => {
+                            CheckoutIface::code_scanned(&emitter, scan.code.as_str(), scan.channel.as_str(), scan.source.as_str()).await
+                        }
+                        SessionEvent::OrderShown(json) => CheckoutIface::order_shown(&emitter, json).await,
+                        SessionEvent::Finished { state, message } => {
+                            // Properties first, so a client reacting to
+                            // Finished reads the final state.
+                            publish_session_changes(&iface, &emitter, &mut last, &snapshot).await;
+                            CheckoutIface::finished(&emitter, state.as_str(), message).await
+                        }
+                    };
+                    if let Err(e) = sent {
+                        debug!("checkout signal not delivered: {e}");
+                    }
+                    if matches!(event, SessionEvent::Finished { .. }) {
+                        break;
+                    }
+                }
+                changed = snapshot.changed() => {
+                    if changed.is_err() { break; }
+                    publish_session_changes(&iface, &emitter, &mut last, &snapshot).await;
+                }
+            }
+        }
+        tokio::time::sleep(LINGER).await;
+        if let Err(e) = conn
+            .object_server()
+            .remove::<CheckoutIface, _>(removal_path)
+            .await
+        {
+            debug!("removing checkout object: {e}");
+        }
+    });
+    Ok(path)
+}
+
+async fn publish_session_changes(
+    iface: &InterfaceRef<CheckoutIface>,
+    emitter: &SignalEmitter<'_>,
+    last: &mut crate::core::SessionSnapshot,
+    snapshot: &watch::Receiver<crate::core::SessionSnapshot>,
+) {
+    let now = snapshot.borrow().clone();
+    let inner = iface.get().await;
+    if now.state != last.state {
+        let _ = inner.state_changed(emitter).await;
+    }
+    if now.channel != last.channel {
+        let _ = inner.channel_changed(emitter).await;
+    }
+    if now.order_json != last.order_json {
+        let _ = inner.order_changed(emitter).await;
+    }
+    *last = now;
+}
+
+/// `org.kassa.Claim1`.
+pub struct ClaimIface {
+    terminal: Terminal,
+    id: u64,
+}
+
+#[interface(name = "org.kassa.Claim1")]
+impl ClaimIface {
+    /// Give the scanner back.
+    async fn release(&self, #[zbus(header)] header: Header<'_>) -> Result<(), KassaError> {
+        Ok(self.terminal.release_claim(self.id, &sender(&header))?)
+    }
+
+    /// Take scans again after an auto-disable.
+    async fn enable(&self, #[zbus(header)] header: Header<'_>) -> Result<(), KassaError> {
+        Ok(self.terminal.enable_claim(self.id, &sender(&header))?)
+    }
+
+    /// Whether scans are delivered now.
+    #[zbus(property)]
+    async fn enabled(&self) -> bool {
+        self.terminal.claim_enabled(self.id)
+    }
+
+    /// A scan (sent to the claimant only).
+    #[zbus(signal)]
+    async fn scanned(
+        emitter: &SignalEmitter<'_>,
+        data: &str,
+        symbology: &str,
+        source: &str,
+    ) -> zbus::Result<()>;
+}
+
+async fn serve_claim(
+    conn: &Connection,
+    terminal: Terminal,
+    mut handle: ClaimHandle,
+) -> zbus::Result<OwnedObjectPath> {
+    let path = OwnedObjectPath::try_from(format!("{ROOT}/claim/{}", handle.id))?;
+    conn.object_server()
+        .at(
+            path.clone(),
+            ClaimIface {
+                terminal,
+                id: handle.id,
+            },
+        )
+        .await?;
+    let emitter = emitter_for(conn, &path, &handle.owner)?;
+    let conn = conn.clone();
+    let removal_path = path.clone();
+    tokio::spawn(async move {
+        while let Some(scan) = handle.scans.recv().await {
+            let text = scan.text();
+            if let Err(e) = ClaimIface::scanned(
+                &emitter,
+                &text,
+                scan.symbology.as_str(),
+                scan.source.as_str(),
+            )
+            .await
+            {
+                debug!("claim signal not delivered: {e}");
+            }
+        }
+        if let Err(e) = conn
+            .object_server()
+            .remove::<ClaimIface, _>(removal_path)
+            .await
+        {
+            debug!("removing claim object: {e}");
+        }
+    });
+    Ok(path)
+}
+
+/// `org.kassa.Device1`.
+pub struct DeviceIface {
+    device: Device,
+}
+
+#[interface(name = "org.kassa.Device1")]
+impl DeviceIface {
+    /// `ok`, or why not.
+    async fn check_health(&self) -> String {
+        self.device.health()
+    }
+
+    /// Configured name.
+    #[zbus(property)]
+    async fn name(&self) -> String {
+        self.device.info.name.clone()
+    }
+
+    /// `scanner`, `display` or `camera`.
+    #[zbus(property)]
+    async fn role(&self) -> String {
+        self.device.info.role.as_str().to_string()
+    }
+
+    /// Driver name.
+    #[zbus(property)]
+    async fn driver(&self) -> String {
+        self.device.info.driver.to_string()
+    }
+
+    /// Device path.
+    #[zbus(property)]
+    async fn path(&self) -> String {
+        self.device.info.path.clone()
+    }
+
+    /// Whether it is open and working.
+    #[zbus(property)]
+    async fn connected(&self) -> bool {
+        self.device.status.borrow().connected
+    }
+
+    /// The last error.
+    #[zbus(property)]
+    async fn last_error(&self) -> String {
+        self.device.status.borrow().last_error.clone()
+    }
+
+    /// Scans read since start.
+    #[zbus(property)]
+    async fn scan_count(&self) -> u64 {
+        self.device.status.borrow().scan_count
+    }
+}
+
+async fn serve_device(conn: &Connection, device: Device) -> zbus::Result<()> {
+    let path = OwnedObjectPath::try_from(format!("{ROOT}/devices/{}", device.info.name))?;
+    let mut status = device.status.clone();
+    conn.object_server()
+        .at(path.clone(), DeviceIface { device })
+        .await?;
+    let iface: InterfaceRef<DeviceIface> = conn.object_server().interface(path).await?;
+    tokio::spawn(async move {
+        let mut last: DeviceStatus = status.borrow_and_update().clone();
+        while status.changed().await.is_ok() {
+            let now = status.borrow_and_update().clone();
+            let emitter = iface.signal_emitter();
+            let inner = iface.get().await;
+            if now.connected != last.connected {
+                let _ = inner.connected_changed(emitter).await;
+            }
+            if now.last_error != last.last_error {
+                let _ = inner.last_error_changed(emitter).await;
+            }
+            if now.scan_count != last.scan_count {
+                let _ = inner.scan_count_changed(emitter).await;
+            }
+            last = now;
+        }
+    });
+    Ok(())
+}
+
+/// Which bus to serve on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bus {
+    /// The system bus (installed).
+    System,
+    /// The session bus.
+    Session,
+    /// A bus at this address.
+    Address(String),
+}
+
+/// Why kassad could not run.
+#[derive(Debug)]
+pub enum RunError {
+    /// The devices or backend could not be set up.
+    Setup(String),
+    /// The bus refused us.
+    Bus(zbus::Error),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Setup(m) => f.write_str(m),
+            RunError::Bus(zbus::Error::NameTaken) => {
+                write!(
+                    f,
+                    "the name {BUS_NAME} is taken: is another kassad running?"
+                )
+            }
+            RunError::Bus(e) => write!(f, "D-Bus: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+impl From<zbus::Error> for RunError {
+    fn from(e: zbus::Error) -> Self {
+        RunError::Bus(e)
+    }
+}
+
+/// Serves kassad on `bus` until `shutdown` completes. `ready` is called
+/// once the name is owned and every object is served.
+///
+/// # Errors
+///
+/// [`RunError`] when the devices, the backend or the bus cannot be set up.
+pub async fn run(
+    config: Config,
+    bus: Bus,
+    ready: impl FnOnce(),
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), RunError> {
+    let terminal = Terminal::start(config).map_err(RunError::Setup)?;
+    let builder = match &bus {
+        Bus::System => connection::Builder::system()?,
+        Bus::Session => connection::Builder::session()?,
+        Bus::Address(address) => connection::Builder::address(address.as_str())?,
+    };
+    let conn = builder
+        .serve_at(
+            ROOT,
+            TerminalIface {
+                terminal: terminal.clone(),
+            },
+        )?
+        .serve_at(ROOT, zbus::fdo::ObjectManager)?
+        .build()
+        .await?;
+    for device in terminal.devices() {
+        serve_device(&conn, device).await?;
+    }
+    watch_owners(&conn, terminal.clone()).await?;
+    watch_state(&conn, terminal.clone()).await?;
+    // Claim the name last, so that a client that sees it finds every object.
+    conn.request_name(BUS_NAME).await?;
+    info!(
+        "kassad {} serving {BUS_NAME} on {bus:?}",
+        env!("CARGO_PKG_VERSION")
+    );
+    ready();
+    shutdown.await;
+    info!("kassad stopping");
+    let _ = conn.release_name(BUS_NAME).await;
+    drop(conn);
+    drop(terminal);
+    Ok(())
+}
+
+/// Callers that leave the bus lose their checkouts and claims.
+async fn watch_owners(conn: &Connection, terminal: Terminal) -> zbus::Result<()> {
+    let proxy = zbus::fdo::DBusProxy::new(conn).await?;
+    let mut changes = proxy.receive_name_owner_changed().await?;
+    tokio::spawn(async move {
+        while let Some(change) = changes.next().await {
+            let Ok(args) = change.args() else { continue };
+            if args.new_owner().is_none() && args.name().starts_with(':') {
+                terminal.owner_left(args.name());
+            }
+        }
+        warn!("stopped watching bus clients");
+    });
+    Ok(())
+}
+
+async fn watch_state(conn: &Connection, terminal: Terminal) -> zbus::Result<()> {
+    let iface: InterfaceRef<TerminalIface> = conn.object_server().interface(ROOT).await?;
+    let mut state = terminal.state();
+    tokio::spawn(async move {
+        while state.changed().await.is_ok() {
+            let _ = iface
+                .get()
+                .await
+                .state_changed(iface.signal_emitter())
+                .await;
+        }
+    });
+    Ok(())
+}

@@ -11,6 +11,10 @@ packages=(
   libc6-dev
   pkg-config     # finds system libraries for -sys crates
   ca-certificates
+  dbus-daemon    # the tests start a private bus
+  dbus-bin       # dbus-send
+  libglib2.0-bin # gdbus: the tests drive kassad with a client kassa did not write
+  systemd        # busctl, as shown in the README; systemd-analyze verifies the unit
 )
 
 missing=()

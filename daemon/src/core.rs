@@ -316,6 +316,8 @@ struct Shared {
     state: Mutex<State>,
     terminal_state: watch::Sender<TerminalState>,
     ids: AtomicU64,
+    /// Cancelled when kassad stops.
+    stopping: CancellationToken,
 }
 
 /// The terminal service. Cheap to clone.
@@ -353,6 +355,7 @@ impl Terminal {
                 state: Mutex::new(State::default()),
                 terminal_state,
                 ids: AtomicU64::new(1),
+                stopping: CancellationToken::new(),
             }),
         };
         // The router holds only a weak reference, so dropping the last
@@ -374,6 +377,20 @@ impl Terminal {
 
     fn next_id(&self) -> u64 {
         self.shared.ids.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Stops the device workers and cancels what is under way. Blocks
+    /// until the device threads have ended.
+    pub fn shutdown(&self) {
+        {
+            let mut st = self.lock();
+            if let Some(c) = &st.checkout {
+                c.cancel.cancel();
+            }
+            st.claim = None;
+        }
+        self.shared.stopping.cancel();
+        self.shared.devices.stop();
     }
 
     /// The devices, scanners first.
@@ -639,6 +656,7 @@ impl Terminal {
             code = rx => code.map_err(|_| CoreError::Cancelled("the wait was abandoned".into())),
             () = tokio::time::sleep(timeout) => Err(CoreError::Timeout(format!("no payment code within {} ms", timeout.as_millis()))),
             () = cancel.cancelled() => Err(CoreError::Cancelled("the caller left the bus".into())),
+            () = self.shared.stopping.cancelled() => Err(CoreError::Cancelled("kassad is stopping".into())),
         };
         self.end_code_wait(id);
         self.lock().scan_owner = None;

@@ -10,10 +10,11 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 use zbus::message::Header;
 use zbus::names::{BusName, UniqueName};
-use zbus::object_server::{InterfaceRef, SignalEmitter};
+use zbus::object_server::SignalEmitter;
 use zbus::zvariant::{OwnedObjectPath, OwnedValue, Value};
 use zbus::{Connection, connection, interface};
 
@@ -205,6 +206,8 @@ fn emitter_for(
 /// `org.kassa.Terminal1` on the root object.
 pub struct TerminalIface {
     terminal: Terminal,
+    /// Cancelled when kassad stops, ending every task it spawned.
+    stop: CancellationToken,
 }
 
 #[interface(name = "org.kassa.Terminal1")]
@@ -238,7 +241,7 @@ impl TerminalIface {
     ) -> Result<OwnedObjectPath, KassaError> {
         let options = OptionReader::new(&options, CHECKOUT_OPTIONS)?.checkout()?;
         let handle = self.terminal.begin_checkout(&sender(&header), options)?;
-        Ok(serve_checkout(conn, handle).await?)
+        Ok(serve_checkout(conn, handle, self.stop.clone()).await?)
     }
 
     /// Validate and display an order document.
@@ -304,7 +307,7 @@ impl TerminalIface {
             sources: reader.strings("sources")?,
         };
         let handle = self.terminal.claim_scanner(&sender(&header), options)?;
-        Ok(serve_claim(conn, self.terminal.clone(), handle).await?)
+        Ok(serve_claim(conn, self.terminal.clone(), handle, self.stop.clone()).await?)
     }
 
     /// kassad's version.
@@ -389,6 +392,7 @@ impl CheckoutIface {
 async fn serve_checkout(
     conn: &Connection,
     mut handle: CheckoutHandle,
+    stop: CancellationToken,
 ) -> zbus::Result<OwnedObjectPath> {
     let path = OwnedObjectPath::try_from(format!("{ROOT}/checkout/{}", handle.id))?;
     let server = conn.object_server();
@@ -401,12 +405,12 @@ async fn serve_checkout(
         )
         .await?;
     let emitter = emitter_for(conn, &path, &handle.owner)?;
-    let iface: InterfaceRef<CheckoutIface> = server.interface(path.clone()).await?;
     let conn = conn.clone();
     let removal_path = path.clone();
-    tokio::spawn(async move {
+    tokio::spawn(stop.run_until_cancelled_owned(async move {
         let mut snapshot = handle.control.snapshot.clone();
         let mut last = snapshot.borrow_and_update().clone();
+        let mut snapshot_open = true;
         loop {
             tokio::select! {
                 event = handle.events.recv() => {
@@ -419,20 +423,25 @@ async fn serve_checkout(
                         SessionEvent::Finished { state, message } => {
                             // Properties first, so a client reacting to
                             // Finished reads the final state.
-                            publish_session_changes(&iface, &emitter, &mut last, &snapshot).await;
+                            publish_session_changes(&emitter, &mut last, &snapshot).await;
                             CheckoutIface::finished(&emitter, state.as_str(), message).await
                         }
                     };
-                    if let Err(e) = sent {
-                        debug!("checkout signal not delivered: {e}");
+                    match sent {
+                        Ok(()) => debug!("{}: sent {event:?} to {}", removal_path.as_str(), handle.owner),
+                        Err(e) => debug!("checkout signal not delivered: {e}"),
                     }
                     if matches!(event, SessionEvent::Finished { .. }) {
                         break;
                     }
                 }
-                changed = snapshot.changed() => {
-                    if changed.is_err() { break; }
-                    publish_session_changes(&iface, &emitter, &mut last, &snapshot).await;
+                // The session drops its snapshot sender when it ends, with
+                // Finished still queued: stop watching, keep draining events.
+                changed = snapshot.changed(), if snapshot_open => {
+                    match changed {
+                        Ok(()) => publish_session_changes(&emitter, &mut last, &snapshot).await,
+                        Err(_) => snapshot_open = false,
+                    }
                 }
             }
         }
@@ -444,28 +453,56 @@ async fn serve_checkout(
         {
             debug!("removing checkout object: {e}");
         }
-    });
+    }));
     Ok(path)
 }
 
+/// Emits `PropertiesChanged` for what differs between `last` and now.
+/// Built from the snapshot itself rather than through the interface, so it
+/// never waits on the object server's lock of the interface (which a
+/// method call awaiting this very session may hold).
 async fn publish_session_changes(
-    iface: &InterfaceRef<CheckoutIface>,
     emitter: &SignalEmitter<'_>,
     last: &mut crate::core::SessionSnapshot,
     snapshot: &watch::Receiver<crate::core::SessionSnapshot>,
 ) {
     let now = snapshot.borrow().clone();
-    let inner = iface.get().await;
+    let mut changed: HashMap<&str, Value<'_>> = HashMap::new();
     if now.state != last.state {
-        let _ = inner.state_changed(emitter).await;
+        changed.insert("State", Value::from(now.state.as_str()));
     }
     if now.channel != last.channel {
-        let _ = inner.channel_changed(emitter).await;
+        changed.insert("Channel", Value::from(now.channel.as_str()));
     }
     if now.order_json != last.order_json {
-        let _ = inner.order_changed(emitter).await;
+        changed.insert("Order", Value::from(now.order_json.as_str()));
     }
+    properties_changed(emitter, "org.kassa.Checkout1", changed).await;
     *last = now;
+}
+
+/// Emits one `PropertiesChanged` signal, if anything changed.
+async fn properties_changed(
+    emitter: &SignalEmitter<'_>,
+    interface: &'static str,
+    changed: HashMap<&str, Value<'_>>,
+) {
+    if changed.is_empty() {
+        return;
+    }
+    let Ok(name) = zbus::names::InterfaceName::try_from(interface) else {
+        return;
+    };
+    let sent = zbus::fdo::Properties::properties_changed(
+        emitter,
+        name,
+        changed,
+        std::borrow::Cow::Borrowed(&[]),
+    )
+    .await;
+    if let Err(e) = sent {
+        debug!("PropertiesChanged on {interface} not sent: {e}");
+    }
 }
 
 /// `org.kassa.Claim1`.
@@ -506,6 +543,7 @@ async fn serve_claim(
     conn: &Connection,
     terminal: Terminal,
     mut handle: ClaimHandle,
+    stop: CancellationToken,
 ) -> zbus::Result<OwnedObjectPath> {
     let path = OwnedObjectPath::try_from(format!("{ROOT}/claim/{}", handle.id))?;
     conn.object_server()
@@ -520,7 +558,7 @@ async fn serve_claim(
     let emitter = emitter_for(conn, &path, &handle.owner)?;
     let conn = conn.clone();
     let removal_path = path.clone();
-    tokio::spawn(async move {
+    tokio::spawn(stop.run_until_cancelled_owned(async move {
         while let Some(scan) = handle.scans.recv().await {
             let text = scan.text();
             if let Err(e) = ClaimIface::scanned(
@@ -541,7 +579,7 @@ async fn serve_claim(
         {
             debug!("removing claim object: {e}");
         }
-    });
+    }));
     Ok(path)
 }
 
@@ -600,31 +638,35 @@ impl DeviceIface {
     }
 }
 
-async fn serve_device(conn: &Connection, device: Device) -> zbus::Result<()> {
+async fn serve_device(
+    conn: &Connection,
+    device: Device,
+    stop: CancellationToken,
+) -> zbus::Result<()> {
     let path = OwnedObjectPath::try_from(format!("{ROOT}/devices/{}", device.info.name))?;
     let mut status = device.status.clone();
     conn.object_server()
         .at(path.clone(), DeviceIface { device })
         .await?;
-    let iface: InterfaceRef<DeviceIface> = conn.object_server().interface(path).await?;
-    tokio::spawn(async move {
+    let emitter = SignalEmitter::new(conn, path)?;
+    tokio::spawn(stop.run_until_cancelled_owned(async move {
         let mut last: DeviceStatus = status.borrow_and_update().clone();
         while status.changed().await.is_ok() {
             let now = status.borrow_and_update().clone();
-            let emitter = iface.signal_emitter();
-            let inner = iface.get().await;
+            let mut changed: HashMap<&str, Value<'_>> = HashMap::new();
             if now.connected != last.connected {
-                let _ = inner.connected_changed(emitter).await;
+                changed.insert("Connected", Value::from(now.connected));
             }
             if now.last_error != last.last_error {
-                let _ = inner.last_error_changed(emitter).await;
+                changed.insert("LastError", Value::from(now.last_error.as_str()));
             }
             if now.scan_count != last.scan_count {
-                let _ = inner.scan_count_changed(emitter).await;
+                changed.insert("ScanCount", Value::from(now.scan_count));
             }
+            properties_changed(&emitter, "org.kassa.Device1", changed).await;
             last = now;
         }
-    });
+    }));
     Ok(())
 }
 
@@ -684,6 +726,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), RunError> {
     let terminal = Terminal::start(config).map_err(RunError::Setup)?;
+    let stop = CancellationToken::new();
     let builder = match &bus {
         Bus::System => connection::Builder::system()?,
         Bus::Session => connection::Builder::session()?,
@@ -694,16 +737,17 @@ pub async fn run(
             ROOT,
             TerminalIface {
                 terminal: terminal.clone(),
+                stop: stop.clone(),
             },
         )?
         .serve_at(ROOT, zbus::fdo::ObjectManager)?
         .build()
         .await?;
     for device in terminal.devices() {
-        serve_device(&conn, device).await?;
+        serve_device(&conn, device, stop.clone()).await?;
     }
-    watch_owners(&conn, terminal.clone()).await?;
-    watch_state(&conn, terminal.clone()).await?;
+    watch_owners(&conn, terminal.clone(), stop.clone()).await?;
+    watch_state(&conn, terminal.clone(), stop.clone()).await?;
     // Claim the name last, so that a client that sees it finds every object.
     conn.request_name(BUS_NAME).await?;
     info!(
@@ -714,16 +758,27 @@ pub async fn run(
     shutdown.await;
     info!("kassad stopping");
     let _ = conn.release_name(BUS_NAME).await;
-    drop(conn);
-    drop(terminal);
+    stop.cancel();
+    let devices = terminal.clone();
+    if tokio::task::spawn_blocking(move || devices.shutdown())
+        .await
+        .is_err()
+    {
+        warn!("stopping the devices failed");
+    }
+    conn.graceful_shutdown().await;
     Ok(())
 }
 
 /// Callers that leave the bus lose their checkouts and claims.
-async fn watch_owners(conn: &Connection, terminal: Terminal) -> zbus::Result<()> {
+async fn watch_owners(
+    conn: &Connection,
+    terminal: Terminal,
+    stop: CancellationToken,
+) -> zbus::Result<()> {
     let proxy = zbus::fdo::DBusProxy::new(conn).await?;
     let mut changes = proxy.receive_name_owner_changed().await?;
-    tokio::spawn(async move {
+    tokio::spawn(stop.run_until_cancelled_owned(async move {
         while let Some(change) = changes.next().await {
             let Ok(args) = change.args() else { continue };
             if args.new_owner().is_none() && args.name().starts_with(':') {
@@ -731,21 +786,23 @@ async fn watch_owners(conn: &Connection, terminal: Terminal) -> zbus::Result<()>
             }
         }
         warn!("stopped watching bus clients");
-    });
+    }));
     Ok(())
 }
 
-async fn watch_state(conn: &Connection, terminal: Terminal) -> zbus::Result<()> {
-    let iface: InterfaceRef<TerminalIface> = conn.object_server().interface(ROOT).await?;
+async fn watch_state(
+    conn: &Connection,
+    terminal: Terminal,
+    stop: CancellationToken,
+) -> zbus::Result<()> {
+    let emitter = SignalEmitter::new(conn, ROOT)?;
     let mut state = terminal.state();
-    tokio::spawn(async move {
+    tokio::spawn(stop.run_until_cancelled_owned(async move {
         while state.changed().await.is_ok() {
-            let _ = iface
-                .get()
-                .await
-                .state_changed(iface.signal_emitter())
-                .await;
+            let now = state.borrow_and_update().as_str();
+            let changed = HashMap::from([("State", Value::from(now))]);
+            properties_changed(&emitter, "org.kassa.Terminal1", changed).await;
         }
-    });
+    }));
     Ok(())
 }

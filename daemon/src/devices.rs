@@ -177,7 +177,7 @@ pub struct Devices {
     /// Displays, in configuration order.
     pub displays: Vec<DisplayControl>,
     stop: Arc<AtomicBool>,
-    threads: Vec<std::thread::JoinHandle<()>>,
+    threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
 }
 
 /// Waits between reconnection attempts: 250 ms, doubling to 4 s.
@@ -362,7 +362,7 @@ impl Devices {
             scanners: scanner_controls,
             displays: display_controls,
             stop,
-            threads,
+            threads: Mutex::new(threads),
         }
     }
 
@@ -374,13 +374,20 @@ impl Devices {
             .chain(self.displays.iter().map(|d| &d.device))
     }
 
-    /// Stops every worker: triggers off, ports closed.
-    pub fn stop(&mut self) {
+    /// Stops every worker: triggers off, ports closed. Blocks until the
+    /// worker threads have ended (at most one read timeout).
+    pub fn stop(&self) {
         self.stop.store(true, Ordering::Relaxed);
         for display in &self.displays {
             display.slot.wake();
         }
-        for handle in self.threads.drain(..) {
+        let threads: Vec<_> = self
+            .threads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+            .collect();
+        for handle in threads {
             if handle.join().is_err() {
                 warn!("a device worker panicked while stopping");
             }
@@ -430,7 +437,13 @@ impl SerialScannerWorker {
 
     /// Reads until the port fails (returns why) or the worker is stopped.
     fn serve(&mut self, mut scanner: SerialScanner<TtyPort>) -> Option<String> {
-        self.trigger.mark_changed();
+        // A scanner powers up idle: on a fresh connection only a wanted
+        // trigger needs sending.
+        if *self.trigger.borrow_and_update() {
+            if let Err(e) = scanner.set_trigger(true) {
+                return Some(e.to_string());
+            }
+        }
         loop {
             if self.stop.load(Ordering::Relaxed) {
                 if let Err(e) = scanner.set_trigger(false) {

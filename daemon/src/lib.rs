@@ -7,11 +7,13 @@
 //! - [`devices`] keeps scanners and displays connected, with backoff;
 //! - [`backend`] asks the platform server for orders and payment status;
 //! - [`console`] draws the customer's screen in a terminal;
-//! - [`dbus`] serves the `org.kassa.*` interfaces, which only translate.
+//! - [`dbus`] serves the `org.kassa.*` interfaces, which only translate;
+//! - [`client`] has proxies for them (kassactl, tests, Rust POS programs).
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod backend;
 pub mod checkout;
+pub mod client;
 pub mod config;
 pub mod console;
 pub mod core;

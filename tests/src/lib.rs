@@ -1,7 +1,11 @@
 //! Helpers for kassa's end-to-end tests, which live in `tests/`.
 //!
 //! Everything here stands up a real interface for the code under test to
-//! use: a pseudo-terminal in place of a serial device.
+//! use: a pseudo-terminal in place of a serial device, the sample backend
+//! on loopback ([`backend`]), a private D-Bus daemon ([`bus`]).
+
+pub mod backend;
+pub mod bus;
 
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -27,12 +31,21 @@ impl Pty {
     ///
     /// When the system has no ptys left.
     pub fn open() -> Pty {
-        let pair = nix::pty::openpty(None, None).expect("openpty");
-        let path = nix::unistd::ttyname(&pair.slave).expect("ttyname of the pty slave");
+        use nix::fcntl::{OFlag, open};
+        use nix::sys::stat::Mode;
+        // Close-on-exec from the start: a dbus-daemon spawned by a parallel
+        // test must not inherit the master, or closing it here would not
+        // hang up the slave ("unplug" would do nothing).
+        let flags = OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC;
+        let master = nix::pty::posix_openpt(flags).expect("posix_openpt");
+        nix::pty::grantpt(&master).expect("grantpt");
+        nix::pty::unlockpt(&master).expect("unlockpt");
+        let path = PathBuf::from(nix::pty::ptsname_r(&master).expect("ptsname"));
+        let slave = open(&path, flags, Mode::empty()).expect("open the pty slave");
         Pty {
-            master: File::from(pair.master),
+            master: File::from(OwnedFd::from(master)),
             path,
-            slave: Some(pair.slave),
+            slave: Some(slave),
         }
     }
 

@@ -1,0 +1,146 @@
+//! A private D-Bus daemon and kassad served on it, for end-to-end tests.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use kassa_daemon::config::Config;
+use kassa_daemon::dbus::{Bus, RunError, run};
+use tokio::sync::oneshot;
+
+/// A `dbus-daemon` of the test's own, on a socket in a temporary directory.
+pub struct PrivateBus {
+    child: Child,
+    address: String,
+    _dir: tempfile::TempDir,
+}
+
+impl PrivateBus {
+    /// Starts one and waits until it accepts connections.
+    ///
+    /// # Panics
+    ///
+    /// When `dbus-daemon` is missing (scripts/setup-debian.sh installs it) or
+    /// fails to start.
+    pub fn start() -> PrivateBus {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let socket = dir.path().join("bus");
+        let mut child = Command::new("dbus-daemon")
+            .arg("--session")
+            .arg("--nofork")
+            .arg("--nopidfile")
+            .arg(format!("--address=unix:path={}", socket.display()))
+            .arg("--print-address=1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon (install it with scripts/setup-debian.sh)");
+        let stdout = child.stdout.take().expect("dbus-daemon stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("dbus-daemon address");
+        let address = line.trim().to_string();
+        assert!(!address.is_empty(), "dbus-daemon printed no address");
+        PrivateBus {
+            child,
+            address,
+            _dir: dir,
+        }
+    }
+
+    /// The bus address (`unix:path=…,guid=…`).
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// A new client connection to the bus.
+    ///
+    /// # Panics
+    ///
+    /// When the bus refuses the connection.
+    pub async fn connect(&self) -> zbus::Connection {
+        zbus::connection::Builder::address(self.address.as_str())
+            .expect("bus address")
+            .build()
+            .await
+            .expect("connect to the private bus")
+    }
+}
+
+impl Drop for PrivateBus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// kassad running in this process on a private bus; stops when dropped.
+pub struct Kassad {
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), RunError>>>,
+}
+
+impl Kassad {
+    /// Parses `config` (TOML) and serves kassad on `bus`, returning once the
+    /// name is owned.
+    ///
+    /// # Panics
+    ///
+    /// When the configuration is invalid or kassad fails to start.
+    pub async fn start(config: &str, bus: &PrivateBus) -> Kassad {
+        // KASSA_TEST_LOG=debug shows kassad's log in failing tests.
+        if let Ok(filter) = std::env::var("KASSA_TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init();
+        }
+        let config = Config::parse(config, "test.toml").expect("test configuration");
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let address = bus.address().to_string();
+        let task = tokio::spawn(async move {
+            run(
+                config,
+                Bus::Address(address),
+                move || {
+                    let _ = ready_tx.send(());
+                },
+                async {
+                    let _ = stopped.await;
+                },
+            )
+            .await
+        });
+        if ready_rx.await.is_err() {
+            let result = task.await;
+            panic!("kassad did not start: {result:?}");
+        }
+        Kassad {
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Stops kassad and waits until it has let go of its devices.
+    ///
+    /// # Panics
+    ///
+    /// When kassad ended with an error.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("kassad task").expect("kassad result");
+        }
+    }
+}
+
+impl Drop for Kassad {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

@@ -1,0 +1,676 @@
+//! kassad end to end: a private dbus-daemon, the real daemon, a serial
+//! scanner and a pole display on ptys, the sample backend on loopback.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use kassa_daemon::client::{CheckoutProxy, DeviceProxy, TerminalProxy, error_message, error_name};
+use kassa_tests::Pty;
+use kassa_tests::backend::{Fault, Options as BackendOptions, SampleBackend};
+use kassa_tests::bus::{Kassad, PrivateBus};
+use serde_json::json;
+use zbus::zvariant::Value;
+
+const WECHAT: &str = "134567890123456789";
+const ALIPAY: &str = "2812345678901234";
+const LONG: Duration = Duration::from_secs(10);
+
+/// A pty behind a stable symlink, as udev would name a USB scanner.
+struct SerialDevice {
+    pty: Option<Pty>,
+    link: PathBuf,
+}
+
+impl SerialDevice {
+    fn new(dir: &Path, name: &str) -> SerialDevice {
+        let pty = Pty::open();
+        let link = dir.join(name);
+        std::os::unix::fs::symlink(pty.path(), &link).unwrap();
+        SerialDevice {
+            pty: Some(pty),
+            link,
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.pty.as_mut().expect("plugged in").send(bytes);
+    }
+
+    fn unplug(&mut self) {
+        if let Some(pty) = self.pty.take() {
+            pty.unplug();
+        }
+    }
+
+    fn plug_in(&mut self) {
+        let pty = Pty::open();
+        let _ = std::fs::remove_file(&self.link);
+        std::os::unix::fs::symlink(pty.path(), &self.link).unwrap();
+        self.pty = Some(pty);
+    }
+
+    fn pty(&mut self) -> &mut Pty {
+        self.pty.as_mut().expect("plugged in")
+    }
+}
+
+struct Rig {
+    bus: PrivateBus,
+    kassad: Option<Kassad>,
+    scanner: SerialDevice,
+    display: SerialDevice,
+    backend: SampleBackend,
+    _dir: tempfile::TempDir,
+}
+
+fn order_json(id: &str) -> serde_json::Value {
+    json!({"id": id, "currency": "CNY",
+           "items": [{"name": "拿铁 Latte", "quantity": "2", "unit_price": 1800, "total": 3600}],
+           "total": 3600})
+}
+
+impl Rig {
+    async fn start() -> Rig {
+        Rig::start_with(BackendOptions::default(), "").await
+    }
+
+    async fn start_with(backend_options: BackendOptions, extra: &str) -> Rig {
+        let dir = tempfile::tempdir().unwrap();
+        let scanner = SerialDevice::new(dir.path(), "scanner");
+        let display = SerialDevice::new(dir.path(), "display");
+        let backend = SampleBackend::start(backend_options).await.unwrap();
+        let config = format!(
+            r#"
+[checkout]
+result_display_ms = 200
+
+[[scanner]]
+name = "counter"
+driver = "serial"
+path = "{scanner}"
+trigger_on = "\u0016T\r"
+trigger_off = "\u0016U\r"
+
+[[display]]
+name = "pole"
+driver = "vfd"
+path = "{display}"
+command_set = "cd5220"
+
+[backend]
+order_query_url = "{url}/orders?payment_code={{code}}"
+payment_status_url = "{url}/payments/{{code}}/status"
+request_timeout_ms = 1000
+poll_interval_ms = 50
+poll_max_ms = 200
+{extra}
+"#,
+            scanner = scanner.link.display(),
+            display = display.link.display(),
+            url = backend.url(),
+        );
+        let bus = PrivateBus::start();
+        let kassad = Kassad::start(&config, &bus).await;
+        let rig = Rig {
+            bus,
+            kassad: Some(kassad),
+            scanner,
+            display,
+            backend,
+            _dir: dir,
+        };
+        rig.wait_connected("counter").await;
+        rig.wait_connected("pole").await;
+        rig
+    }
+
+    async fn terminal(&self) -> TerminalProxy<'static> {
+        let conn = self.bus.connect().await;
+        TerminalProxy::new(&conn).await.unwrap()
+    }
+
+    async fn device(&self, name: &str) -> DeviceProxy<'static> {
+        let conn = self.bus.connect().await;
+        DeviceProxy::builder(&conn)
+            .path(format!("/org/kassa/Terminal1/devices/{name}"))
+            .unwrap()
+            .build()
+            .await
+            .unwrap()
+    }
+
+    async fn wait_connected(&self, name: &str) {
+        let device = self.device(name).await;
+        let deadline = Instant::now() + LONG;
+        while !device.connected().await.unwrap() {
+            assert!(Instant::now() < deadline, "{name} never connected");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Reads what the display received within `wait`.
+    fn display_bytes(&mut self, wait: Duration) -> Vec<u8> {
+        self.display.pty().receive(usize::MAX, wait).unwrap()
+    }
+}
+
+fn options<'a>(pairs: &[(&'a str, Value<'a>)]) -> HashMap<&'a str, Value<'a>> {
+    pairs.iter().cloned().collect()
+}
+
+async fn checkout_proxy(conn: &zbus::Connection, path: &str) -> CheckoutProxy<'static> {
+    // Uncached, so that a property read right after a call sees the
+    // daemon's state rather than a cache still waiting for its signal.
+    CheckoutProxy::builder(conn)
+        .path(path.to_string())
+        .unwrap()
+        .cache_properties(zbus::proxy::CacheProperties::No)
+        .build()
+        .await
+        .unwrap()
+}
+
+fn err_name(e: &zbus::Error) -> String {
+    error_name(e).unwrap_or_else(|| format!("not a method error: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_whole_checkout_flow() {
+    let mut rig = Rig::start().await;
+    let conn = rig.bus.connect().await;
+    let terminal = TerminalProxy::new(&conn).await.unwrap();
+    let path = terminal
+        .begin_checkout(options(&[
+            ("amount", Value::I64(3600)),
+            ("timeout_ms", Value::U32(10_000)),
+        ]))
+        .await
+        .unwrap();
+    let session = checkout_proxy(&conn, path.as_str()).await;
+    let mut codes = session.receive_code_scanned().await.unwrap();
+    let mut orders = session.receive_order_shown().await.unwrap();
+    let mut finished = session.receive_finished().await.unwrap();
+    assert_eq!(session.state().await.unwrap(), "waiting_for_code");
+    assert_eq!(terminal.state().await.unwrap(), "scanning");
+
+    // The prompt with the amount is on the pole display, and the scanner
+    // was triggered.
+    let shown = rig.display_bytes(Duration::from_millis(500));
+    let shown = String::from_utf8_lossy(&shown);
+    assert!(shown.contains("\x1bQAPlease present your \r"), "{shown:?}");
+    assert!(shown.contains("36.00"), "{shown:?}");
+    let trigger = rig.scanner.pty().receive(3, LONG).unwrap();
+    assert_eq!(trigger, b"\x16T\r");
+
+    rig.scanner.send(format!("{WECHAT}\r").as_bytes());
+    let code = tokio::time::timeout(LONG, codes.next())
+        .await
+        .unwrap()
+        .unwrap();
+    let args = code.args().unwrap();
+    assert_eq!(
+        (args.code(), args.channel(), args.source()),
+        (
+            &WECHAT.to_string(),
+            &"wechat".to_string(),
+            &"serial".to_string()
+        )
+    );
+    assert_eq!(
+        rig.scanner.pty().receive(3, LONG).unwrap(),
+        b"\x16U\r",
+        "trigger off after the code"
+    );
+
+    // The POS binds the order at its backend a little later.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(session.state().await.unwrap(), "waiting_for_order");
+    rig.backend.bind(WECHAT, order_json("A-1001"));
+    let order = tokio::time::timeout(LONG, orders.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(order.args().unwrap().order_json().contains("A-1001"));
+    assert_eq!(session.channel().await.unwrap(), "wechat");
+    let shown = rig.display_bytes(Duration::from_millis(500));
+    assert!(
+        String::from_utf8_lossy(&shown).contains("TOTAL"),
+        "{shown:?}"
+    );
+
+    rig.backend.set_status(WECHAT, "paid", "Thank you");
+    let end = tokio::time::timeout(LONG, finished.next())
+        .await
+        .unwrap()
+        .unwrap();
+    let end = end.args().unwrap();
+    assert_eq!(
+        (end.state().as_str(), end.message().as_str()),
+        ("paid", "Thank you")
+    );
+    assert_eq!(session.state().await.unwrap(), "paid");
+    let shown = rig.display_bytes(Duration::from_millis(500));
+    assert!(
+        String::from_utf8_lossy(&shown).contains("PAID"),
+        "{shown:?}"
+    );
+    let device = rig.device("counter").await;
+    assert_eq!(device.scan_count().await.unwrap(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn code_signals_go_to_the_owner_only() {
+    let mut rig = Rig::start().await;
+    let owner = rig.bus.connect().await;
+    let stranger = rig.bus.connect().await;
+    let path = TerminalProxy::new(&owner)
+        .await
+        .unwrap()
+        .begin_checkout(options(&[]))
+        .await
+        .unwrap();
+    let mine = checkout_proxy(&owner, path.as_str()).await;
+    let theirs = checkout_proxy(&stranger, path.as_str()).await;
+    let mut mine_codes = mine.receive_code_scanned().await.unwrap();
+    let mut their_codes = theirs.receive_code_scanned().await.unwrap();
+    rig.scanner.send(format!("{ALIPAY}\r").as_bytes());
+    let got = tokio::time::timeout(LONG, mine_codes.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.args().unwrap().channel(), "alipay");
+    let leaked = tokio::time::timeout(Duration::from_millis(500), their_codes.next()).await;
+    assert!(leaked.is_err(), "a stranger received the payment code");
+    // And a stranger may not steer the session.
+    let denied = theirs.cancel().await.unwrap_err();
+    assert_eq!(err_name(&denied), "org.kassa.Error.AccessDenied");
+    mine.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_clients_race_for_one_checkout() {
+    let rig = Rig::start().await;
+    let a = rig.terminal().await;
+    let b = rig.terminal().await;
+    let (ra, rb) = tokio::join!(
+        a.begin_checkout(options(&[])),
+        b.begin_checkout(options(&[]))
+    );
+    let (won, lost) = match (ra, rb) {
+        (Ok(path), Err(e)) | (Err(e), Ok(path)) => (path, e),
+        other => panic!("exactly one checkout must start: {other:?}"),
+    };
+    assert!(won.as_str().starts_with("/org/kassa/Terminal1/checkout/"));
+    assert_eq!(err_name(&lost), "org.kassa.Error.Busy");
+    let busy = a.scan_payment_code(options(&[])).await.unwrap_err();
+    assert_eq!(err_name(&busy), "org.kassa.Error.Busy");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_leaving_cancels_its_checkout_and_frees_the_scanner() {
+    let mut rig = Rig::start().await;
+    {
+        let leaving = rig.bus.connect().await;
+        TerminalProxy::new(&leaving)
+            .await
+            .unwrap()
+            .begin_checkout(options(&[]))
+            .await
+            .unwrap();
+        leaving.graceful_shutdown().await;
+    }
+    let terminal = rig.terminal().await;
+    let deadline = Instant::now() + LONG;
+    let path = loop {
+        match terminal.begin_checkout(options(&[])).await {
+            Ok(path) => break path,
+            Err(e) if err_name(&e) == "org.kassa.Error.Busy" && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    let conn = terminal.inner().connection().clone();
+    let session = checkout_proxy(&conn, path.as_str()).await;
+    let mut codes = session.receive_code_scanned().await.unwrap();
+    rig.scanner.send(format!("{WECHAT}\r").as_bytes());
+    assert!(
+        tokio::time::timeout(LONG, codes.next())
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn show_order_for_code_waits_for_a_late_binding() {
+    let rig = Rig::start().await;
+    let terminal = rig.terminal().await;
+    let backend_order = order_json("LATE-1");
+    let bind_later = async {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        rig.backend.bind(WECHAT, backend_order.clone());
+    };
+    let (result, ()) = tokio::join!(
+        terminal.show_order_for_code(WECHAT, options(&[("timeout_ms", Value::U32(5000))])),
+        bind_later
+    );
+    let json = result.unwrap();
+    assert!(json.contains("LATE-1"));
+    assert!(rig.backend.queries() >= 2, "kassad polled while unbound");
+    assert_eq!(terminal.state().await.unwrap(), "showing_order");
+}
+
+/// Every org.kassa.Error name, each from a real cause.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_error_name_from_a_real_cause() {
+    let mut rig = Rig::start().await;
+    let t = rig.terminal().await;
+    let name = |r: zbus::Result<()>| r.map_or_else(|e| err_name(&e), |()| "ok".into());
+
+    let timeout = t
+        .scan_payment_code(options(&[("timeout_ms", Value::U32(150))]))
+        .await
+        .map(|_| ());
+    assert_eq!(name(timeout), "org.kassa.Error.Timeout");
+
+    let unknown = t
+        .scan_payment_code(options(&[("colour", Value::from("red"))]))
+        .await
+        .map(|_| ());
+    assert_eq!(name(unknown), "org.kassa.Error.InvalidArgument");
+
+    let bad_order = t
+        .show_order(r#"{"id":"A","currency":"CNY","items":[],"total":0}"#)
+        .await;
+    assert_eq!(name(bad_order), "org.kassa.Error.InvalidOrder");
+
+    let camera = t
+        .scan_payment_code(options(&[("sources", Value::from(vec!["camera"]))]))
+        .await
+        .map(|_| ());
+    assert_eq!(name(camera), "org.kassa.Error.NoDevice");
+
+    let not_bound = t
+        .show_order_for_code(ALIPAY, options(&[("timeout_ms", Value::U32(300))]))
+        .await
+        .map(|_| ());
+    assert_eq!(name(not_bound), "org.kassa.Error.NotBound");
+
+    rig.backend.set_fault(Fault::ServerError);
+    let backend = t
+        .show_order_for_code(ALIPAY, options(&[("timeout_ms", Value::U32(2000))]))
+        .await;
+    let e = backend.unwrap_err();
+    assert_eq!(err_name(&e), "org.kassa.Error.Backend");
+    assert!(error_message(&e).contains("500"), "{e}");
+    rig.backend.set_fault(Fault::None);
+
+    let owner = rig.bus.connect().await;
+    let path = TerminalProxy::new(&owner)
+        .await
+        .unwrap()
+        .begin_checkout(options(&[]))
+        .await
+        .unwrap();
+    let busy = t.begin_checkout(options(&[])).await.map(|_| ());
+    assert_eq!(name(busy), "org.kassa.Error.Busy");
+    let other = rig.bus.connect().await;
+    let denied = checkout_proxy(&other, path.as_str()).await.cancel().await;
+    assert_eq!(name(denied), "org.kassa.Error.AccessDenied");
+    checkout_proxy(&owner, path.as_str())
+        .await
+        .cancel()
+        .await
+        .unwrap();
+
+    // A ScanPaymentCode under way when kassad stops is cancelled.
+    let waiting = tokio::spawn(async move { t.scan_payment_code(options(&[])).await.map(|_| ()) });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    rig.kassad.take().unwrap().stop().await;
+    let cancelled = waiting.await.unwrap();
+    assert_eq!(name(cancelled), "org.kassa.Error.Cancelled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backend_failures_have_names_within_the_deadline() {
+    let rig = Rig::start().await;
+    let t = rig.terminal().await;
+    let cases = [
+        (Fault::ServerError, "backend answered HTTP 500"),
+        (Fault::Malformed, "not valid JSON"),
+        (Fault::WrongContentType, "content type \"text/html\""),
+        (
+            Fault::Slow(Duration::from_secs(5)),
+            "did not answer within 1000 ms",
+        ),
+    ];
+    rig.backend.bind(WECHAT, order_json("B-1"));
+    for (fault, expected) in cases {
+        rig.backend.set_fault(fault.clone());
+        let started = Instant::now();
+        let e = t
+            .show_order_for_code(WECHAT, options(&[("timeout_ms", Value::U32(3000))]))
+            .await
+            .unwrap_err();
+        assert_eq!(err_name(&e), "org.kassa.Error.Backend", "{fault:?}: {e}");
+        assert!(error_message(&e).contains(expected), "{fault:?}: {e}");
+        assert!(
+            started.elapsed() < Duration::from_millis(3000),
+            "{fault:?} took {:?}",
+            started.elapsed()
+        );
+    }
+    // A slow backend and a short deadline: the caller's deadline wins.
+    rig.backend.set_fault(Fault::Slow(Duration::from_secs(5)));
+    let started = Instant::now();
+    let e = t
+        .show_order_for_code(WECHAT, options(&[("timeout_ms", Value::U32(400))]))
+        .await
+        .unwrap_err();
+    assert_eq!(err_name(&e), "org.kassa.Error.NotBound", "{e}");
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backend_down_is_a_named_error() {
+    let rig = Rig::start().await;
+    let url = rig.backend.url();
+    drop(rig.backend);
+    // Nothing listens there any more.
+    let t = TerminalProxy::new(&rig.bus.connect().await).await.unwrap();
+    let e = t
+        .show_order_for_code(WECHAT, options(&[("timeout_ms", Value::U32(2000))]))
+        .await
+        .unwrap_err();
+    assert_eq!(err_name(&e), "org.kassa.Error.Backend", "{e}");
+    assert!(error_message(&e).contains("unreachable"), "{e} ({url})");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_order_names_the_field_and_changes_nothing() {
+    let mut rig = Rig::start().await;
+    let t = rig.terminal().await;
+    t.show_text(&["Hello"]).await.unwrap();
+    let before = rig.display_bytes(Duration::from_millis(500));
+    assert!(String::from_utf8_lossy(&before).contains("Hello"));
+    let bad = r#"{"id":"A","currency":"CNY","items":[{"name":"a","quantity":"1","unit_price":100,"total":100},{"name":"b","quantity":"2","unit_price":100,"total":250}],"total":350}"#;
+    let e = t.show_order(bad).await.unwrap_err();
+    assert_eq!(err_name(&e), "org.kassa.Error.InvalidOrder");
+    assert!(error_message(&e).starts_with("items[1].total:"), "{e}");
+    let after = rig.display_bytes(Duration::from_millis(500));
+    assert!(after.is_empty(), "the display changed: {after:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scanner_unplugged_and_plugged_back_mid_checkout() {
+    let mut rig = Rig::start().await;
+    let conn = rig.bus.connect().await;
+    let terminal = TerminalProxy::new(&conn).await.unwrap();
+    let path = terminal.begin_checkout(options(&[])).await.unwrap();
+    let session = checkout_proxy(&conn, path.as_str()).await;
+    let mut codes = session.receive_code_scanned().await.unwrap();
+    let device = rig.device("counter").await;
+    let mut connected = device.receive_connected_changed().await;
+
+    rig.scanner.unplug();
+    loop {
+        let change = tokio::time::timeout(LONG, connected.next())
+            .await
+            .unwrap()
+            .unwrap();
+        if !change.get().await.unwrap() {
+            break;
+        }
+    }
+    assert!(device.last_error().await.unwrap().contains("disconnected"));
+    assert!(
+        device
+            .check_health()
+            .await
+            .unwrap()
+            .starts_with("disconnected")
+    );
+
+    rig.scanner.plug_in();
+    loop {
+        let change = tokio::time::timeout(LONG, connected.next())
+            .await
+            .unwrap()
+            .unwrap();
+        if change.get().await.unwrap() {
+            break;
+        }
+    }
+    // The trigger is sent again to the fresh device, and scans flow.
+    assert_eq!(rig.scanner.pty().receive(3, LONG).unwrap(), b"\x16T\r");
+    rig.scanner.send(format!("{WECHAT}\r").as_bytes());
+    let got = tokio::time::timeout(LONG, codes.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.args().unwrap().code(), WECHAT);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scan_nobody_wants_is_dropped_not_queued() {
+    let mut rig = Rig::start().await;
+    rig.scanner.send(format!("{WECHAT}\r").as_bytes());
+    let device = rig.device("counter").await;
+    let deadline = Instant::now() + LONG;
+    while device.scan_count().await.unwrap() == 0 {
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // A checkout started afterwards does not receive the stale scan.
+    let t = rig.terminal().await;
+    let e = t
+        .scan_payment_code(options(&[("timeout_ms", Value::U32(300))]))
+        .await
+        .unwrap_err();
+    assert_eq!(err_name(&e), "org.kassa.Error.Timeout");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_get_every_scan_and_yield_to_a_checkout() {
+    let mut rig = Rig::start().await;
+    let conn = rig.bus.connect().await;
+    let terminal = TerminalProxy::new(&conn).await.unwrap();
+    let path = terminal
+        .claim_scanner(options(&[("auto_disable", Value::Bool(true))]))
+        .await
+        .unwrap();
+    let claim = kassa_daemon::client::ClaimProxy::builder(&conn)
+        .path(path.as_str().to_string())
+        .unwrap()
+        .build()
+        .await
+        .unwrap();
+    let mut scans = claim.receive_scanned().await.unwrap();
+    rig.scanner.send(b"MEMBER-0042\r");
+    let got = tokio::time::timeout(LONG, scans.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.args().unwrap().data(), "MEMBER-0042");
+    assert!(!claim.enabled().await.unwrap(), "auto_disable");
+    rig.scanner.send(b"COUPON-1\r");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(400), scans.next())
+            .await
+            .is_err()
+    );
+    claim.enable().await.unwrap();
+
+    // Another caller cannot claim it too.
+    let other = rig.terminal().await;
+    let e = other.claim_scanner(options(&[])).await.unwrap_err();
+    assert_eq!(err_name(&e), "org.kassa.Error.Busy");
+
+    // A checkout takes the scanner while it waits for a code.
+    let t = rig.terminal().await;
+    let waiting = tokio::spawn(async move { t.scan_payment_code(options(&[])).await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    rig.scanner.send(format!("{WECHAT}\r").as_bytes());
+    let (code, channel, _) = waiting.await.unwrap().unwrap();
+    assert_eq!((code.as_str(), channel.as_str()), (WECHAT, "wechat"));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), scans.next())
+            .await
+            .is_err(),
+        "the code went to the claim"
+    );
+    rig.scanner.send(b"MEMBER-7\r");
+    let got = tokio::time::timeout(LONG, scans.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.args().unwrap().data(), "MEMBER-7");
+    claim.release().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pos_can_hand_the_order_and_the_result_itself() {
+    let mut rig = Rig::start().await;
+    let conn = rig.bus.connect().await;
+    let terminal = TerminalProxy::new(&conn).await.unwrap();
+    let path = terminal
+        .begin_checkout(options(&[("order_timeout_ms", Value::U32(10_000))]))
+        .await
+        .unwrap();
+    let session = checkout_proxy(&conn, path.as_str()).await;
+    let mut finished = session.receive_finished().await.unwrap();
+    let early = session.finish("paid", "").await.unwrap_err();
+    assert_eq!(
+        err_name(&early),
+        "org.kassa.Error.InvalidArgument",
+        "no result before the code"
+    );
+    rig.scanner.send(format!("{WECHAT}\r").as_bytes());
+    let deadline = Instant::now() + LONG;
+    while session.state().await.unwrap() != "waiting_for_order" {
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    terminal
+        .show_order(&order_json("POS-9").to_string())
+        .await
+        .unwrap();
+    assert_eq!(session.state().await.unwrap(), "showing_order");
+    assert!(session.order().await.unwrap().contains("POS-9"));
+    terminal
+        .show_payment_result("failed", "Card declined")
+        .await
+        .unwrap();
+    let end = tokio::time::timeout(LONG, finished.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(end.args().unwrap().state(), "failed");
+}

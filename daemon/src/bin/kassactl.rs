@@ -199,15 +199,13 @@ fn main() -> ExitCode {
 }
 
 async fn connect(cli: &Cli) -> Result<zbus::Connection, Failure> {
-    let built = match (&cli.bus, cli.session) {
-        (Some(address), _) => {
-            zbus::connection::Builder::address(address.as_str()).map(|b| b.build())
-        }
-        (None, true) => Ok(zbus::connection::Builder::session().and_then(|b| Ok(b.build()))?),
-        (None, false) => Ok(zbus::connection::Builder::system().and_then(|b| Ok(b.build()))?),
+    let builder = match (&cli.bus, cli.session) {
+        (Some(address), _) => zbus::connection::Builder::address(address.as_str()),
+        (None, true) => zbus::connection::Builder::session(),
+        (None, false) => zbus::connection::Builder::system(),
     };
-    let connection = match built {
-        Ok(pending) => pending.await,
+    let connection = match builder {
+        Ok(builder) => builder.build().await,
         Err(e) => Err(e),
     };
     connection.map_err(|e| Failure::new(10, format!("cannot connect to the bus: {e}")))

@@ -9,9 +9,9 @@ use tokio::sync::oneshot;
 
 /// A `dbus-daemon` of the test's own, on a socket in a temporary directory.
 pub struct PrivateBus {
-    child: Child,
+    child: Option<Child>,
     address: String,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl PrivateBus {
@@ -42,9 +42,18 @@ impl PrivateBus {
         let address = line.trim().to_string();
         assert!(!address.is_empty(), "dbus-daemon printed no address");
         PrivateBus {
-            child,
+            child: Some(child),
             address,
-            _dir: dir,
+            _dir: Some(dir),
+        }
+    }
+
+    /// A bus someone else started, at `address`.
+    pub fn attach(address: &str) -> PrivateBus {
+        PrivateBus {
+            child: None,
+            address: address.to_string(),
+            _dir: None,
         }
     }
 
@@ -69,8 +78,10 @@ impl PrivateBus {
 
 impl Drop for PrivateBus {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 

@@ -1,0 +1,182 @@
+//! kassad driven by clients no one here wrote: busctl (systemd), gdbus
+//! (GLib) and dbus-send (libdbus), as a POS program in any language would.
+
+use std::process::Command;
+
+use kassa_tests::bus::{Kassad, PrivateBus};
+
+const CONFIG: &str = r#"
+[[scanner]]
+name = "sim"
+driver = "mock"
+codes = ["2812345678901234"]
+delay_ms = 50
+
+[[display]]
+name = "screen"
+driver = "mock"
+"#;
+
+fn run(program: &str, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e} (scripts/setup-debian.sh installs it)"));
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+async fn blocking(program: &'static str, args: Vec<String>) -> (bool, String, String) {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(program, &args)
+    })
+    .await
+    .unwrap()
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn busctl_gdbus_and_dbus_send_drive_kassad() {
+    let bus = PrivateBus::start();
+    let _kassad = Kassad::start(CONFIG, &bus).await;
+    let address = bus.address().to_string();
+    let addr_arg = format!("--address={address}");
+
+    // The README's first call: a payment code with busctl.
+    let (ok, out, err) = blocking(
+        "busctl",
+        strings(&[
+            &addr_arg,
+            "call",
+            "org.kassa.Terminal1",
+            "/org/kassa/Terminal1",
+            "org.kassa.Terminal1",
+            "ScanPaymentCode",
+            "a{sv}",
+            "2",
+            "amount",
+            "x",
+            "3600",
+            "timeout_ms",
+            "u",
+            "5000",
+        ]),
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), r#"sss "2812345678901234" "alipay" "mock""#);
+
+    let (ok, out, err) = blocking(
+        "busctl",
+        strings(&[
+            &addr_arg,
+            "get-property",
+            "org.kassa.Terminal1",
+            "/org/kassa/Terminal1",
+            "org.kassa.Terminal1",
+            "State",
+        ]),
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), r#"s "idle""#);
+
+    // gdbus: a malformed order comes back as a named error with the field.
+    let bad = r#"{"id":"A","currency":"CNY","items":[{"name":"tea","quantity":"2","unit_price":500,"total":900}],"total":900}"#;
+    let (ok, _, err) = blocking(
+        "gdbus",
+        strings(&[
+            "call",
+            "--address",
+            &address,
+            "--dest",
+            "org.kassa.Terminal1",
+            "--object-path",
+            "/org/kassa/Terminal1",
+            "--method",
+            "org.kassa.Terminal1.ShowOrder",
+            bad,
+        ]),
+    )
+    .await;
+    assert!(!ok);
+    assert!(
+        err.contains("org.kassa.Error.InvalidOrder") && err.contains("items[0].total"),
+        "{err}"
+    );
+
+    let (ok, _, err) = blocking(
+        "gdbus",
+        strings(&[
+            "call",
+            "--address",
+            &address,
+            "--dest",
+            "org.kassa.Terminal1",
+            "--object-path",
+            "/org/kassa/Terminal1",
+            "--method",
+            "org.kassa.Terminal1.ShowText",
+            "['Welcome', '欢迎']",
+        ]),
+    )
+    .await;
+    assert!(ok, "{err}");
+
+    let (ok, out, err) = blocking(
+        "gdbus",
+        strings(&[
+            "introspect",
+            "--address",
+            &address,
+            "--dest",
+            "org.kassa.Terminal1",
+            "--object-path",
+            "/org/kassa/Terminal1/devices/sim",
+        ]),
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("interface org.kassa.Device1") && out.contains("ScanCount = 1"),
+        "{out}"
+    );
+
+    let (ok, _, err) = blocking(
+        "dbus-send",
+        strings(&[
+            &format!("--bus={address}"),
+            "--print-reply",
+            "--dest=org.kassa.Terminal1",
+            "/org/kassa/Terminal1",
+            "org.kassa.Terminal1.ClearDisplay",
+        ]),
+    )
+    .await;
+    assert!(ok, "{err}");
+
+    let (ok, _, err) = blocking(
+        "dbus-send",
+        strings(&[
+            &format!("--bus={address}"),
+            "--print-reply",
+            "--dest=org.kassa.Terminal1",
+            "/org/kassa/Terminal1",
+            "org.kassa.Terminal1.ShowPaymentResult",
+            "string:refunded",
+            "string:",
+        ]),
+    )
+    .await;
+    assert!(
+        !ok && err.contains("org.kassa.Error.InvalidArgument"),
+        "{err}"
+    );
+}

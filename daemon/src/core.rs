@@ -318,6 +318,9 @@ struct Shared {
     ids: AtomicU64,
     /// Cancelled when kassad stops.
     stopping: CancellationToken,
+    /// When to return the display to idle, and the display generation that
+    /// must still be showing for it to happen.
+    idle_at: watch::Sender<Option<(Instant, u64)>>,
 }
 
 /// The terminal service. Cheap to clone.
@@ -356,8 +359,10 @@ impl Terminal {
                 terminal_state,
                 ids: AtomicU64::new(1),
                 stopping: CancellationToken::new(),
+                idle_at: watch::channel(None).0,
             }),
         };
+        terminal.start_idle_timer();
         // The router holds only a weak reference, so dropping the last
         // Terminal stops the devices (and with them the router).
         let weak = Arc::downgrade(&terminal.shared);
@@ -427,14 +432,39 @@ impl Terminal {
     fn show_result(&self, status: PaymentStatus, message: String) {
         let generation = self.show(View::Result { status, message });
         self.set_state(TerminalState::ShowingResult);
-        let this = self.clone();
-        let after = self.shared.config.checkout.result_display;
+        let at = Instant::now() + self.shared.config.checkout.result_display;
+        self.shared.idle_at.send_replace(Some((at, generation)));
+    }
+
+    /// The one task that returns the display to idle after a result (one
+    /// timer, however many checkouts end).
+    fn start_idle_timer(&self) {
+        let weak = Arc::downgrade(&self.shared);
+        let mut idle_at = self.shared.idle_at.subscribe();
         tokio::spawn(async move {
-            tokio::time::sleep(after).await;
-            let current = this.lock().display_generation;
-            if current == generation {
-                this.show(View::Idle);
-                this.set_state(TerminalState::Idle);
+            loop {
+                let next = *idle_at.borrow_and_update();
+                match next {
+                    Some((at, generation)) => {
+                        tokio::select! {
+                            () = tokio::time::sleep_until(at) => {
+                                let Some(shared) = weak.upgrade() else { return };
+                                let this = Terminal { shared };
+                                if this.lock().display_generation == generation {
+                                    this.show(View::Idle);
+                                    this.set_state(TerminalState::Idle);
+                                }
+                                this.shared.idle_at.send_replace(None);
+                            }
+                            changed = idle_at.changed() => if changed.is_err() { return },
+                        }
+                    }
+                    None => {
+                        if idle_at.changed().await.is_err() {
+                            return;
+                        }
+                    }
+                }
             }
         });
     }
@@ -1028,11 +1058,11 @@ impl Session {
         let mut deadline = Instant::now() + code_timeout;
         let mut order_query: Pending<Result<Order, BackendError>> = None;
         let mut outcome: Pending<Result<crate::backend::PaymentOutcome, BackendError>> = None;
-        let (final_state, message) = loop {
+        let (final_state, message, reply) = loop {
             tokio::select! {
                 code = &mut code_rx, if self.state == CheckoutState::WaitingForCode => {
                     let Ok(code) = code else {
-                        break (CheckoutState::Cancelled, "the scanner wait was abandoned".to_string());
+                        break (CheckoutState::Cancelled, "the scanner wait was abandoned".to_string(), None);
                     };
                     self.advance(Event::Code);
                     self.snapshot.send_modify(|s| s.channel = code.channel.to_string());
@@ -1051,7 +1081,7 @@ impl Session {
                     match found {
                         Ok(order) => self.take_order(order, &mut deadline, &mut outcome, config.result_timeout),
                         Err(BackendError::NotBound(_)) => {} // the deadline arm reports it
-                        Err(e) => break (CheckoutState::Failed, e.to_string()),
+                        Err(e) => break (CheckoutState::Failed, e.to_string(), None),
                     }
                 }
                 result = maybe(&mut outcome) => {
@@ -1059,22 +1089,20 @@ impl Session {
                     match result {
                         Ok(o) => {
                             let state = self.advance(Event::Result(o.status));
-                            break (state, o.message);
+                            break (state, o.message, None);
                         }
                         Err(BackendError::NotBound(_)) => {}
-                        Err(e) => break (CheckoutState::Failed, e.to_string()),
+                        Err(e) => break (CheckoutState::Failed, e.to_string(), None),
                     }
                 }
                 ctl = control.recv() => match ctl {
+                    // The reply waits until the checkout is over, so that a
+                    // caller may begin the next one the moment it returns.
                     Some(Control::Cancel(reply)) => {
-                        let _ = reply.send(Ok(()));
-                        break (CheckoutState::Cancelled, "cancelled by the POS".into());
+                        break (CheckoutState::Cancelled, "cancelled by the POS".into(), Some(reply));
                     }
                     Some(Control::Finish(status, message, reply)) => match self.state.next(Event::Result(status)) {
-                        Ok(state) => {
-                            let _ = reply.send(Ok(()));
-                            break (state, message);
-                        }
+                        Ok(state) => break (state, message, Some(reply)),
                         Err(e) => {
                             let _ = reply.send(Err(CoreError::InvalidArgument(e.to_string())));
                         }
@@ -1089,20 +1117,23 @@ impl Session {
                             let _ = reply.send(Err(CoreError::InvalidArgument(e.to_string())));
                         }
                     },
-                    None => break (CheckoutState::Cancelled, "the checkout was abandoned".into()),
+                    None => break (CheckoutState::Cancelled, "the checkout was abandoned".into(), None),
                 },
-                () = cancel.cancelled() => break (CheckoutState::Cancelled, "the caller left the bus".into()),
+                () = cancel.cancelled() => break (CheckoutState::Cancelled, "the caller left the bus".into(), None),
                 () = tokio::time::sleep_until(deadline) => {
                     let message = match self.state {
                         CheckoutState::WaitingForCode => format!("no payment code within {} ms", code_timeout.as_millis()),
                         CheckoutState::WaitingForOrder => format!("the backend bound no order within {} ms", order_timeout.as_millis()),
                         _ => format!("no payment result within {} ms", config.result_timeout.as_millis()),
                     };
-                    break (CheckoutState::Expired, message);
+                    break (CheckoutState::Expired, message, None);
                 }
             }
         };
         self.finish(final_state, message);
+        if let Some(reply) = reply {
+            let _ = reply.send(Ok(()));
+        }
     }
 
     /// Applies an event the caller has already checked.

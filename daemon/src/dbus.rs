@@ -4,8 +4,9 @@
 //! [`crate::core::Terminal`]; signals that carry a payment code or a scan go
 //! to the owning caller alone.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -29,8 +30,26 @@ use crate::devices::{Device, DeviceStatus};
 pub const BUS_NAME: &str = "org.kassa.Terminal1";
 /// The root object.
 pub const ROOT: &str = "/org/kassa/Terminal1";
-/// How long a finished checkout stays on the bus for its owner to read.
-const LINGER: Duration = Duration::from_secs(15);
+/// How many finished checkouts stay on the bus for their owners to read;
+/// older ones are removed, so memory does not grow with the checkout rate.
+const KEEP_FINISHED: usize = 8;
+
+/// Finished checkout objects still on the bus, oldest first.
+#[derive(Clone, Default)]
+struct Finished(Arc<Mutex<VecDeque<OwnedObjectPath>>>);
+
+impl Finished {
+    /// Records a finished session; returns the one to remove, if any.
+    fn retire(&self, path: OwnedObjectPath) -> Option<OwnedObjectPath> {
+        let mut list = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        list.push_back(path);
+        if list.len() > KEEP_FINISHED {
+            list.pop_front()
+        } else {
+            None
+        }
+    }
+}
 
 /// Errors on the bus: `org.kassa.Error.*`.
 #[derive(Debug, zbus::DBusError)]
@@ -208,6 +227,7 @@ pub struct TerminalIface {
     terminal: Terminal,
     /// Cancelled when kassad stops, ending every task it spawned.
     stop: CancellationToken,
+    finished: Finished,
 }
 
 #[interface(name = "org.kassa.Terminal1")]
@@ -241,7 +261,7 @@ impl TerminalIface {
     ) -> Result<OwnedObjectPath, KassaError> {
         let options = OptionReader::new(&options, CHECKOUT_OPTIONS)?.checkout()?;
         let handle = self.terminal.begin_checkout(&sender(&header), options)?;
-        Ok(serve_checkout(conn, handle, self.stop.clone()).await?)
+        Ok(serve_checkout(conn, handle, self.stop.clone(), self.finished.clone()).await?)
     }
 
     /// Validate and display an order document.
@@ -393,6 +413,7 @@ async fn serve_checkout(
     conn: &Connection,
     mut handle: CheckoutHandle,
     stop: CancellationToken,
+    finished: Finished,
 ) -> zbus::Result<OwnedObjectPath> {
     let path = OwnedObjectPath::try_from(format!("{ROOT}/checkout/{}", handle.id))?;
     let server = conn.object_server();
@@ -445,13 +466,10 @@ async fn serve_checkout(
                 }
             }
         }
-        tokio::time::sleep(LINGER).await;
-        if let Err(e) = conn
-            .object_server()
-            .remove::<CheckoutIface, _>(removal_path)
-            .await
-        {
-            debug!("removing checkout object: {e}");
+        if let Some(oldest) = finished.retire(removal_path) {
+            if let Err(e) = conn.object_server().remove::<CheckoutIface, _>(oldest).await {
+                debug!("removing checkout object: {e}");
+            }
         }
     }));
     Ok(path)
@@ -738,6 +756,7 @@ pub async fn run(
             TerminalIface {
                 terminal: terminal.clone(),
                 stop: stop.clone(),
+                finished: Finished::default(),
             },
         )?
         .serve_at(ROOT, zbus::fdo::ObjectManager)?

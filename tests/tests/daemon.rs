@@ -674,3 +674,29 @@ async fn the_pos_can_hand_the_order_and_the_result_itself() {
         .unwrap();
     assert_eq!(end.args().unwrap().state(), "failed");
 }
+
+/// A caller may begin the next checkout the moment Cancel or Finish returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_checkout_can_begin_as_soon_as_one_ends() {
+    let mut rig = Rig::start().await;
+    let conn = rig.bus.connect().await;
+    let terminal = TerminalProxy::new(&conn).await.unwrap();
+    for round in 0..20 {
+        let path = terminal
+            .begin_checkout(options(&[]))
+            .await
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        let session = checkout_proxy(&conn, path.as_str()).await;
+        if round % 2 == 0 {
+            session.cancel().await.unwrap();
+        } else {
+            let mut codes = session.receive_code_scanned().await.unwrap();
+            rig.scanner.send(format!("{WECHAT}\r").as_bytes());
+            tokio::time::timeout(LONG, codes.next())
+                .await
+                .unwrap()
+                .unwrap();
+            session.finish("paid", "").await.unwrap();
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! kassa-bench: measures kassad as a separate process, over a private
+//! dbus-daemon, with a serial scanner on a real pty. See bench/RESULTS.md.
+//!
+//! ```sh
+//! cargo build --release --bins
+//! target/release/kassa-bench latency --scans 1000 --interval-ms 1000
+//! target/release/kassa-bench latency --scans 1000 --interval-ms 0
+//! target/release/kassa-bench show-order --calls 200 --lines 100
+//! target/release/kassa-bench memory --checkouts 10000
+//! ```
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use futures_util::StreamExt;
+use kassa_daemon::client::{CheckoutProxy, TerminalProxy};
+use kassa_tests::Pty;
+use zbus::zvariant::Value;
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    command: Bench,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Last byte of a scan written into the pty → CodeScanned at the client.
+    Latency {
+        #[arg(long, default_value_t = 1000)]
+        scans: usize,
+        /// Pause between scans (1000 = 1 scan/s; 0 = a burst).
+        #[arg(long, default_value_t = 1000)]
+        interval_ms: u64,
+    },
+    /// ShowOrder call → reply, for an order of `lines` items.
+    ShowOrder {
+        #[arg(long, default_value_t = 200)]
+        calls: usize,
+        #[arg(long, default_value_t = 100)]
+        lines: usize,
+    },
+    /// kassad's RSS idle, and after many checkouts.
+    Memory {
+        #[arg(long, default_value_t = 10_000)]
+        checkouts: usize,
+        /// `checkout` (BeginCheckout, code, Cancel), `scan` (ScanPaymentCode)
+        /// or `cancel` (BeginCheckout, Cancel).
+        #[arg(long, default_value = "checkout")]
+        mode: String,
+    },
+}
+
+struct Rig {
+    bus: Child,
+    kassad: Child,
+    address: String,
+    pty: Pty,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Rig {
+    fn drop(&mut self) {
+        // SIGTERM first: kassad stops cleanly (and a profiler wrapping it
+        // writes its report).
+        let _ = Command::new("kill")
+            .arg(self.kassad.id().to_string())
+            .status();
+        for _ in 0..100 {
+            if matches!(self.kassad.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.kassad.kill();
+        let _ = self.kassad.wait();
+        let _ = self.bus.kill();
+        let _ = self.bus.wait();
+    }
+}
+
+/// kassad next to this binary, or $KASSA_BENCH_KASSAD (a wrapper that runs
+/// it under a profiler, say).
+fn kassad_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("KASSA_BENCH_KASSAD") {
+        return PathBuf::from(path);
+    }
+    let me = std::env::current_exe().expect("own path");
+    me.with_file_name("kassad")
+}
+
+async fn start() -> Rig {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut bus = Command::new("dbus-daemon")
+        .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
+        .arg(format!(
+            "--address=unix:path={}",
+            dir.path().join("bus").display()
+        ))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("dbus-daemon");
+    let mut address = String::new();
+    BufReader::new(bus.stdout.take().expect("stdout"))
+        .read_line(&mut address)
+        .expect("bus address");
+    let address = address.trim().to_string();
+    let mut pty = Pty::open();
+    let config = dir.path().join("kassa.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[scanner]]\nname = \"counter\"\ndriver = \"serial\"\npath = \"{}\"\n\n[[display]]\nname = \"screen\"\ndriver = \"mock\"\n",
+            pty.path().display()
+        ),
+    )
+    .expect("config");
+    let kassad = Command::new(kassad_binary())
+        .arg("--config")
+        .arg(&config)
+        .arg("--bus")
+        .arg(&address)
+        .env("KASSA_LOG", "warn")
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("kassad next to kassa-bench (cargo build --release --bins)");
+    let conn = zbus::connection::Builder::address(address.as_str())
+        .expect("address")
+        .build()
+        .await
+        .expect("bus");
+    let terminal = TerminalProxy::builder(&conn)
+        .cache_properties(zbus::proxy::CacheProperties::No)
+        .build()
+        .await
+        .expect("proxy");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while terminal.version().await.is_err() {
+        assert!(Instant::now() < deadline, "kassad did not start");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    pty.release_slave();
+    Rig {
+        bus,
+        kassad,
+        address,
+        pty,
+        _dir: dir,
+    }
+}
+
+fn no_options() -> HashMap<&'static str, Value<'static>> {
+    HashMap::new()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+fn report(name: &str, mut samples: Vec<Duration>) -> serde_json::Value {
+    samples.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let out = serde_json::json!({
+        "bench": name,
+        "n": samples.len(),
+        "p50_ms": ms(percentile(&samples, 0.50)),
+        "p99_ms": ms(percentile(&samples, 0.99)),
+        "max_ms": ms(*samples.last().unwrap_or(&Duration::ZERO)),
+    });
+    println!("{out}");
+    out
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// One checkout whose code comes through the pty; returns the latency from
+/// the code's last byte to CodeScanned.
+async fn one_checkout(
+    conn: &zbus::Connection,
+    terminal: &TerminalProxy<'_>,
+    pty: &mut Pty,
+    code: &str,
+) -> Duration {
+    let path = terminal
+        .begin_checkout(no_options())
+        .await
+        .expect("BeginCheckout");
+    let session = CheckoutProxy::builder(conn)
+        .path(path)
+        .expect("path")
+        .cache_properties(zbus::proxy::CacheProperties::No)
+        .build()
+        .await
+        .expect("proxy");
+    let mut codes = session.receive_code_scanned().await.expect("subscribe");
+    pty.send(format!("{code}\r").as_bytes());
+    let written = Instant::now();
+    let _ = codes.next().await.expect("CodeScanned");
+    let latency = written.elapsed();
+    session.cancel().await.expect("Cancel");
+    latency
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let cli = Cli::parse();
+    let mut rig = start().await;
+    let conn = zbus::connection::Builder::address(rig.address.as_str())
+        .expect("address")
+        .build()
+        .await
+        .expect("bus");
+    let terminal = TerminalProxy::builder(&conn)
+        .cache_properties(zbus::proxy::CacheProperties::No)
+        .build()
+        .await
+        .expect("proxy");
+    match cli.command {
+        Bench::Latency { scans, interval_ms } => {
+            let mut samples = Vec::with_capacity(scans);
+            for i in 0..scans {
+                let code = format!("13{:016}", i);
+                samples.push(one_checkout(&conn, &terminal, &mut rig.pty, &code).await);
+                tokio::time::sleep(Duration::from_millis(interval_ms)).await;
+            }
+            report(
+                &format!("scan_to_code_scanned interval_ms={interval_ms}"),
+                samples,
+            );
+        }
+        Bench::ShowOrder { calls, lines } => {
+            let items: Vec<serde_json::Value> = (0..lines)
+                .map(|i| serde_json::json!({"name": format!("商品 item {i}"), "quantity": "1", "unit_price": 100 + i, "total": 100 + i}))
+                .collect();
+            let total: usize = (0..lines).map(|i| 100 + i).sum();
+            let order = serde_json::json!({"id": "BENCH", "currency": "CNY", "items": items, "total": total}).to_string();
+            let mut samples = Vec::with_capacity(calls);
+            for _ in 0..calls {
+                let started = Instant::now();
+                terminal.show_order(&order).await.expect("ShowOrder");
+                samples.push(started.elapsed());
+            }
+            report(
+                &format!("show_order lines={lines} bytes={}", order.len()),
+                samples,
+            );
+        }
+        Bench::Memory { checkouts, mode } => {
+            let pid = rig.kassad.id();
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let idle = rss_kib(pid);
+            let mut marks = Vec::new();
+            for i in 1..=checkouts {
+                let code = format!("28{:014}", i);
+                match mode.as_str() {
+                    "scan" => {
+                        let call = terminal.scan_payment_code(no_options());
+                        let write = async {
+                            tokio::time::sleep(Duration::from_millis(1)).await;
+                            rig.pty.send(format!("{code}\r").as_bytes());
+                        };
+                        let (result, ()) = tokio::join!(call, write);
+                        result.expect("ScanPaymentCode");
+                    }
+                    "cancel" => {
+                        let path = terminal
+                            .begin_checkout(no_options())
+                            .await
+                            .expect("BeginCheckout");
+                        CheckoutProxy::builder(&conn)
+                            .path(path)
+                            .expect("path")
+                            .build()
+                            .await
+                            .expect("proxy")
+                            .cancel()
+                            .await
+                            .expect("Cancel");
+                    }
+                    _ => {
+                        one_checkout(&conn, &terminal, &mut rig.pty, &code).await;
+                    }
+                }
+                if i % 1000 == 0 {
+                    marks.push((i, rss_kib(pid)));
+                }
+            }
+            let after = rss_kib(pid);
+            // Finished sessions stay on the bus for 15 s for their owners.
+            tokio::time::sleep(Duration::from_secs(17)).await;
+            let settled = rss_kib(pid);
+            let manager = zbus::fdo::ObjectManagerProxy::builder(&conn)
+                .destination("org.kassa.Terminal1")
+                .expect("name")
+                .path("/org/kassa/Terminal1")
+                .expect("path")
+                .build()
+                .await
+                .expect("proxy");
+            let objects = manager
+                .get_managed_objects()
+                .await
+                .map(|o| o.len())
+                .unwrap_or(0);
+            println!(
+                "{}",
+                serde_json::json!({"bench": "memory", "mode": mode, "objects_left": objects, "idle_rss_kib": idle, "after_checkouts_rss_kib": after,
+                    "after_linger_rss_kib": settled, "checkouts": checkouts, "every_1000": marks})
+            );
+        }
+    }
+}

@@ -15,6 +15,7 @@ packages=(
   dbus-bin       # dbus-send
   libglib2.0-bin # gdbus: the tests drive kassad with a client kassa did not write
   systemd        # busctl, as shown in the README; systemd-analyze verifies the unit
+  python3-jeepney # the README's Python example, run by the tests
 )
 
 missing=()
@@ -33,11 +34,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then
-  echo "setup: cargo not found; install Rust 1.85 or newer with rustup (https://rustup.rs)" >&2
+  echo "setup: cargo not found; install Rust 1.87 or newer with rustup (https://rustup.rs)" >&2
   exit 1
 fi
 version=$(cargo --version | awk '{print $2}')
-if [ "$(printf '%s\n1.85.0\n' "$version" | sort -V | head -n1)" != "1.85.0" ]; then
-  echo "setup: cargo $version is too old; kassa needs 1.85 or newer (rustup update)" >&2
+if [ "$(printf '%s\n1.87.0\n' "$version" | sort -V | head -n1)" != "1.87.0" ]; then
+  echo "setup: cargo $version is too old; kassa needs 1.87 or newer (rustup update)" >&2
   exit 1
 fi

@@ -44,6 +44,11 @@ enum Bench {
         #[arg(long, default_value_t = 100)]
         lines: usize,
     },
+    /// kassad's CPU time while idle with a serial scanner connected.
+    Idle {
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
     /// kassad's RSS idle, and after many checkouts.
     Memory {
         #[arg(long, default_value_t = 10_000)]
@@ -178,6 +183,23 @@ fn report(name: &str, mut samples: Vec<Duration>) -> serde_json::Value {
     out
 }
 
+/// User + system CPU time of `pid`, in clock ticks (utime + stime of
+/// /proc/PID/stat; 100 ticks a second on Linux).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the
+    // 12th and 13th of those.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(11) + field(12)
+}
+
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
@@ -241,6 +263,18 @@ async fn main() {
             report(
                 &format!("scan_to_code_scanned interval_ms={interval_ms}"),
                 samples,
+            );
+        }
+        Bench::Idle { seconds } => {
+            let pid = rig.kassad.id();
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let before = cpu_ticks(pid);
+            tokio::time::sleep(Duration::from_secs(seconds)).await;
+            let used = cpu_ticks(pid) - before;
+            let percent = used as f64 / (seconds as f64 * 100.0) * 100.0;
+            println!(
+                "{}",
+                serde_json::json!({"bench": "idle_cpu", "seconds": seconds, "cpu_ticks": used, "cpu_percent": percent, "rss_kib": rss_kib(pid)})
             );
         }
         Bench::ShowOrder { calls, lines } => {

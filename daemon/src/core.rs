@@ -347,31 +347,29 @@ impl Terminal {
     /// A message when the backend cannot be set up (token file).
     pub fn start(config: Config) -> Result<Terminal, String> {
         let backend = config.backend.clone().map(Backend::new).transpose()?;
-        let (scans_tx, mut scans_rx) = mpsc::channel(64);
-        let devices = Devices::start(&config.scanners, &config.displays, scans_tx);
-        let (terminal_state, _) = watch::channel(TerminalState::Idle);
-        let terminal = Terminal {
-            shared: Arc::new(Shared {
+        // Scans are routed on the worker's thread. The sink holds only a weak
+        // reference, so dropping the last Terminal still stops the devices.
+        let shared = Arc::new_cyclic(|weak: &std::sync::Weak<Shared>| {
+            let weak = weak.clone();
+            let sink: crate::devices::ScanSink = Arc::new(move |routed| {
+                if let Some(shared) = weak.upgrade() {
+                    Terminal { shared }.route(routed);
+                }
+            });
+            let devices = Devices::start(&config.scanners, &config.displays, sink);
+            Shared {
                 config,
                 devices,
                 backend,
                 state: Mutex::new(State::default()),
-                terminal_state,
+                terminal_state: watch::channel(TerminalState::Idle).0,
                 ids: AtomicU64::new(1),
                 stopping: CancellationToken::new(),
                 idle_at: watch::channel(None).0,
-            }),
-        };
-        terminal.start_idle_timer();
-        // The router holds only a weak reference, so dropping the last
-        // Terminal stops the devices (and with them the router).
-        let weak = Arc::downgrade(&terminal.shared);
-        tokio::spawn(async move {
-            while let Some(routed) = scans_rx.recv().await {
-                let Some(shared) = weak.upgrade() else { return };
-                Terminal { shared }.route(routed);
             }
         });
+        let terminal = Terminal { shared };
+        terminal.start_idle_timer();
         terminal.show(View::Idle);
         Ok(terminal)
     }

@@ -16,7 +16,7 @@ use kassa_drivers::serial::linux::{self, PortSettings, TtyPort};
 use kassa_drivers::serial::{Error as SerialError, ScannerConfig as Framing, SerialScanner};
 use kassa_drivers::vfd::{VfdConfig, VfdDisplay};
 use kassa_hal::{Error as _, ErrorKind, Scan, SourceKind, Timestamp, View, mask};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
 use crate::config::{DisplayConfig, DisplayDriver, ScannerConfig, ScannerDriver};
@@ -87,6 +87,10 @@ impl Device {
         }
     }
 }
+
+/// Where scanner workers hand their scans: called on the worker's own
+/// thread, so a scan reaches the core without waiting for a scheduler.
+pub type ScanSink = Arc<dyn Fn(RoutedScan) + Send + Sync>;
 
 /// A scan with the device it came from.
 #[derive(Debug)]
@@ -248,7 +252,7 @@ impl Devices {
     pub fn start(
         scanners: &[ScannerConfig],
         displays: &[DisplayConfig],
-        scans: mpsc::Sender<RoutedScan>,
+        scans: ScanSink,
     ) -> Devices {
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
@@ -408,7 +412,7 @@ struct SerialScannerWorker {
     port: PortSettings,
     framing: Framing,
     trigger: watch::Receiver<bool>,
-    scans: mpsc::Sender<RoutedScan>,
+    scans: ScanSink,
     status: watch::Sender<DeviceStatus>,
     stop: Arc<AtomicBool>,
 }
@@ -458,15 +462,10 @@ impl SerialScannerWorker {
                 }
             }
             match scanner.poll_scan() {
-                Ok(Some(scan)) => {
-                    let routed = RoutedScan {
-                        device: self.name.clone(),
-                        scan,
-                    };
-                    if self.scans.blocking_send(routed).is_err() {
-                        return None;
-                    }
-                }
+                Ok(Some(scan)) => (self.scans)(RoutedScan {
+                    device: self.name.clone(),
+                    scan,
+                }),
                 Ok(None) => {}
                 Err(SerialError::Frame(e)) => {
                     warn!("{}: {e}", self.what);
@@ -488,7 +487,7 @@ async fn mock_scanner(
     codes: Vec<String>,
     delay: Duration,
     mut trigger: watch::Receiver<bool>,
-    scans: mpsc::Sender<RoutedScan>,
+    scans: ScanSink,
 ) {
     let mut next = codes.iter().cycle();
     loop {
@@ -510,16 +509,10 @@ async fn mock_scanner(
         if let Some(code) = next.next() {
             debug!("mock scanner {name:?} reads {}", mask(code));
             let scan = Scan::new(code.as_bytes(), SourceKind::Mock, Timestamp::now());
-            if scans
-                .send(RoutedScan {
-                    device: name.clone(),
-                    scan,
-                })
-                .await
-                .is_err()
-            {
-                return;
-            }
+            scans(RoutedScan {
+                device: name.clone(),
+                scan,
+            });
         }
         // One read per trigger: wait for it to go off first.
         if trigger.wait_for(|on| !*on).await.is_err() {

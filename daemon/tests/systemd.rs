@@ -3,40 +3,17 @@
 //! payment code in it.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::os::unix::net::UnixDatagram;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use kassa_daemon::client::TerminalProxy;
+
+mod common;
+use common::{KillOnDrop, private_bus};
 use zbus::zvariant::Value;
 
 const CODE: &str = "134567890123456789";
-
-fn private_bus(dir: &std::path::Path) -> (std::process::Child, String) {
-    let mut child = Command::new("dbus-daemon")
-        .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
-        .arg(format!("--address=unix:path={}", dir.join("bus").display()))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("dbus-daemon");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    (child, line.trim().to_string())
-}
-
-/// Kills the process if the test ends early.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn receive(socket: &UnixDatagram, until: Instant) -> Option<String> {
     let left = until.saturating_duration_since(Instant::now());
@@ -54,7 +31,7 @@ fn receive(socket: &UnixDatagram, until: Instant) -> Option<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ready_watchdog_stop_and_a_masked_log() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut bus, address) = private_bus(dir.path());
+    let (_bus, address) = private_bus(dir.path());
     let notify_path = dir.path().join("notify");
     let notify = UnixDatagram::bind(&notify_path).unwrap();
     let config = dir.path().join("kassa.toml");
@@ -135,8 +112,6 @@ async fn ready_watchdog_stop_and_a_masked_log() {
         log.contains("**************6789"),
         "the masked code is missing:\n{log}"
     );
-    let _ = bus.kill();
-    let _ = bus.wait();
 }
 
 #[test]

@@ -6,7 +6,7 @@
 //! |---|---|
 //! | `POST /bind` `{"code": "…", "order": {…}}` | binds an order to a payment code (what the POS's server does) |
 //! | `GET /orders?payment_code=CODE` | `200` + the bound order, or `404` while unbound |
-//! | `POST /orders/query` `{"payment_code": "…"}` | the same, for `order_query_method = "POST"` |
+//! | `POST /orders` `{"payment_code": "…"}` | the same, for `order_query_method = "POST"` (the query string is ignored) |
 //! | `GET /payments/CODE/status` | `{"status": "pending"\|"paid"\|"failed"\|"cancelled", "message": "…"}` |
 //! | `POST /payments/CODE/status` `{"status": …, "message": …}` | sets it |
 
@@ -114,8 +114,7 @@ impl SampleBackend {
         };
         let app = Router::new()
             .route("/bind", post(bind))
-            .route("/orders", get(order_by_query))
-            .route("/orders/query", post(order_by_body))
+            .route("/orders", get(order_by_query).post(order_by_body))
             .route(
                 "/payments/{code}/status",
                 get(payment_status).post(set_payment_status),

@@ -700,3 +700,54 @@ async fn the_next_checkout_can_begin_as_soon_as_one_ends() {
         }
     }
 }
+
+/// The backend variant with POST queries and a bearer token from a file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn post_queries_carry_the_bearer_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("backend.token");
+    std::fs::write(&token_file, "s3cret-token\n").unwrap();
+    let backend_options = BackendOptions {
+        token: Some("s3cret-token".into()),
+        ..BackendOptions::default()
+    };
+    let extra = format!(
+        "order_query_method = \"POST\"\ntoken_file = \"{}\"",
+        token_file.display()
+    );
+    let rig = Rig::start_with(backend_options, &extra).await;
+    rig.backend.bind(ALIPAY, order_json("TOKEN-1"));
+    let t = rig.terminal().await;
+    let json = t
+        .show_order_for_code(ALIPAY, options(&[("timeout_ms", Value::U32(3000))]))
+        .await
+        .unwrap();
+    assert!(json.contains("TOKEN-1"));
+    assert_eq!(
+        rig.backend.last_authorization().as_deref(),
+        Some("Bearer s3cret-token")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_token_is_a_backend_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("backend.token");
+    std::fs::write(&token_file, "wrong").unwrap();
+    let backend_options = BackendOptions {
+        token: Some("right".into()),
+        ..BackendOptions::default()
+    };
+    let rig = Rig::start_with(
+        backend_options,
+        &format!("token_file = \"{}\"", token_file.display()),
+    )
+    .await;
+    let t = rig.terminal().await;
+    let e = t
+        .show_order_for_code(ALIPAY, options(&[("timeout_ms", Value::U32(3000))]))
+        .await
+        .unwrap_err();
+    assert_eq!(err_name(&e), "org.kassa.Error.Backend");
+    assert!(error_message(&e).contains("401"), "{e}");
+}

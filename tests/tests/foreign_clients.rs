@@ -180,3 +180,22 @@ async fn busctl_gdbus_and_dbus_send_drive_kassad() {
         "{err}"
     );
 }
+
+/// The README's Python example, run as written against kassad.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_python_example_works() {
+    let bus = PrivateBus::start();
+    let _kassad = Kassad::start(CONFIG, &bus).await;
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/python/scan_payment_code.py"
+    );
+    // Debian's Python, where python3-jeepney is installed.
+    let (ok, out, err) = blocking(
+        "/usr/bin/python3",
+        strings(&[script, "--bus", bus.address()]),
+    )
+    .await;
+    assert!(ok, "{out}{err}");
+    assert_eq!(out.trim(), "alipay code from mock: ...1234");
+}

@@ -688,17 +688,11 @@ impl Terminal {
         };
         self.end_code_wait(id);
         self.lock().scan_owner = None;
-        match &result {
-            Ok(_) => {
-                self.show(View::Text(vec![
-                    "Payment code received".into(),
-                    "One moment, please".into(),
-                ]));
-            }
-            Err(_) => {
-                self.show(View::Idle);
-            }
-        }
+        self.show(if result.is_ok() {
+            code_received()
+        } else {
+            View::Idle
+        });
         self.set_state(TerminalState::Idle);
         result
     }
@@ -1002,6 +996,14 @@ impl Terminal {
     }
 }
 
+/// What the customer sees between the code and the order.
+fn code_received() -> View {
+    View::Text(vec![
+        "Payment code received".into(),
+        "One moment, please".into(),
+    ])
+}
+
 /// One line of display text: bounded, no control or bidi characters.
 fn check_line(field: &str, text: &str) -> Result<(), CoreError> {
     if text.chars().count() > 256 {
@@ -1066,7 +1068,7 @@ impl Session {
                     self.snapshot.send_modify(|s| s.channel = code.channel.to_string());
                     self.code = Some(code.code.clone());
                     let _ = self.events.send(SessionEvent::CodeScanned(code.clone()));
-                    self.terminal.show(View::Text(vec!["Payment code received".into(), "One moment, please".into()]));
+                    self.terminal.show(code_received());
                     self.terminal.set_state(TerminalState::WaitingForOrder);
                     deadline = Instant::now() + order_timeout;
                     if let Some(backend) = backend.clone() {

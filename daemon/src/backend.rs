@@ -223,7 +223,7 @@ impl Backend {
             request = request.header(AUTHORIZATION, auth.clone());
         }
         let exchange = async {
-            let response = request.send().await.map_err(|e| describe(&e))?;
+            let response = request.send().await.map_err(describe)?;
             let status = response.status().as_u16();
             match status {
                 200 => {}
@@ -273,9 +273,12 @@ async fn sleep_before(deadline: Instant, wait: Duration) -> bool {
     Instant::now() < deadline
 }
 
-fn describe(e: &reqwest::Error) -> BackendError {
+/// The error and its causes, without the URL: the URL holds the payment
+/// code, and this message reaches logs.
+fn describe(e: reqwest::Error) -> BackendError {
+    let e = e.without_url();
     let mut message = e.to_string();
-    let mut source = std::error::Error::source(e);
+    let mut source = std::error::Error::source(&e);
     while let Some(inner) = source {
         message = format!("{message}: {inner}");
         source = inner.source();
@@ -285,7 +288,7 @@ fn describe(e: &reqwest::Error) -> BackendError {
 
 async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, BackendError> {
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| describe(&e))? {
+    while let Some(chunk) = response.chunk().await.map_err(describe)? {
         body.extend_from_slice(&chunk);
         if body.len() > MAX_DOCUMENT_BYTES {
             return Err(BackendError::Malformed(format!(

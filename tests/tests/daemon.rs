@@ -491,6 +491,10 @@ async fn backend_down_is_a_named_error() {
         .unwrap_err();
     assert_eq!(err_name(&e), "org.kassa.Error.Backend", "{e}");
     assert!(error_message(&e).contains("unreachable"), "{e} ({url})");
+    assert!(
+        !error_message(&e).contains(WECHAT),
+        "the error (which reaches the log) holds the code: {e}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

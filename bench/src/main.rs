@@ -63,8 +63,9 @@ enum Bench {
 struct Rig {
     bus: Child,
     kassad: Child,
-    address: String,
     pty: Pty,
+    conn: zbus::Connection,
+    terminal: TerminalProxy<'static>,
     _dir: tempfile::TempDir,
 }
 
@@ -154,8 +155,9 @@ async fn start() -> Rig {
     Rig {
         bus,
         kassad,
-        address,
         pty,
+        conn,
+        terminal,
         _dir: dir,
     }
 }
@@ -242,16 +244,7 @@ async fn one_checkout(
 async fn main() {
     let cli = Cli::parse();
     let mut rig = start().await;
-    let conn = zbus::connection::Builder::address(rig.address.as_str())
-        .expect("address")
-        .build()
-        .await
-        .expect("bus");
-    let terminal = TerminalProxy::builder(&conn)
-        .cache_properties(zbus::proxy::CacheProperties::No)
-        .build()
-        .await
-        .expect("proxy");
+    let (conn, terminal) = (rig.conn.clone(), rig.terminal.clone());
     match cli.command {
         Bench::Latency { scans, interval_ms } => {
             let mut samples = Vec::with_capacity(scans);

@@ -626,6 +626,18 @@ impl Terminal {
         })
     }
 
+    /// Checks the options both code-waiting calls share: the sources, and
+    /// the prompt view they put on the display.
+    fn prepare(
+        &self,
+        options: &CheckoutOptions,
+    ) -> Result<(Option<Vec<SourceKind>>, View), CoreError> {
+        Ok((
+            self.parse_sources(&options.sources)?,
+            self.prompt_view(options)?,
+        ))
+    }
+
     /// Registers a wait for one payment code. Fails at once with `Busy` or
     /// `NoDevice`; the returned receiver gets the code.
     fn start_code_wait(
@@ -666,8 +678,7 @@ impl Terminal {
         owner: &str,
         options: CheckoutOptions,
     ) -> Result<CodeScan, CoreError> {
-        let sources = self.parse_sources(&options.sources)?;
-        let view = self.prompt_view(&options)?;
+        let (sources, view) = self.prepare(&options)?;
         let timeout = options
             .timeout
             .unwrap_or(self.shared.config.checkout.code_timeout);
@@ -708,8 +719,7 @@ impl Terminal {
         owner: &str,
         options: CheckoutOptions,
     ) -> Result<CheckoutHandle, CoreError> {
-        let sources = self.parse_sources(&options.sources)?;
-        let view = self.prompt_view(&options)?;
+        let (sources, view) = self.prepare(&options)?;
         let defaults = &self.shared.config.checkout;
         let code_timeout = options.timeout.unwrap_or(defaults.code_timeout);
         let order_timeout = options.order_timeout.unwrap_or(defaults.order_timeout);

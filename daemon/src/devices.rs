@@ -141,11 +141,6 @@ impl ViewSlot {
         self.changed.notify_all();
     }
 
-    /// The current view, if any was set.
-    pub fn current(&self) -> Option<View> {
-        self.lock().1.clone()
-    }
-
     fn wake(&self) {
         self.changed.notify_all();
     }

@@ -7,6 +7,15 @@ use kassa_daemon::config::Config;
 use kassa_daemon::dbus::{Bus, RunError, run};
 use tokio::sync::oneshot;
 
+/// A kassad configuration with a simulated scanner that reads `code`
+/// `delay_ms` after each trigger, and a mock display.
+pub fn mock_config(code: &str, delay_ms: u64) -> String {
+    format!(
+        "[[scanner]]\nname = \"sim\"\ndriver = \"mock\"\ncodes = [\"{code}\"]\ndelay_ms = {delay_ms}\n\n\
+         [[display]]\nname = \"screen\"\ndriver = \"mock\"\n"
+    )
+}
+
 /// A `dbus-daemon` of the test's own, on a socket in a temporary directory.
 pub struct PrivateBus {
     child: Option<Child>,

@@ -705,21 +705,29 @@ async fn the_next_checkout_can_begin_as_soon_as_one_ends() {
     }
 }
 
+/// A rig whose backend wants `expected` as bearer token and whose kassad
+/// reads `in_file` from its token_file; `extra` goes into [backend].
+async fn token_rig(expected: &str, in_file: &str, extra: &str) -> (Rig, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("backend.token");
+    std::fs::write(&token_file, in_file).unwrap();
+    let backend_options = BackendOptions {
+        token: Some(expected.into()),
+        ..BackendOptions::default()
+    };
+    let extra = format!("{extra}\ntoken_file = \"{}\"", token_file.display());
+    (Rig::start_with(backend_options, &extra).await, dir)
+}
+
 /// The backend variant with POST queries and a bearer token from a file.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn post_queries_carry_the_bearer_token() {
-    let dir = tempfile::tempdir().unwrap();
-    let token_file = dir.path().join("backend.token");
-    std::fs::write(&token_file, "s3cret-token\n").unwrap();
-    let backend_options = BackendOptions {
-        token: Some("s3cret-token".into()),
-        ..BackendOptions::default()
-    };
-    let extra = format!(
-        "order_query_method = \"POST\"\ntoken_file = \"{}\"",
-        token_file.display()
-    );
-    let rig = Rig::start_with(backend_options, &extra).await;
+    let (rig, _dir) = token_rig(
+        "s3cret-token",
+        "s3cret-token\n",
+        "order_query_method = \"POST\"",
+    )
+    .await;
     rig.backend.bind(ALIPAY, order_json("TOKEN-1"));
     let t = rig.terminal().await;
     let json = t
@@ -735,18 +743,7 @@ async fn post_queries_carry_the_bearer_token() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_token_is_a_backend_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let token_file = dir.path().join("backend.token");
-    std::fs::write(&token_file, "wrong").unwrap();
-    let backend_options = BackendOptions {
-        token: Some("right".into()),
-        ..BackendOptions::default()
-    };
-    let rig = Rig::start_with(
-        backend_options,
-        &format!("token_file = \"{}\"", token_file.display()),
-    )
-    .await;
+    let (rig, _dir) = token_rig("right", "wrong", "").await;
     let t = rig.terminal().await;
     let e = t
         .show_order_for_code(ALIPAY, options(&[("timeout_ms", Value::U32(3000))]))

@@ -3,19 +3,7 @@
 
 use std::process::Command;
 
-use kassa_tests::bus::{Kassad, PrivateBus};
-
-const CONFIG: &str = r#"
-[[scanner]]
-name = "sim"
-driver = "mock"
-codes = ["2812345678901234"]
-delay_ms = 50
-
-[[display]]
-name = "screen"
-driver = "mock"
-"#;
+use kassa_tests::bus::{Kassad, PrivateBus, mock_config};
 
 fn run(program: &str, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(program)
@@ -45,7 +33,7 @@ fn strings(items: &[&str]) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn busctl_gdbus_and_dbus_send_drive_kassad() {
     let bus = PrivateBus::start();
-    let _kassad = Kassad::start(CONFIG, &bus).await;
+    let _kassad = Kassad::start(&mock_config("2812345678901234", 50), &bus).await;
     let address = bus.address().to_string();
     let addr_arg = format!("--address={address}");
 
@@ -185,7 +173,7 @@ async fn busctl_gdbus_and_dbus_send_drive_kassad() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_readme_python_example_works() {
     let bus = PrivateBus::start();
-    let _kassad = Kassad::start(CONFIG, &bus).await;
+    let _kassad = Kassad::start(&mock_config("2812345678901234", 50), &bus).await;
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../examples/python/scan_payment_code.py"

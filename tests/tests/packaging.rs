@@ -7,24 +7,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use kassa_daemon::client::TerminalProxy;
-use kassa_tests::bus::{Kassad, PrivateBus};
+use kassa_tests::bus::{Kassad, PrivateBus, mock_config};
 use zbus::zvariant::Value;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
-
-const CONFIG: &str = r#"
-[[scanner]]
-name = "sim"
-driver = "mock"
-codes = ["134567890123456789"]
-delay_ms = 60000
-
-[[display]]
-name = "screen"
-driver = "mock"
-"#;
 
 const INTERFACES: [(&str, &str); 4] = [
     ("org.kassa.Terminal1", "/org/kassa/Terminal1"),
@@ -129,7 +117,7 @@ fn to_xml(interface: &str, xml: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shipped_introspection_xml_matches_the_running_daemon() {
     let bus = PrivateBus::start();
-    let _kassad = Kassad::start(CONFIG, &bus).await;
+    let _kassad = Kassad::start(&mock_config("134567890123456789", 60000), &bus).await;
     let conn = bus.connect().await;
     let terminal = TerminalProxy::new(&conn).await.unwrap();
     terminal
@@ -328,7 +316,7 @@ async fn the_bus_policy_lets_group_kassa_call_and_denies_everyone_else() {
     let (mut daemon, address) = policy_bus(dir.path());
     // root may own the name: kassad (in-process, as root) starts.
     let bus = kassa_tests::bus::PrivateBus::attach(&address);
-    let _kassad = Kassad::start(CONFIG, &bus).await;
+    let _kassad = Kassad::start(&mock_config("134567890123456789", 60000), &bus).await;
     let call = [
         "--dest",
         "org.kassa.Terminal1",

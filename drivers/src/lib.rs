@@ -16,6 +16,10 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 #![warn(missing_docs)]
 
+#[cfg(any(feature = "vfd", feature = "lcd"))]
+pub mod cells;
+#[cfg(feature = "lcd")]
+pub mod lcd;
 #[cfg(any(feature = "serial", feature = "vfd"))]
 pub mod io;
 #[cfg(feature = "mock")]

@@ -324,7 +324,7 @@ proptest! {
             o.items[1].name = name.clone();
             let idle = [String::new(), String::new()];
             for view in [View::Order(o), View::Text(vec![name.clone(), name.clone()])] {
-                for line in layout::two_lines(&view, &idle, page, columns.into()) {
+                for line in cells::lines(&view, &idle, &page, columns.into(), 2) {
                     prop_assert!(line.width <= usize::from(columns));
                 }
             }

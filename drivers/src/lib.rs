@@ -18,10 +18,10 @@
 
 #[cfg(any(feature = "vfd", feature = "lcd"))]
 pub mod cells;
-#[cfg(feature = "lcd")]
-pub mod lcd;
 #[cfg(any(feature = "serial", feature = "vfd"))]
 pub mod io;
+#[cfg(feature = "lcd")]
+pub mod lcd;
 #[cfg(feature = "mock")]
 pub mod mock;
 #[cfg(feature = "serial")]

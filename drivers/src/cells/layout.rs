@@ -58,45 +58,41 @@ pub fn lines<R: Rom + ?Sized>(
     rows: usize,
 ) -> Vec<Encoded> {
     let cut = |text: &str| encode(text, rom, columns);
-    let total_line =
-        |amount: &Money| left_right("TOTAL", &amount_text(amount, rom, columns), rom, columns);
-    // Text above an amount gets the rows the amount leaves.
-    let above = |text: &str, amount: Option<&Money>| {
-        let mut out = match amount {
-            Some(_) => wrap(text, rom, columns, rows.saturating_sub(1)),
-            None => wrap(text, rom, columns, rows),
-        };
-        out.extend(amount.map(total_line));
-        out
-    };
-    let mut out: Vec<Encoded> = match view {
-        View::Idle => idle.iter().take(rows).map(|l| cut(l)).collect(),
-        View::Text(lines) => lines.iter().take(rows).map(|l| cut(l)).collect(),
-        View::Prompt { text, amount } => above(text, amount.as_ref()),
+    // The rows above the amount, and the amount; the amount always takes
+    // the last row.
+    let (mut body, amount): (Vec<Encoded>, Option<Money>) = match view {
+        View::Idle => (idle.iter().map(|l| cut(l)).collect(), None),
+        View::Text(lines) => (lines.iter().take(rows).map(|l| cut(l)).collect(), None),
+        View::Prompt { text, amount } => (wrap(text, rom, columns, rows), *amount),
         View::Order(order) => {
             let shown = order.items.len().min(rows.saturating_sub(1));
-            let mut out: Vec<Encoded> = order.items[order.items.len() - shown..]
-                .iter()
-                .map(|item| {
-                    let total = Money::new(item.total, order.currency).number();
-                    left_right(&item.name, &total, rom, columns)
-                })
-                .collect();
-            if rows > 0 {
-                out.push(total_line(&order.total_money()));
-            }
-            out
+            let items = order.items[order.items.len() - shown..].iter().map(|item| {
+                let total = Money::new(item.total, order.currency).number();
+                left_right(&item.name, &total, rom, columns)
+            });
+            (items.collect(), Some(order.total_money()))
         }
-        View::PaymentQr { amount, .. } => above(&headline(view), amount.as_ref()),
+        View::PaymentQr { amount, .. } => (vec![cut(&headline(view))], *amount),
         View::Result { message, .. } => {
-            let mut out = vec![cut(&headline(view))];
-            out.extend(wrap(message, rom, columns, rows.saturating_sub(1)));
-            out
+            let mut body = vec![cut(&headline(view))];
+            body.extend(wrap(message, rom, columns, rows.saturating_sub(1)));
+            (body, None)
         }
     };
-    out.truncate(rows);
-    out.resize(rows, Encoded::default());
-    out
+    match amount {
+        Some(amount) if rows > 0 => {
+            let keep = rows - 1;
+            body.truncate(keep);
+            body.resize(keep, Encoded::default());
+            let total = amount_text(&amount, rom, columns);
+            body.push(left_right("TOTAL", &total, rom, columns));
+        }
+        _ => {
+            body.truncate(rows);
+            body.resize(rows, Encoded::default());
+        }
+    }
+    body
 }
 
 /// `text` over at most `rows` rows: cut on one row, broken at spaces on

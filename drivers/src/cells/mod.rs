@@ -10,3 +10,6 @@ mod text;
 
 pub use layout::{PriceLamp, amount_text, headline, lines, price};
 pub use text::{Encoded, Rom, can_show, encode, left_right, width};
+
+#[cfg(all(test, feature = "vfd"))]
+mod tests;

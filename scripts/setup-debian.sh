@@ -16,6 +16,10 @@ packages=(
   libglib2.0-bin # gdbus: the tests drive kassad with a client kassa did not write
   systemd        # busctl, as shown in the README; systemd-analyze verifies the unit
   python3-jeepney # the README's Python example, run by the tests
+  chromium       # the web customer screen is tested in headless Chromium ...
+  chromium-driver # ... driven over WebDriver
+  fonts-wqy-zenhei # a CJK font, so screenshots show item names like 拿铁
+  fonts-dejavu-core
 )
 
 missing=()

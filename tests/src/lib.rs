@@ -2,9 +2,11 @@
 //!
 //! Everything here stands up a real interface for the code under test to
 //! use: a pseudo-terminal in place of a serial device, the sample backend
-//! on loopback ([`backend`]), a private D-Bus daemon ([`bus`]).
+//! on loopback ([`backend`]), a private D-Bus daemon ([`bus`]), headless
+//! Chromium for the web screen ([`browser`]).
 
 pub mod backend;
+pub mod browser;
 pub mod bus;
 
 use std::fs::File;

@@ -49,7 +49,8 @@ pub fn headline(view: &View) -> String {
 
 /// The rows of `view` on a display of `rows` × `columns` in `rom`;
 /// `idle` is what the idle screen says. Always exactly `rows` rows, none
-/// wider than `columns`.
+/// wider than `columns`; the amount of a prompt, an order or a payment QR
+/// always on the last.
 pub fn lines<R: Rom + ?Sized>(
     view: &View,
     idle: &[String],
@@ -62,40 +63,40 @@ pub fn lines<R: Rom + ?Sized>(
         |amount: &Money| left_right("TOTAL", &amount_text(amount, rom, columns), rom, columns);
     // Text above an amount gets the rows the amount leaves.
     let above = |text: &str, amount: Option<&Money>| {
-        let mut out = match amount {
-            Some(_) => wrap(text, rom, columns, rows.saturating_sub(1)),
-            None => wrap(text, rom, columns, rows),
-        };
-        out.extend(amount.map(total_line));
-        out
+        let room = rows.saturating_sub(usize::from(amount.is_some()));
+        (wrap(text, rom, columns, room), amount.map(total_line))
     };
-    let mut out: Vec<Encoded> = match view {
-        View::Idle => idle.iter().take(rows).map(|l| cut(l)).collect(),
-        View::Text(lines) => lines.iter().take(rows).map(|l| cut(l)).collect(),
+    // The rows above the amount, top first, and the amount's row.
+    let (body, amount): (Vec<Encoded>, Option<Encoded>) = match view {
+        View::Idle => (idle.iter().take(rows).map(|l| cut(l)).collect(), None),
+        View::Text(lines) => (lines.iter().take(rows).map(|l| cut(l)).collect(), None),
         View::Prompt { text, amount } => above(text, amount.as_ref()),
+        View::PaymentQr { amount, .. } => above(&headline(view), amount.as_ref()),
         View::Order(order) => {
             let shown = order.items.len().min(rows.saturating_sub(1));
-            let mut out: Vec<Encoded> = order.items[order.items.len() - shown..]
+            let items = order.items[order.items.len() - shown..]
                 .iter()
                 .map(|item| {
                     let total = Money::new(item.total, order.currency).number();
                     left_right(&item.name, &total, rom, columns)
                 })
                 .collect();
-            if rows > 0 {
-                out.push(total_line(&order.total_money()));
-            }
-            out
+            (items, Some(total_line(&order.total_money())))
         }
-        View::PaymentQr { amount, .. } => above(&headline(view), amount.as_ref()),
         View::Result { message, .. } => {
             let mut out = vec![cut(&headline(view))];
             out.extend(wrap(message, rom, columns, rows.saturating_sub(1)));
-            out
+            (out, None)
         }
     };
+    // Blank rows go between the text and the amount, so that the amount
+    // is on the last row of any display.
+    let room = rows.saturating_sub(usize::from(amount.is_some()));
+    let mut out = body;
+    out.truncate(room);
+    out.resize(room, Encoded::default());
+    out.extend(amount);
     out.truncate(rows);
-    out.resize(rows, Encoded::default());
     out
 }
 
@@ -165,4 +166,29 @@ pub enum PriceLamp {
     Collect,
     /// 找零 — change.
     Change,
+}
+
+#[cfg(test)]
+mod tests {
+    use kassa_hal::Currency;
+
+    use super::*;
+    use crate::vfd::CodePage;
+
+    #[test]
+    fn the_amount_keeps_the_last_row_of_a_tall_display() {
+        let cny = Currency::from_code("CNY").unwrap();
+        let prompt = View::Prompt {
+            text: "Pay".into(),
+            amount: Some(Money::new(3600, cny)),
+        };
+        let rows: Vec<Vec<u8>> = lines(&prompt, &[], &CodePage::Cp437, 12, 4)
+            .into_iter()
+            .map(|l| l.bytes)
+            .collect();
+        let expected: [&[u8]; 4] = [b"Pay", b"", b"", b"TOTAL \x9d36.00"];
+        assert_eq!(rows, expected);
+        assert!(lines(&prompt, &[], &CodePage::Cp437, 12, 0).is_empty());
+        assert_eq!(lines(&prompt, &[], &CodePage::Cp437, 12, 1).len(), 1);
+    }
 }

@@ -20,85 +20,132 @@ pub struct CustomGlyph {
 
 /// Every glyph kassa can upload: the currency signs of the currencies it
 /// knows that the A00 ROM lacks, and the letters of `zł` and `Kč`.
+#[rustfmt::skip]
 pub const CUSTOM_GLYPHS: &[CustomGlyph] = &[
-    glyph(
-        '€',
-        [
-            0b00111, 0b01000, 0b11110, 0b01000, 0b11110, 0b01000, 0b00111,
-        ],
-    ),
-    glyph(
-        '£',
-        [
-            0b00110, 0b01001, 0b01000, 0b11100, 0b01000, 0b01000, 0b11111,
-        ],
-    ),
-    glyph(
-        '₩',
-        [
-            0b10001, 0b10001, 0b11111, 0b10101, 0b11111, 0b01010, 0b01010,
-        ],
-    ),
-    glyph(
-        '₹',
-        [
-            0b11111, 0b00010, 0b11111, 0b00010, 0b11100, 0b00110, 0b00011,
-        ],
-    ),
-    glyph(
-        '₽',
-        [
-            0b01110, 0b01001, 0b01001, 0b01110, 0b11100, 0b01000, 0b01000,
-        ],
-    ),
-    glyph(
-        '₺',
-        [
-            0b01000, 0b01100, 0b11000, 0b01100, 0b11001, 0b01001, 0b01110,
-        ],
-    ),
-    glyph(
-        '₱',
-        [
-            0b01110, 0b11111, 0b01001, 0b11111, 0b01110, 0b01000, 0b01000,
-        ],
-    ),
-    glyph(
-        '฿',
-        [
-            0b00100, 0b11110, 0b10101, 0b11110, 0b10101, 0b11110, 0b00100,
-        ],
-    ),
-    glyph(
-        '₫',
-        [
-            0b00111, 0b00010, 0b01110, 0b10010, 0b01110, 0b00000, 0b11111,
-        ],
-    ),
-    glyph(
-        'ł',
-        [
-            0b01100, 0b00100, 0b00110, 0b01100, 0b00100, 0b00100, 0b01110,
-        ],
-    ),
-    glyph(
-        'č',
-        [
-            0b01010, 0b00100, 0b01110, 0b10000, 0b10000, 0b10001, 0b01110,
-        ],
-    ),
+    glyph('€', [
+        "..###",
+        ".#...",
+        "####.",
+        ".#...",
+        "####.",
+        ".#...",
+        "..###",
+    ]),
+    glyph('£', [
+        "..##.",
+        ".#..#",
+        ".#...",
+        "###..",
+        ".#...",
+        ".#...",
+        "#####",
+    ]),
+    glyph('₩', [
+        "#...#",
+        "#...#",
+        "#####",
+        "#.#.#",
+        "#####",
+        ".#.#.",
+        ".#.#.",
+    ]),
+    glyph('₹', [
+        "#####",
+        "...#.",
+        "#####",
+        "...#.",
+        "###..",
+        "..##.",
+        "...##",
+    ]),
+    glyph('₽', [
+        ".###.",
+        ".#..#",
+        ".#..#",
+        ".###.",
+        "###..",
+        ".#...",
+        ".#...",
+    ]),
+    glyph('₺', [
+        ".#...",
+        ".##..",
+        "##...",
+        ".##..",
+        "##..#",
+        ".#..#",
+        ".###.",
+    ]),
+    glyph('₱', [
+        ".###.",
+        "#####",
+        ".#..#",
+        "#####",
+        ".###.",
+        ".#...",
+        ".#...",
+    ]),
+    glyph('฿', [
+        "..#..",
+        "####.",
+        "#.#.#",
+        "####.",
+        "#.#.#",
+        "####.",
+        "..#..",
+    ]),
+    glyph('₫', [
+        "..###",
+        "...#.",
+        ".###.",
+        "#..#.",
+        ".###.",
+        ".....",
+        "#####",
+    ]),
+    glyph('ł', [
+        ".##..",
+        "..#..",
+        "..##.",
+        ".##..",
+        "..#..",
+        "..#..",
+        ".###.",
+    ]),
+    glyph('č', [
+        ".#.#.",
+        "..#..",
+        ".###.",
+        "#....",
+        "#....",
+        "#...#",
+        ".###.",
+    ]),
 ];
 
 /// The signs uploaded unless configured otherwise: the eight most common
 /// currencies whose sign the ROM lacks.
 pub const DEFAULT_GLYPHS: [char; CGRAM_SLOTS] = ['€', '£', '₩', '₹', '₽', '₺', '₱', '฿'];
 
-const fn glyph(sign: char, drawn: [u8; 7]) -> CustomGlyph {
+/// A glyph from its picture: seven rows of five pixels, `#` lit.
+const fn glyph(sign: char, picture: [&str; 7]) -> CustomGlyph {
     let mut rows = [0; 8];
-    let mut i = 0;
-    while i < drawn.len() {
-        rows[i] = drawn[i];
-        i += 1;
+    let mut row = 0;
+    while row < picture.len() {
+        let pixels = picture[row].as_bytes();
+        // Checked when the table is compiled, not at run time.
+        assert!(pixels.len() == 5, "a glyph row has five pixels");
+        let mut column = 0;
+        while column < pixels.len() {
+            let lit = match pixels[column] {
+                b'#' => 1,
+                b'.' => 0,
+                _ => panic!("a glyph pixel is '#' or '.'"),
+            };
+            rows[row] = rows[row] << 1 | lit;
+            column += 1;
+        }
+        row += 1;
     }
     CustomGlyph { sign, rows }
 }

@@ -8,11 +8,15 @@
 //! - [`vfd`] (`vfd`): customer displays on a serial line — Epson ESC/POS
 //!   customer-display mode, the CD5220 command set and the 8-digit LED price
 //!   display — rendering a [`kassa_hal::View`] to bytes.
+//! - [`lcd`] (`lcd`, `linux`): character LCDs — an HD44780 behind a PCF8574
+//!   I2C backpack, over `embedded_hal` I2C, with currency signs drawn in
+//!   CGRAM — and real buses opened through linux-embedded-hal on Linux.
 //! - [`mock`] (`mock`): a scanner fed through a handle and a display that
 //!   records what it was asked to show, for tests and the demo.
 //!
-//! Protocol code is written against `embedded_io` so that it runs unchanged on
-//! a microcontroller; only the `linux` feature touches the operating system.
+//! Protocol code is written against `embedded_io` and `embedded_hal` so that
+//! it runs unchanged on a microcontroller; only the `linux` feature touches
+//! the operating system.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 #![warn(missing_docs)]
 

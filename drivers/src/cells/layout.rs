@@ -49,7 +49,8 @@ pub fn headline(view: &View) -> String {
 
 /// The rows of `view` on a display of `rows` × `columns` in `rom`;
 /// `idle` is what the idle screen says. Always exactly `rows` rows, none
-/// wider than `columns`.
+/// wider than `columns`; the amount of a prompt, an order or a payment QR
+/// always on the last.
 pub fn lines<R: Rom + ?Sized>(
     view: &View,
     idle: &[String],
@@ -161,4 +162,29 @@ pub enum PriceLamp {
     Collect,
     /// 找零 — change.
     Change,
+}
+
+#[cfg(test)]
+mod tests {
+    use kassa_hal::Currency;
+
+    use super::*;
+    use crate::vfd::CodePage;
+
+    #[test]
+    fn the_amount_keeps_the_last_row_of_a_tall_display() {
+        let cny = Currency::from_code("CNY").unwrap();
+        let prompt = View::Prompt {
+            text: "Pay".into(),
+            amount: Some(Money::new(3600, cny)),
+        };
+        let rows: Vec<Vec<u8>> = lines(&prompt, &[], &CodePage::Cp437, 12, 4)
+            .into_iter()
+            .map(|l| l.bytes)
+            .collect();
+        let expected: [&[u8]; 4] = [b"Pay", b"", b"", b"TOTAL \x9d36.00"];
+        assert_eq!(rows, expected);
+        assert!(lines(&prompt, &[], &CodePage::Cp437, 12, 0).is_empty());
+        assert_eq!(lines(&prompt, &[], &CodePage::Cp437, 12, 1).len(), 1);
+    }
 }

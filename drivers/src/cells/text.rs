@@ -17,7 +17,10 @@ pub trait Rom {
 /// Text encoded for a display, with its width in display columns.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Encoded {
-    /// The bytes to send; never a byte below 0x20 or 0x7F.
+    /// The bytes to send. A serial display's code page never yields a
+    /// byte below 0x20 or 0x7F (those are its commands); an LCD, whose
+    /// commands travel apart from its text, draws its CGRAM glyphs with
+    /// 0x00–0x07.
     pub bytes: Vec<u8>,
     /// Columns it takes: one per byte in single-byte code pages, two per
     /// double-byte (hanzi) character in GB 18030.

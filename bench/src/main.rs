@@ -326,7 +326,10 @@ async fn main() {
                 )
                 .await;
             let first_seq = browser
-                .eval("return Number(document.body.dataset.seq)", serde_json::json!([]))
+                .eval(
+                    "return Number(document.body.dataset.seq)",
+                    serde_json::json!([]),
+                )
                 .await
                 .as_i64()
                 .expect("seq");

@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use kassa_drivers::lcd::LcdConfig;
 use kassa_drivers::serial::linux::{DataBits, FlowControl, Parity, PortSettings, StopBits};
 use kassa_drivers::serial::{FramingConfig, ScannerConfig as Framing, Terminator};
 use kassa_drivers::vfd::{CodePage, CommandSet, ScrollMode, VfdConfig};
@@ -148,6 +149,13 @@ pub enum DisplayDriver {
         /// Width of the drawing in columns.
         columns: usize,
     },
+    /// A character LCD (HD44780) on an I2C bus.
+    Lcd {
+        /// The I2C bus device, e.g. `/dev/i2c-1`.
+        path: PathBuf,
+        /// Address, size, glyphs.
+        lcd: LcdConfig,
+    },
     /// The web second screen, served by kassad.
     Web(WebConfig),
     /// Records views in the log only.
@@ -160,6 +168,7 @@ impl DisplayConfig {
         match self.driver {
             DisplayDriver::Vfd { .. } => "vfd",
             DisplayDriver::Console { .. } => "console",
+            DisplayDriver::Lcd { .. } => "lcd",
             DisplayDriver::Web(_) => "web",
             DisplayDriver::Mock => "mock",
         }
@@ -168,7 +177,9 @@ impl DisplayConfig {
     /// The device path, or empty.
     pub fn path(&self) -> String {
         match &self.driver {
-            DisplayDriver::Vfd { path, .. } => path.display().to_string(),
+            DisplayDriver::Vfd { path, .. } | DisplayDriver::Lcd { path, .. } => {
+                path.display().to_string()
+            }
             DisplayDriver::Console { path, .. } => path
                 .as_ref()
                 .map(|p| p.display().to_string())
@@ -264,6 +275,7 @@ enum ScannerDriverName {
 #[serde(rename_all = "lowercase")]
 enum DisplayDriverName {
     Vfd,
+    Lcd,
     Web,
     Console,
     Mock,
@@ -363,6 +375,10 @@ struct RawDisplay {
     token_file: Option<PathBuf>,
     merchant: Option<String>,
     logo: Option<PathBuf>,
+    address: Option<u8>,
+    rows: Option<u8>,
+    glyphs: Option<Vec<char>>,
+    backlight: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -684,6 +700,10 @@ fn display(mut d: RawDisplay) -> Result<DisplayConfig, String> {
         ("token_file", d.token_file.is_some()),
         ("merchant", d.merchant.is_some()),
         ("logo", d.logo.is_some()),
+        ("address", d.address.is_some()),
+        ("rows", d.rows.is_some()),
+        ("glyphs", d.glyphs.is_some()),
+        ("backlight", d.backlight.is_some()),
     ];
     let (name, accepted): (&str, &[&str]) = match d.driver {
         DisplayDriverName::Vfd => (
@@ -701,6 +721,19 @@ fn display(mut d: RawDisplay) -> Result<DisplayConfig, String> {
                 "idle_text",
                 "marquee",
                 "scroll",
+                "deadline_ms",
+            ],
+        ),
+        DisplayDriverName::Lcd => (
+            "lcd",
+            &[
+                "path",
+                "address",
+                "rows",
+                "columns",
+                "idle_text",
+                "glyphs",
+                "backlight",
                 "deadline_ms",
             ],
         ),
@@ -771,6 +804,27 @@ fn display(mut d: RawDisplay) -> Result<DisplayConfig, String> {
                 Some(RawScroll::Horizontal) => ScrollMode::Horizontal,
             };
             DisplayDriver::Vfd { path, port, vfd }
+        }
+        DisplayDriverName::Lcd => {
+            let path = d.path.ok_or_else(|| {
+                format!("{what}: path is required (the I2C bus, e.g. /dev/i2c-1)")
+            })?;
+            let mut lcd = LcdConfig::new(d.rows.unwrap_or(2), d.columns.unwrap_or(16));
+            if let Some(address) = d.address {
+                lcd.address = address;
+            }
+            if let Some(glyphs) = d.glyphs {
+                lcd.glyphs = glyphs;
+            }
+            if let Some(idle) = d.idle_text {
+                for line in &idle {
+                    check_text_line(&what, "idle_text", line)?;
+                }
+                lcd.idle = idle;
+            }
+            lcd.backlight = d.backlight.unwrap_or(true);
+            lcd.validate().map_err(|e| format!("{what}: {e}"))?;
+            DisplayDriver::Lcd { path, lcd }
         }
         DisplayDriverName::Web => {
             let listen = d.listen.as_deref().unwrap_or("127.0.0.1:8787");
@@ -939,6 +993,63 @@ order_query_url = "https://pos.example/api/orders?payment_code={code}"
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn web_and_lcd_displays() {
+        let config = Config::parse(
+            "[[display]]\nname = \"screen\"\ndriver = \"web\"\nmerchant = \"Café\"\n\
+             [[display]]\nname = \"lcd\"\ndriver = \"lcd\"\npath = \"/dev/i2c-1\"\naddress = 0x3F\nrows = 4\ncolumns = 20\nglyphs = [\"€\"]\n",
+            "kassa.toml",
+        )
+        .unwrap();
+        match &config.displays[0].driver {
+            DisplayDriver::Web(web) => {
+                assert_eq!(web.listen.to_string(), "127.0.0.1:8787");
+                assert_eq!(web.merchant, "Café");
+            }
+            other => panic!("{other:?}"),
+        }
+        match &config.displays[1].driver {
+            DisplayDriver::Lcd { lcd, .. } => {
+                assert_eq!((lcd.address, lcd.rows, lcd.columns), (0x3F, 4, 20));
+                assert_eq!(lcd.glyphs, ['€']);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(config.displays[1].deadline, Duration::from_secs(2));
+
+        // Beyond loopback only with a token.
+        let e = err("[[display]]\nname = \"s\"\ndriver = \"web\"\nlisten = \"0.0.0.0:8787\"\n");
+        assert!(e.message.contains("set token_file"), "{e}");
+        assert_eq!(e.line, Some(1), "{e}");
+        Config::parse(
+            "[[display]]\nname = \"s\"\ndriver = \"web\"\nlisten = \"0.0.0.0:8787\"\ntoken_file = \"/etc/kassa/screen.token\"\n",
+            "kassa.toml",
+        )
+        .unwrap();
+        let e = err("[[display]]\nname = \"s\"\ndriver = \"web\"\nlisten = \"localhost\"\n");
+        assert!(e.message.contains("not an address and port"), "{e}");
+        let e = err("[[display]]\nname = \"s\"\ndriver = \"web\"\ncommand_set = \"cd5220\"\n");
+        assert!(
+            e.message
+                .contains("command_set is not a setting of driver \"web\""),
+            "{e}"
+        );
+        let e =
+            err("[[display]]\nname = \"l\"\ndriver = \"lcd\"\npath = \"/dev/i2c-1\"\nrows = 3\n");
+        assert!(e.message.contains("display \"l\""), "{e}");
+        let e = err(
+            "[[display]]\nname = \"l\"\ndriver = \"lcd\"\npath = \"/dev/i2c-1\"\nglyphs = [\"x\"]\n",
+        );
+        assert!(e.message.contains("display \"l\""), "{e}");
+        let e = err("[[display]]\nname = \"l\"\ndriver = \"lcd\"\n");
+        assert!(e.message.contains("path is required"), "{e}");
+        let e = err("[[display]]\nname = \"m\"\ndriver = \"mock\"\ndeadline_ms = 5\n");
+        assert!(
+            e.message.contains("deadline_ms must be 100 to 60000"),
+            "{e}"
+        );
     }
 
     #[test]

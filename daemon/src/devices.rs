@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use kassa_drivers::lcd::{self, LcdConfig};
 use kassa_drivers::serial::linux::{self, PortSettings, TtyPort};
 use kassa_drivers::serial::{Error as SerialError, ScannerConfig as Framing, SerialScanner};
 use kassa_drivers::vfd::{VfdConfig, VfdDisplay};
@@ -328,6 +329,11 @@ impl Devices {
                 DisplayDriver::Console { path, columns } => {
                     Box::new(ConsoleDisplay::new(path.clone(), *columns))
                 }
+                DisplayDriver::Lcd { path, lcd } => Box::new(LcdSink {
+                    path: path.clone(),
+                    config: lcd.clone(),
+                    display: None,
+                }),
                 DisplayDriver::Web(web) => {
                     Box::new(WebSink::new(web.clone(), tokio::runtime::Handle::current()))
                 }
@@ -551,6 +557,29 @@ impl DisplaySink for VfdSink {
     fn open(&mut self) -> Result<(), String> {
         let port = linux::open(&self.path, &self.port).map_err(|e| e.to_string())?;
         self.display = Some(VfdDisplay::new(port, self.config.clone()));
+        Ok(())
+    }
+
+    fn show(&mut self, view: &View) -> Result<(), String> {
+        let display = self.display.as_mut().ok_or("not open")?;
+        display.show_blocking(view).map_err(|e| {
+            self.display = None;
+            e.to_string()
+        })
+    }
+}
+
+struct LcdSink {
+    path: PathBuf,
+    config: LcdConfig,
+    display: Option<lcd::LcdDisplay<lcd::linux::I2cBus, lcd::linux::Delay>>,
+}
+
+impl DisplaySink for LcdSink {
+    fn open(&mut self) -> Result<(), String> {
+        let display =
+            lcd::linux::open(&self.path, self.config.clone()).map_err(|e| e.to_string())?;
+        self.display = Some(display);
         Ok(())
     }
 

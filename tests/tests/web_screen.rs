@@ -428,3 +428,51 @@ async fn a_hung_display_does_not_hold_up_the_others() {
     }
     kassad.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_lcd_says_why_and_the_web_screen_goes_on() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let bus = PrivateBus::start();
+    let port = free_port();
+    let config = format!(
+        "{}\n[[display]]\nname = \"lcd\"\ndriver = \"lcd\"\npath = \"/dev/i2c-kassa-test-none\"\nrows = 4\ncolumns = 20\n",
+        web_config(port, "", 1000),
+    );
+    let kassad = Kassad::start(&config, &bus).await;
+    let conn = bus.connect().await;
+    let lcd = DeviceProxy::builder(&conn)
+        .path("/org/kassa/Terminal1/devices/lcd")
+        .unwrap()
+        .cache_properties(zbus::proxy::CacheProperties::No)
+        .build()
+        .await
+        .unwrap();
+    assert_eq!(lcd.driver().await.unwrap(), "lcd");
+    assert_eq!(lcd.path().await.unwrap(), "/dev/i2c-kassa-test-none");
+    let mut waited = Duration::ZERO;
+    let error = loop {
+        let error = lcd.last_error().await.unwrap();
+        if !error.is_empty() {
+            break error;
+        }
+        assert!(waited < WAIT, "no LastError");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waited += Duration::from_millis(50);
+    };
+    assert!(
+        error.contains("/dev/i2c-kassa-test-none") && error.contains("i2c-dev"),
+        "{error}"
+    );
+    assert!(!lcd.connected().await.unwrap());
+
+    let mut events = Events::open(port).await;
+    assert_eq!(events.next().await["view"], "idle");
+    TerminalProxy::new(&conn)
+        .await
+        .unwrap()
+        .show_text(&["still here"])
+        .await
+        .unwrap();
+    assert_eq!(events.next().await["lines"], json!(["still here"]));
+    kassad.stop().await;
+}

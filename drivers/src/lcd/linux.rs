@@ -5,8 +5,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use embedded_hal::i2c::{ErrorKind as I2cKind, I2c, NoAcknowledgeSource, Operation};
+pub use linux_embedded_hal::Delay;
 use linux_embedded_hal::i2cdev::linux::LinuxI2CError;
-use linux_embedded_hal::{Delay, I2CError, I2cdev};
+use linux_embedded_hal::{I2CError, I2cdev};
 use nix::errno::Errno;
 
 use super::{ConfigError, LcdConfig, LcdDisplay};

@@ -30,7 +30,9 @@ fn device_checks_pass_in_the_vm() {
     );
     for check in CHECKS {
         assert!(
-            stdout.lines().any(|l| l.starts_with(&format!("ok   {check}: "))),
+            stdout
+                .lines()
+                .any(|l| l.starts_with(&format!("ok   {check}: "))),
             "check {check} did not report ok:\n{shown}"
         );
     }

@@ -29,8 +29,11 @@ struct Rig {
     patience: Duration,
 }
 
+/// A check's function.
+type Check = fn(&Rig) -> Outcome;
+
 /// Every check: name, what it proves, the function.
-const CHECKS: &[(&str, &str, fn(&Rig) -> Outcome)] = &[
+const CHECKS: &[(&str, &str, Check)] = &[
     (
         "uinput",
         "a uinput keyboard 05e0:1200 types a code, read back (grabbed) through evdev",

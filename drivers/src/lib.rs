@@ -20,6 +20,8 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 #![warn(missing_docs)]
 
+#[cfg(feature = "camera")]
+pub mod camera;
 #[cfg(any(feature = "vfd", feature = "lcd"))]
 pub mod cells;
 #[cfg(any(feature = "serial", feature = "vfd"))]

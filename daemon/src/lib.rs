@@ -5,6 +5,7 @@
 //! - [`core`] is the terminal service — who gets a scan, sessions, claims,
 //!   what the displays show — and knows nothing of D-Bus;
 //! - [`devices`] keeps scanners and displays connected, with backoff;
+//! - [`camera`] runs cameras: codes and faces, off the async runtime;
 //! - [`backend`] asks the platform server for orders and payment status;
 //! - [`console`] draws the customer's screen in a terminal;
 //! - [`web`] serves the customer's second screen to a kiosk browser;
@@ -13,6 +14,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod backend;
+pub mod camera;
 pub mod checkout;
 pub mod client;
 pub mod config;

@@ -1,11 +1,11 @@
 //! The real kernel paths, in a VM: `scripts/vm/run-guest` boots Debian's
-//! kernel under qemu with uinput, uhid, evdev, hidraw and systemd-udevd, and
+//! kernel under qemu with uinput, uhid, evdev, hidraw, vivid and systemd-udevd, and
 //! runs `kassa-vm-guest` inside (docs/vm-tests.md). One boot runs every check.
 
 use std::path::Path;
 use std::process::Command;
 
-const CHECKS: [&str; 3] = ["uinput", "uhid", "udev"];
+const CHECKS: [&str; 4] = ["uinput", "uhid", "udev", "v4l2"];
 
 #[test]
 fn device_checks_pass_in_the_vm() {

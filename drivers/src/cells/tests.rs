@@ -6,24 +6,10 @@ use kassa_hal::{Item, Money, Order, PaymentStatus, View};
 use proptest::prelude::*;
 
 use super::*;
+use crate::testing::*;
 use crate::vfd::CodePage;
 
 const PAGES: [CodePage; 3] = [CodePage::Cp437, CodePage::Pc858, CodePage::Gb18030];
-
-fn hostile_text() -> impl Strategy<Value = String> {
-    proptest::collection::vec(
-        prop_oneof![
-            any::<char>(),
-            proptest::char::range('\0', '\x20'),
-            Just('\x1b'),
-            Just('\u{202E}'),
-            proptest::char::range('一', '龥'),
-            Just(' '),
-        ],
-        0..80,
-    )
-    .prop_map(|chars| chars.into_iter().collect())
-}
 
 fn order(names: Vec<String>, currency: usize, total: i64) -> Order {
     let per_item = total / names.len().max(1) as i64;

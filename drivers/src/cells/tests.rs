@@ -141,7 +141,11 @@ fn an_amount_too_wide_for_its_sign_falls_back_to_the_code_then_the_number() {
 
 #[test]
 fn a_prompt_on_the_one_row_above_the_amount_is_cut_not_wrapped() {
-    let cny = CURRENCIES.iter().find(|c| c.code == "CNY").copied().unwrap();
+    let cny = CURRENCIES
+        .iter()
+        .find(|c| c.code == "CNY")
+        .copied()
+        .unwrap();
     let view = View::Prompt {
         text: "Please present your payment code".into(),
         amount: Some(Money::new(3600, cny)),

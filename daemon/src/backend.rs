@@ -377,8 +377,13 @@ mod tests {
             poll_max: Duration::from_secs(1),
         };
         let e = Backend::new(config(Some(garbage.clone()))).err().unwrap();
-        assert!(e.contains("no PEM certificate") && e.contains("ca.pem"), "{e}");
-        let e = Backend::new(config(Some(dir.path().join("missing.pem")))).err().unwrap();
+        assert!(
+            e.contains("no PEM certificate") && e.contains("ca.pem"),
+            "{e}"
+        );
+        let e = Backend::new(config(Some(dir.path().join("missing.pem"))))
+            .err()
+            .unwrap();
         assert!(e.starts_with("cannot read ca_file"), "{e}");
     }
 }

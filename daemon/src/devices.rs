@@ -12,10 +12,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use kassa_drivers::lcd::{self, LcdConfig};
+use kassa_drivers::lcd;
 use kassa_drivers::serial::linux::{self, PortSettings, TtyPort};
 use kassa_drivers::serial::{Error as SerialError, ScannerConfig as Framing, SerialScanner};
-use kassa_drivers::vfd::{VfdConfig, VfdDisplay};
+use kassa_drivers::vfd::VfdDisplay;
 use kassa_hal::{Error as _, ErrorKind, Scan, SourceKind, Timestamp, View, mask};
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
@@ -359,20 +359,34 @@ impl Devices {
             let (status_tx, status_rx) = watch::channel(DeviceStatus::default());
             let slot = Arc::new(ViewSlot::default());
             let sink: Box<dyn DisplaySink> = match &config.driver {
-                DisplayDriver::Vfd { path, port, vfd } => Box::new(VfdSink {
-                    path: path.clone(),
-                    port: port.clone(),
-                    config: vfd.clone(),
-                    display: None,
-                }),
+                DisplayDriver::Vfd { path, port, vfd } => {
+                    let (path, port, vfd) = (path.clone(), port.clone(), vfd.clone());
+                    Box::new(DeviceSink {
+                        open: Box::new(move || {
+                            let tty = linux::open(&path, &port).map_err(|e| e.to_string())?;
+                            Ok(VfdDisplay::new(tty, vfd.clone()))
+                        }),
+                        show: |d: &mut VfdDisplay<TtyPort>, view| {
+                            d.show_blocking(view).map_err(|e| e.to_string())
+                        },
+                        display: None,
+                    })
+                }
                 DisplayDriver::Console { path, columns } => {
                     Box::new(ConsoleDisplay::new(path.clone(), *columns))
                 }
-                DisplayDriver::Lcd { path, lcd } => Box::new(LcdSink {
-                    path: path.clone(),
-                    config: lcd.clone(),
-                    display: None,
-                }),
+                DisplayDriver::Lcd { path, lcd } => {
+                    let (path, lcd) = (path.clone(), lcd.clone());
+                    Box::new(DeviceSink {
+                        open: Box::new(move || {
+                            lcd::linux::open(&path, lcd.clone()).map_err(|e| e.to_string())
+                        }),
+                        show: |d: &mut lcd::LcdDisplay<_, _>, view| {
+                            d.show_blocking(view).map_err(|e| e.to_string())
+                        },
+                        display: None,
+                    })
+                }
                 DisplayDriver::Web(web) => {
                     Box::new(WebSink::new(web.clone(), tokio::runtime::Handle::current()))
                 }
@@ -588,49 +602,23 @@ pub(crate) trait DisplaySink: Send {
     fn show(&mut self, view: &View) -> Result<(), String>;
 }
 
-struct VfdSink {
-    path: PathBuf,
-    port: PortSettings,
-    config: VfdConfig,
-    display: Option<VfdDisplay<TtyPort>>,
+/// A display driven through a blocking device handle: opened by `open`,
+/// dropped after a failed show so that the next open starts afresh.
+struct DeviceSink<D> {
+    open: Box<dyn FnMut() -> Result<D, String> + Send>,
+    show: fn(&mut D, &View) -> Result<(), String>,
+    display: Option<D>,
 }
 
-impl DisplaySink for VfdSink {
+impl<D: Send> DisplaySink for DeviceSink<D> {
     fn open(&mut self) -> Result<(), String> {
-        let port = linux::open(&self.path, &self.port).map_err(|e| e.to_string())?;
-        self.display = Some(VfdDisplay::new(port, self.config.clone()));
+        self.display = Some((self.open)()?);
         Ok(())
     }
 
     fn show(&mut self, view: &View) -> Result<(), String> {
         let display = self.display.as_mut().ok_or("not open")?;
-        display.show_blocking(view).map_err(|e| {
-            self.display = None;
-            e.to_string()
-        })
-    }
-}
-
-struct LcdSink {
-    path: PathBuf,
-    config: LcdConfig,
-    display: Option<lcd::LcdDisplay<lcd::linux::I2cBus, lcd::linux::Delay>>,
-}
-
-impl DisplaySink for LcdSink {
-    fn open(&mut self) -> Result<(), String> {
-        let display =
-            lcd::linux::open(&self.path, self.config.clone()).map_err(|e| e.to_string())?;
-        self.display = Some(display);
-        Ok(())
-    }
-
-    fn show(&mut self, view: &View) -> Result<(), String> {
-        let display = self.display.as_mut().ok_or("not open")?;
-        display.show_blocking(view).map_err(|e| {
-            self.display = None;
-            e.to_string()
-        })
+        (self.show)(display, view).inspect_err(|_| self.display = None)
     }
 }
 

@@ -32,5 +32,7 @@ pub mod lcd;
 pub mod mock;
 #[cfg(feature = "serial")]
 pub mod serial;
+#[cfg(all(test, feature = "vfd", feature = "lcd"))]
+mod testing;
 #[cfg(feature = "vfd")]
 pub mod vfd;

@@ -16,8 +16,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -174,8 +175,14 @@ impl DisplaySink for WebSink {
             logo,
             shutdown: self.shutdown.clone(),
         });
-        let app = Router::new()
-            .route("/", get(page))
+        // The page, its events and the logo want the token; the script and
+        // style hold nothing of the till's.
+        let guarded = Router::new()
+            .route("/", get(|| asset(PAGE, "text/html; charset=utf-8")))
+            .route("/events", get(events))
+            .route("/logo", get(logo_file))
+            .route_layer(axum::middleware::from_fn_with_state(screen.clone(), guard));
+        let app = guarded
             .route(
                 "/screen.js",
                 get(|| asset(SCRIPT, "text/javascript; charset=utf-8")),
@@ -184,8 +191,6 @@ impl DisplaySink for WebSink {
                 "/screen.css",
                 get(|| asset(STYLE, "text/css; charset=utf-8")),
             )
-            .route("/events", get(events))
-            .route("/logo", get(logo_file))
             .with_state(screen.clone());
         info!("web screen on http://{}/", self.config.listen);
         self.server = Some(
@@ -222,18 +227,26 @@ fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
-fn allowed(screen: &Screen, access: &Access, headers: &HeaderMap) -> bool {
-    let Some(token) = &screen.token else {
-        return true;
-    };
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    [access.token.as_deref(), bearer]
-        .into_iter()
-        .flatten()
-        .any(|given| same(given, token))
+/// Lets a request through if the screen has no token, or the request
+/// carries it (`?token=` or `Authorization: Bearer`).
+async fn guard(
+    State(screen): State<Arc<Screen>>,
+    Query(access): Query<Access>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if let Some(token) = &screen.token {
+        let bearer = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        let given = [access.token.as_deref(), bearer];
+        if !given.into_iter().flatten().any(|given| same(given, token)) {
+            return denied();
+        }
+    }
+    next.run(request).await
 }
 
 fn denied() -> Response {
@@ -271,39 +284,14 @@ async fn asset(body: &'static str, content_type: &'static str) -> Response {
     hardened(body.into_response(), content_type)
 }
 
-async fn page(
-    State(screen): State<Arc<Screen>>,
-    Query(access): Query<Access>,
-    headers: HeaderMap,
-) -> Response {
-    if !allowed(&screen, &access, &headers) {
-        return denied();
-    }
-    hardened(PAGE.into_response(), "text/html; charset=utf-8")
-}
-
-async fn logo_file(
-    State(screen): State<Arc<Screen>>,
-    Query(access): Query<Access>,
-    headers: HeaderMap,
-) -> Response {
-    if !allowed(&screen, &access, &headers) {
-        return denied();
-    }
+async fn logo_file(State(screen): State<Arc<Screen>>) -> Response {
     match &screen.logo {
         Some((bytes, kind)) => hardened(bytes.clone().into_response(), kind),
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }
 
-async fn events(
-    State(screen): State<Arc<Screen>>,
-    Query(access): Query<Access>,
-    headers: HeaderMap,
-) -> Response {
-    if !allowed(&screen, &access, &headers) {
-        return denied();
-    }
+async fn events(State(screen): State<Arc<Screen>>) -> Response {
     let views =
         view_stream(screen.view.subscribe()).take_until(screen.shutdown.clone().cancelled_owned());
     let mut response = Sse::new(views)

@@ -6,24 +6,10 @@ use kassa_hal::{Item, Money, Order, PaymentStatus, View};
 use proptest::prelude::*;
 
 use super::*;
+use crate::testing::*;
 use crate::vfd::CodePage;
 
 const PAGES: [CodePage; 3] = [CodePage::Cp437, CodePage::Pc858, CodePage::Gb18030];
-
-fn hostile_text() -> impl Strategy<Value = String> {
-    proptest::collection::vec(
-        prop_oneof![
-            any::<char>(),
-            proptest::char::range('\0', '\x20'),
-            Just('\x1b'),
-            Just('\u{202E}'),
-            proptest::char::range('一', '龥'),
-            Just(' '),
-        ],
-        0..80,
-    )
-    .prop_map(|chars| chars.into_iter().collect())
-}
 
 fn order(names: Vec<String>, currency: usize, total: i64) -> Order {
     let per_item = total / names.len().max(1) as i64;
@@ -151,4 +137,20 @@ fn an_amount_too_wide_for_its_sign_falls_back_to_the_code_then_the_number() {
     assert_eq!(amount_text(&money, &CodePage::Cp437, 13), money.number());
     let small = Money::new(3600, cny);
     assert_eq!(amount_text(&small, &CodePage::Pc858, 20), "¥36.00");
+}
+
+#[test]
+fn a_prompt_on_the_one_row_above_the_amount_is_cut_not_wrapped() {
+    let cny = CURRENCIES
+        .iter()
+        .find(|c| c.code == "CNY")
+        .copied()
+        .unwrap();
+    let view = View::Prompt {
+        text: "Please present your payment code".into(),
+        amount: Some(Money::new(3600, cny)),
+    };
+    let rows = lines(&view, &[], &CodePage::Cp437, 20, 2);
+    assert_eq!(rows[0].bytes, b"Please present your ");
+    assert_eq!(rows[1].bytes, b"TOTAL         \x9d36.00");
 }

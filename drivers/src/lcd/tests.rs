@@ -7,10 +7,11 @@
 use embedded_hal::i2c::{ErrorKind as I2cKind, NoAcknowledgeSource};
 use embedded_hal_mock::eh1::delay::{CheckedDelay, NoopDelay, Transaction as Wait};
 use embedded_hal_mock::eh1::i2c::{Mock as I2cMock, Transaction as I2c};
-use kassa_hal::{Currency, Error as _, Item, Order, PaymentStatus, View};
+use kassa_hal::{Error as _, Item, PaymentStatus, View};
 use proptest::prelude::*;
 
 use super::*;
+use crate::testing::*;
 
 const ADDRESS: u8 = 0x27;
 // The common backpack: P0 = RS, P1 = RW, P2 = E, P3 = backlight, P4-P7 = D4-D7.
@@ -105,29 +106,6 @@ fn expect(config: LcdConfig, views: &[View], writes: &[I2c], waits: &[Wait]) {
     }
     i2c.done();
     delay.done();
-}
-
-fn order(names: &[&str], currency: &str) -> Order {
-    let items: Vec<Item> = names
-        .iter()
-        .map(|name| Item {
-            name: (*name).into(),
-            quantity: "2".into(),
-            unit: None,
-            unit_price: 1800,
-            total: 3600,
-        })
-        .collect();
-    Order {
-        id: "A-1".into(),
-        currency: Currency::from_code(currency).unwrap(),
-        total: 3600 * items.len() as i64,
-        items,
-        discount: 0,
-        tax: 0,
-        payment_qr: None,
-        note: None,
-    }
 }
 
 #[test]
@@ -450,27 +428,6 @@ impl Hd44780 {
     fn row(&self, start: u8, columns: usize) -> &[u8] {
         &self.ddram[usize::from(start)..usize::from(start) + columns]
     }
-}
-
-/// Names mixing printable text, katakana, CJK, emoji, controls, ESC
-/// sequences and bidi overrides.
-fn hostile_text() -> impl Strategy<Value = String> {
-    proptest::collection::vec(
-        prop_oneof![
-            any::<char>(),
-            proptest::char::range('\0', '\x20'),
-            Just('\x1b'),
-            Just('\x7f'),
-            Just('\u{202E}'),
-            Just('\\'),
-            Just('~'),
-            proptest::char::range('ァ', 'ヶ'),
-            proptest::char::range('一', '龥'),
-            proptest::char::range('\u{1F300}', '\u{1F64F}'),
-        ],
-        0..60,
-    )
-    .prop_map(|chars| chars.into_iter().collect())
 }
 
 proptest! {

@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use kassa_drivers::camera::face::{BestFace, CapturedFace, FaceDetector};
 use kassa_drivers::camera::v4l2::{V4l2Camera, V4l2Config};
-use kassa_drivers::camera::{CameraScanner, CodeFormat, FrameSource, PipelineConfig, Player};
+use kassa_drivers::camera::{
+    CameraScanner, CaptureError, CodeFormat, Frame, FrameSource, PipelineConfig, Player,
+};
 use kassa_hal::mask;
 use tokio::sync::{oneshot, watch};
 use tracing::{debug, info, warn};
@@ -64,13 +66,45 @@ impl FaceQueue {
     }
 }
 
-/// A camera's frame source: the V4L2 device, or a directory of frames
-/// played back.
-fn source(capture: &V4l2Config) -> Box<dyn FrameSource> {
-    if kassa_drivers::camera::v4l2::is_recording(&capture.path) {
-        Box::new(Player::from_dir(capture.path.clone(), capture.fps))
-    } else {
-        Box::new(V4l2Camera::new(capture.clone()))
+/// A camera's frame source, chosen at every open by what `path` is then:
+/// a directory of frames is played back, anything else is a V4L2 device.
+struct ByPath {
+    capture: V4l2Config,
+    open: Option<Box<dyn FrameSource>>,
+}
+
+impl FrameSource for ByPath {
+    fn start(&mut self) -> Result<(), CaptureError> {
+        self.stop();
+        let mut source: Box<dyn FrameSource> =
+            if kassa_drivers::camera::v4l2::is_recording(&self.capture.path) {
+                Box::new(Player::from_dir(
+                    self.capture.path.clone(),
+                    self.capture.fps,
+                ))
+            } else {
+                Box::new(V4l2Camera::new(self.capture.clone()))
+            };
+        source.start()?;
+        self.open = Some(source);
+        Ok(())
+    }
+
+    fn next_frame(&mut self) -> Result<Option<Frame>, CaptureError> {
+        match self.open.as_mut() {
+            Some(source) => source.next_frame(),
+            None => Ok(None),
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut source) = self.open.take() {
+            source.stop();
+        }
+    }
+
+    fn name(&self) -> String {
+        self.capture.path.display().to_string()
     }
 }
 
@@ -97,12 +131,17 @@ pub struct CameraWorker {
 }
 
 const FRAME_WAIT: Duration = Duration::from_millis(100);
+/// How often an idle camera's device node is looked for.
+const PRESENCE_CHECK: Duration = Duration::from_secs(1);
 
 impl CameraWorker {
     /// Runs until kassad stops.
     pub fn run(self) {
         let mut scanner = CameraScanner::new(
-            source(&self.capture),
+            ByPath {
+                capture: self.capture.clone(),
+                open: None,
+            },
             PipelineConfig {
                 formats: self.formats.clone(),
             },
@@ -113,8 +152,10 @@ impl CameraWorker {
         let mut backoff = Backoff::new();
         let mut retry_at = Instant::now();
         // Idle, the camera counts as connected while its device node is
-        // there: it is opened only when wanted.
-        self.report_presence();
+        // there: it is opened only when wanted. Checked every second, and
+        // reported when it changes (plugged in, unplugged).
+        let mut present = self.report_presence();
+        let mut checked = Instant::now();
         while !self.stop.load(Ordering::Relaxed) {
             let want_codes = *self.trigger.borrow();
             let want_faces = !self.faces.lock().is_empty();
@@ -126,7 +167,14 @@ impl CameraWorker {
                         "{}: closed ({} frames captured, {} dropped as stale)",
                         self.what, stats.captured, stats.dropped
                     );
-                    self.report_presence();
+                    present = self.report_presence();
+                    checked = Instant::now();
+                }
+                if checked.elapsed() >= PRESENCE_CHECK {
+                    checked = Instant::now();
+                    if self.capture.path.exists() != present {
+                        present = self.report_presence();
+                    }
                 }
                 self.idle();
                 continue;
@@ -190,7 +238,8 @@ impl CameraWorker {
         self.answer_due_faces();
     }
 
-    fn report_presence(&self) {
+    /// Reports whether the device node is there; returns it.
+    fn report_presence(&self) -> bool {
         let present = self.capture.path.exists();
         let error = (!present).then(|| {
             format!(
@@ -199,13 +248,10 @@ impl CameraWorker {
             )
         });
         report(&self.status, &self.what, present, error);
+        present
     }
 
-    fn look_for_faces(
-        &self,
-        detector: &mut Option<FaceDetector>,
-        frame: &kassa_drivers::camera::Frame,
-    ) {
+    fn look_for_faces(&self, detector: &mut Option<FaceDetector>, frame: &Frame) {
         if detector.is_none() {
             match FaceDetector::new() {
                 Ok(d) => *detector = Some(d),

@@ -217,3 +217,29 @@ async fn terminal_capture(bus: &PrivateBus) -> zbus::Error {
         .await
         .unwrap_err()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_camera_follows_its_device_node_and_is_read_once_plugged_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let frames = dir.path().join("frames");
+    let bus = PrivateBus::start();
+    let kassad = Kassad::start(&config(&frames), &bus).await;
+    let device = device(&bus).await;
+    assert!(!device.connected().await.unwrap());
+    // Plugged in: the frames appear, and the idle camera is seen within
+    // a second or so, without being opened.
+    write_frames(&frames, &[qr_frame(WECHAT, 640, 360, 4).unwrap()]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !device.connected().await.unwrap() {
+        assert!(std::time::Instant::now() < deadline, "never seen");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let options = HashMap::from([("timeout_ms", Value::from(10_000u32))]);
+    let (code, _, source) = terminal(&bus)
+        .await
+        .scan_payment_code(options)
+        .await
+        .unwrap();
+    assert_eq!((code.as_str(), source.as_str()), (WECHAT, "camera"));
+    kassad.stop().await;
+}

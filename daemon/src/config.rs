@@ -223,6 +223,10 @@ pub struct BackendConfig {
     pub order_query_method: Method,
     /// Payment status URL; `{code}` and `{order_id}` are replaced.
     pub payment_status_url: Option<String>,
+    /// Face authentication URL: `CaptureFace` posts the face (JPEG) here
+    /// and delivers the payment code it answers as a scan with source
+    /// `face`.
+    pub face_auth_url: Option<String>,
     /// File holding a bearer token (read at start).
     pub token_file: Option<PathBuf>,
     /// PEM file of CA certificates trusted besides the system's (a
@@ -427,6 +431,7 @@ struct RawBackend {
     order_query_url: String,
     order_query_method: Option<Method>,
     payment_status_url: Option<String>,
+    face_auth_url: Option<String>,
     token_file: Option<PathBuf>,
     ca_file: Option<PathBuf>,
     request_timeout_ms: Option<u64>,
@@ -1030,6 +1035,9 @@ fn backend(b: RawBackend) -> Result<BackendConfig, String> {
     if let Some(url) = &b.payment_status_url {
         check_url("payment_status_url", url)?;
     }
+    if let Some(url) = &b.face_auth_url {
+        check_url("face_auth_url", url)?;
+    }
     let request_timeout = ms(b.request_timeout_ms.unwrap_or(5000));
     let poll_interval = ms(b.poll_interval_ms.unwrap_or(250));
     let poll_max = ms(b.poll_max_ms.unwrap_or(2000));
@@ -1040,6 +1048,7 @@ fn backend(b: RawBackend) -> Result<BackendConfig, String> {
         order_query_url: b.order_query_url,
         order_query_method: method,
         payment_status_url: b.payment_status_url,
+        face_auth_url: b.face_auth_url,
         token_file: b.token_file,
         ca_file: b.ca_file,
         request_timeout,

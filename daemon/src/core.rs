@@ -16,7 +16,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use kassa_hal::{Channel, Money, Order, PaymentCode, PaymentStatus, Scan, SourceKind, View, mask};
+use kassa_hal::{
+    Channel, Money, Order, PaymentCode, PaymentStatus, Scan, SourceKind, Timestamp, View, mask,
+};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -1034,7 +1036,14 @@ impl Terminal {
         // The worker answers at the end of the window; the margin covers
         // one frame's detection.
         match tokio::time::timeout(window + Duration::from_secs(5), answer).await {
-            Ok(Ok(Ok(Some(face)))) => Ok(FaceCapture { device, face }),
+            Ok(Ok(Ok(Some(face)))) => {
+                let face_auth = self.face_auth(&device, &face.jpeg).await;
+                Ok(FaceCapture {
+                    device,
+                    face,
+                    face_auth,
+                })
+            }
             Ok(Ok(Ok(None))) => Err(CoreError::Timeout(format!(
                 "camera {device:?} saw no face within {} ms",
                 window.as_millis()
@@ -1049,6 +1058,33 @@ impl Terminal {
     }
 }
 
+impl Terminal {
+    /// With a `face_auth_url`, posts the face and routes the payment code
+    /// the backend answers as a scan with source `face`, like any scan: to
+    /// the checkout or claim waiting for it. Returns what happened, for
+    /// `CaptureFace`'s info; the code itself never leaves the routing.
+    async fn face_auth(&self, device: &str, jpeg: &[u8]) -> Option<String> {
+        let backend = self.shared.backend.as_ref().filter(|b| b.has_face_auth())?;
+        match backend.face_auth(jpeg.to_vec()).await {
+            Ok(code) => {
+                info!(
+                    "face of camera {device:?} matched payment code {}",
+                    code.masked()
+                );
+                self.route(RoutedScan {
+                    device: device.to_string(),
+                    scan: Scan::new(code.as_str().as_bytes(), SourceKind::Face, Timestamp::now()),
+                });
+                Some("delivered".into())
+            }
+            Err(e) => {
+                warn!("face of camera {device:?} not authenticated: {e}");
+                Some(format!("failed: {e}"))
+            }
+        }
+    }
+}
+
 /// How long `CaptureFace` looks for the best face by default.
 pub const FACE_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -1059,6 +1095,9 @@ pub struct FaceCapture {
     pub device: String,
     /// The picture, its box and scores.
     pub face: CapturedFace,
+    /// With a `face_auth_url`: `delivered` (the payment code went to the
+    /// waiting checkout or claim as a `face` scan) or `failed: why`.
+    pub face_auth: Option<String>,
 }
 
 /// What the customer sees between the code and the order.

@@ -74,8 +74,13 @@ fn face_info(capture: &crate::core::FaceCapture) -> HashMap<String, OwnedValue> 
         ("sharpness", Value::from(face.scores.sharpness)),
         ("frontal", Value::from(face.scores.frontal)),
     ];
+    let face_auth = capture
+        .face_auth
+        .as_deref()
+        .map(|outcome| ("face_auth", Value::from(outcome)));
     entries
         .into_iter()
+        .chain(face_auth)
         .filter_map(|(k, v)| OwnedValue::try_from(v).ok().map(|v| (k.to_string(), v)))
         .collect()
 }

@@ -243,3 +243,79 @@ async fn an_idle_camera_follows_its_device_node_and_is_read_once_plugged_in() {
     assert_eq!((code.as_str(), source.as_str()), (WECHAT, "camera"));
     kassad.stop().await;
 }
+
+/// A face-auth backend on loopback: a JPEG in, a payment code out.
+async fn face_backend() -> String {
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::routing::post;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().route(
+        "/face",
+        post(|headers: HeaderMap, body: axum::body::Bytes| async move {
+            let jpeg = headers
+                .get("content-type")
+                .is_some_and(|v| v == "image/jpeg")
+                && body.starts_with(&[0xFF, 0xD8]);
+            let bearer = headers
+                .get("authorization")
+                .is_some_and(|v| v == "Bearer face-secret");
+            if jpeg && bearer {
+                (
+                    StatusCode::OK,
+                    [("content-type", "application/json")],
+                    format!(r#"{{"payment_code": "{WECHAT}"}}"#),
+                )
+            } else {
+                (
+                    StatusCode::BAD_REQUEST,
+                    [("content-type", "text/plain")],
+                    String::new(),
+                )
+            }
+        }),
+    );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn face_auth_delivers_the_backends_payment_code_as_a_face_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let frames = dir.path().join("frames");
+    write_frames(&frames, &[face_frame(640, 360, 320.0, 180.0, 120.0)]);
+    let token = dir.path().join("token");
+    std::fs::write(&token, "face-secret\n").unwrap();
+    let url = face_backend().await;
+    let config = format!(
+        "{}\n[backend]\norder_query_url = \"{url}/orders/{{code}}\"\nface_auth_url = \"{url}/face\"\ntoken_file = \"{}\"\n",
+        config(&frames),
+        token.display()
+    );
+    let bus = PrivateBus::start();
+    let kassad = Kassad::start(&config, &bus).await;
+    let waiting = {
+        let terminal = terminal(&bus).await;
+        tokio::spawn(async move {
+            let options = HashMap::from([("timeout_ms", Value::from(15_000u32))]);
+            terminal.scan_payment_code(options).await
+        })
+    };
+    // The frames hold a face and no code: only face auth can answer.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let options = HashMap::from([("timeout_ms", Value::from(1000u32))]);
+    let (_, info) = terminal(&bus).await.capture_face(options).await.unwrap();
+    let outcome = info.get("face_auth").and_then(|v| match &**v {
+        Value::Str(s) => Some(s.to_string()),
+        _ => None,
+    });
+    assert_eq!(outcome.as_deref(), Some("delivered"), "{info:?}");
+    let (code, channel, source) = waiting.await.unwrap().unwrap();
+    assert_eq!(
+        (code.as_str(), channel.as_str(), source.as_str()),
+        (WECHAT, "wechat", "face")
+    );
+    kassad.stop().await;
+}

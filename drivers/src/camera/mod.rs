@@ -4,6 +4,7 @@
 //! Frames arrive as [`Frame`]s (luma only); the decoding pipeline reads
 //! codes from them and the face module picks the best face.
 
+pub mod decode;
 mod frame;
 
 pub use frame::Frame;

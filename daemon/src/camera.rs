@@ -144,6 +144,7 @@ impl CameraWorker {
             },
             PipelineConfig {
                 formats: self.formats.clone(),
+                ..PipelineConfig::default()
             },
         );
         // Built on first use: loading the model takes a moment and most

@@ -95,7 +95,15 @@ async fn a_checkout_gets_the_exact_code_from_camera_frames() {
         (code.as_str(), channel.as_str(), source.as_str()),
         (WECHAT, "wechat", "camera")
     );
-    assert_eq!(device.scan_count().await.unwrap(), 1);
+    // ScanCount arrives with PropertiesChanged; the proxy caches it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while device.scan_count().await.unwrap() != 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "ScanCount stayed below 1"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     kassad.stop().await;
 }
 

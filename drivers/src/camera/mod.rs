@@ -9,13 +9,13 @@
 //! window for `CaptureFace`.
 
 mod capture;
+pub mod decode;
 pub mod face;
 mod frame;
 mod luma;
 pub mod player;
 mod scanner;
 mod source;
-mod standin_pipeline;
 pub mod synth;
 #[cfg(feature = "linux")]
 pub mod v4l2;
@@ -24,9 +24,9 @@ pub mod v4l2;
 mod tests;
 
 pub use capture::{Capture, CaptureStats};
+pub use decode::{CodeFormat, Decoded, Pipeline, PipelineConfig};
 pub use frame::Frame;
 pub use luma::{jpeg_to_frame, yuyv_to_frame};
 pub use player::Player;
 pub use scanner::{CameraScanner, Error as ScannerError};
 pub use source::{CaptureError, FrameSource};
-pub use standin_pipeline::{CodeFormat, Decoded, Pipeline, PipelineConfig};

@@ -124,7 +124,7 @@ pub fn generate(category: Category, index: u64, seed: u64, width: usize, height:
     let (text, modules, code_w, code_h) = if category == Category::Empty {
         (String::new(), Vec::new(), 0, 0)
     } else if linear {
-        let text = if index % 2 == 0 {
+        let text = if index.is_multiple_of(2) {
             payload::wechat(&mut rng)
         } else {
             payload::alipay(&mut rng)

@@ -50,11 +50,11 @@ fn binarize(profile: &[u8], window: usize, min_contrast: i32) -> BitArray {
     }
     let half = window / 2;
     let mut dark = false;
-    for i in 0..n {
+    for (i, &p) in profile.iter().enumerate().take(n) {
         let a = i.saturating_sub(half);
         let b = (i + half + 1).min(n);
         let mean = ((prefix[b] - prefix[a]) / (b - a) as u32) as i32;
-        let d = i32::from(profile[i]) - mean;
+        let d = i32::from(p) - mean;
         if d <= -min_contrast {
             dark = true;
         } else if d >= min_contrast {

@@ -122,6 +122,10 @@ struct Hypothesis {
     frame: u64,
 }
 
+/// A Code 128 text, the scan lines of one frame that read it, and the
+/// ends of the first of them.
+type LineCount = (String, usize, [(f32, f32); 2]);
+
 /// The decoding pipeline: one per camera; keeps what it saw in the last
 /// frames.
 #[derive(Debug)]
@@ -318,7 +322,8 @@ impl Pipeline {
             )
         }))
         .unwrap_or_default();
-        let mut counts: Vec<(String, usize, [(f32, f32); 2])> = Vec::new();
+        // (text, lines that read it, the ends of the first such line)
+        let mut counts: Vec<LineCount> = Vec::new();
         for read in reads {
             match counts.iter_mut().find(|(t, _, _)| *t == read.text) {
                 Some(entry) => entry.1 += 1,

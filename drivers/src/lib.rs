@@ -8,6 +8,13 @@
 //! - [`vfd`] (`vfd`): customer displays on a serial line — Epson ESC/POS
 //!   customer-display mode, the CD5220 command set and the 8-digit LED price
 //!   display — rendering a [`kassa_hal::View`] to bytes.
+//! - [`wedge`] (`wedge`, `usb-linux`): keyboard-wedge scanners — a pure
+//!   decoder from key events to scans through real keyboard layouts
+//!   (xkbcommon), and evdev devices read with an exclusive grab on Linux.
+//! - [`hidpos`] (`hidpos`, `usb-linux`): scanners in USB HID POS mode —
+//!   report descriptor parsing and report decoding, hidraw on Linux.
+//! - [`usb`] (`usb-linux`): the USB scanners kassa knows, discovery in sysfs
+//!   and hot-plug through a libudev monitor.
 //! - [`mock`] (`mock`): a scanner fed through a handle and a display that
 //!   records what it was asked to show, for tests and the demo.
 //!
@@ -18,9 +25,15 @@
 
 #[cfg(any(feature = "serial", feature = "vfd"))]
 pub mod io;
+#[cfg(feature = "hidpos")]
+pub mod hidpos;
 #[cfg(feature = "mock")]
 pub mod mock;
+#[cfg(any(feature = "wedge", feature = "hidpos"))]
+pub mod usb;
 #[cfg(feature = "serial")]
 pub mod serial;
 #[cfg(feature = "vfd")]
 pub mod vfd;
+#[cfg(feature = "wedge")]
+pub mod wedge;

@@ -1,0 +1,1 @@
+//! HID POS (placeholder)

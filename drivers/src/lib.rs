@@ -23,16 +23,16 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 #![warn(missing_docs)]
 
-#[cfg(any(feature = "serial", feature = "vfd"))]
-pub mod io;
 #[cfg(feature = "hidpos")]
 pub mod hidpos;
+#[cfg(any(feature = "serial", feature = "vfd"))]
+pub mod io;
 #[cfg(feature = "mock")]
 pub mod mock;
-#[cfg(any(feature = "wedge", feature = "hidpos"))]
-pub mod usb;
 #[cfg(feature = "serial")]
 pub mod serial;
+#[cfg(any(feature = "wedge", feature = "hidpos"))]
+pub mod usb;
 #[cfg(feature = "vfd")]
 pub mod vfd;
 #[cfg(feature = "wedge")]

@@ -310,7 +310,7 @@ impl WedgeDecoder {
     }
 
     /// The next finished scan or dropped scan, oldest first.
-    pub fn next(&mut self) -> Option<Result<Scan, DecodeError>> {
+    pub fn pop(&mut self) -> Option<Result<Scan, DecodeError>> {
         self.out.pop_front()
     }
 

@@ -50,6 +50,8 @@ impl RawEvent {
     pub fn to_bytes(&self) -> [u8; RECORD_LEN] {
         let mut out = [0u8; RECORD_LEN];
         let secs = std::ffi::c_long::try_from(self.time.as_secs()).unwrap_or(std::ffi::c_long::MAX);
+        // c_long is 32 bits on 32-bit Linux, where this can fail.
+        #[allow(clippy::unnecessary_fallible_conversions)]
         let micros = std::ffi::c_long::try_from(self.time.subsec_micros()).unwrap_or(0);
         out[..LONG].copy_from_slice(&secs.to_ne_bytes());
         out[LONG..2 * LONG].copy_from_slice(&micros.to_ne_bytes());
@@ -180,8 +182,8 @@ fn unescape(text: &str) -> Result<Vec<u8>, String> {
             Some('s') => out.push(b' '),
             Some('x') => {
                 let hex: String = chars.by_ref().take(2).collect();
-                let byte = u8::from_str_radix(&hex, 16)
-                    .map_err(|_| format!("bad \\x escape {hex:?}"))?;
+                let byte =
+                    u8::from_str_radix(&hex, 16).map_err(|_| format!("bad \\x escape {hex:?}"))?;
                 out.push(byte);
             }
             other => return Err(format!("unknown escape \\{}", other.unwrap_or(' '))),
@@ -223,7 +225,9 @@ impl Recording {
                     "terminator" => rec.terminator = value.trim().into(),
                     "aim-ids" => rec.aim_ids = value.trim() == "yes",
                     "symbology" => rec.symbology = Some(value.trim().into()),
-                    "expect" => rec.expected.push(Expected::Scan(unescape(value).map_err(fail)?)),
+                    "expect" => rec
+                        .expected
+                        .push(Expected::Scan(unescape(value).map_err(fail)?)),
                     "expect-error" => rec.expected.push(Expected::Error(value.trim().into())),
                     _ => {} // free-form notes: "# source: …"
                 }

@@ -38,7 +38,7 @@ fn run(decoder: &mut WedgeDecoder, events: &[KeyEvent]) -> Vec<Result<Vec<u8>, D
     let mut out = Vec::new();
     for e in events {
         decoder.push(*e);
-        while let Some(r) = decoder.next() {
+        while let Some(r) = decoder.pop() {
             out.push(r.map(|s| s.data));
         }
     }
@@ -49,14 +49,31 @@ fn run(decoder: &mut WedgeDecoder, events: &[KeyEvent]) -> Vec<Result<Vec<u8>, D
 fn us_digits_and_enter() {
     let mut d = decoder("us", DecoderConfig::default());
     let keys = [
-        "KEY_1", "KEY_3", "KEY_4", "KEY_5", "KEY_6", "KEY_7", "KEY_8", "KEY_9", "KEY_0", "KEY_1",
-        "KEY_2", "KEY_3", "KEY_4", "KEY_5", "KEY_6", "KEY_7", "KEY_8", "KEY_9", "KEY_ENTER",
+        "KEY_1",
+        "KEY_3",
+        "KEY_4",
+        "KEY_5",
+        "KEY_6",
+        "KEY_7",
+        "KEY_8",
+        "KEY_9",
+        "KEY_0",
+        "KEY_1",
+        "KEY_2",
+        "KEY_3",
+        "KEY_4",
+        "KEY_5",
+        "KEY_6",
+        "KEY_7",
+        "KEY_8",
+        "KEY_9",
+        "KEY_ENTER",
     ];
     let evs = taps(1_000_000, &keys);
     let mut scans = Vec::new();
     for e in &evs {
         d.push(*e);
-        scans.extend(d.next());
+        scans.extend(d.pop());
     }
     let [Ok(scan)] = &scans[..] else {
         panic!("{scans:?}")
@@ -91,7 +108,10 @@ fn azerty_digits_need_shift() {
 #[test]
 fn caps_lock_shifts_letters_until_pressed_again() {
     let mut d = decoder("us", DecoderConfig::default());
-    let mut evs = taps(0, &["KEY_CAPSLOCK", "KEY_A", "KEY_B", "KEY_1", "KEY_CAPSLOCK"]);
+    let mut evs = taps(
+        0,
+        &["KEY_CAPSLOCK", "KEY_A", "KEY_B", "KEY_1", "KEY_CAPSLOCK"],
+    );
     evs.extend(taps(20_000, &["KEY_C", "KEY_ENTER"]));
     assert_eq!(run(&mut d, &evs), [Ok(b"AB1c".to_vec())]);
 }
@@ -122,9 +142,12 @@ fn alt_numpad_types_code_points() {
     // Windows-1252, Alt+130 is é in code page 437.
     let mut list = vec![(0, "KEY_1", 1), (1000, "KEY_1", 0)];
     let mut t = 2000;
-    for digits in [&["KEY_KP0", "KEY_KP2", "KEY_KP9"][..], &["KEY_KP6", "KEY_KP5"], &[
-        "KEY_KP0", "KEY_KP1", "KEY_KP2", "KEY_KP8",
-    ], &["KEY_KP1", "KEY_KP3", "KEY_KP0"]] {
+    for digits in [
+        &["KEY_KP0", "KEY_KP2", "KEY_KP9"][..],
+        &["KEY_KP6", "KEY_KP5"],
+        &["KEY_KP0", "KEY_KP1", "KEY_KP2", "KEY_KP8"],
+        &["KEY_KP1", "KEY_KP3", "KEY_KP0"],
+    ] {
         list.push((t, "KEY_LEFTALT", 1));
         for key in digits {
             t += 1000;
@@ -157,11 +180,11 @@ fn no_terminator_ends_on_the_idle_gap_by_timestamps() {
     assert_eq!(run(&mut d, &evs), [Ok(b"123".to_vec())]);
     assert_eq!(d.deadline(), Some(Duration::from_micros(201_000 + 50_000)));
     d.idle(Duration::from_micros(240_000));
-    assert!(d.next().is_none(), "not yet: 39 ms after the last key");
+    assert!(d.pop().is_none(), "not yet: 39 ms after the last key");
     d.idle(Duration::from_micros(260_000));
-    assert_eq!(d.next().map(|r| r.map(|s| s.data)), Some(Ok(b"4".to_vec())));
+    assert_eq!(d.pop().map(|r| r.map(|s| s.data)), Some(Ok(b"4".to_vec())));
     d.idle(Duration::from_micros(990_000));
-    assert!(d.next().is_none(), "the gap ends a scan once");
+    assert!(d.pop().is_none(), "the gap ends a scan once");
     assert_eq!(d.deadline(), None);
 }
 
@@ -183,7 +206,10 @@ fn a_key_that_types_nothing_drops_that_scan_only() {
         ]
     );
     let message = out[0].clone().unwrap_err().to_string();
-    assert!(message.contains("KEY_RO") && message.contains("layout us"), "{message}");
+    assert!(
+        message.contains("KEY_RO") && message.contains("layout us"),
+        "{message}"
+    );
     // A function key is no character either.
     assert!(matches!(
         run(&mut d, &taps(100_000, &["KEY_F5", "KEY_ENTER"]))[..],
@@ -198,7 +224,18 @@ fn overlong_scans_are_dropped_and_the_next_decodes() {
         ..DecoderConfig::default()
     };
     let mut d = decoder("us", config);
-    let mut evs = taps(0, &["KEY_1", "KEY_2", "KEY_3", "KEY_4", "KEY_5", "KEY_6", "KEY_ENTER"]);
+    let mut evs = taps(
+        0,
+        &[
+            "KEY_1",
+            "KEY_2",
+            "KEY_3",
+            "KEY_4",
+            "KEY_5",
+            "KEY_6",
+            "KEY_ENTER",
+        ],
+    );
     evs.extend(taps(20_000, &["KEY_7", "KEY_8", "KEY_ENTER"]));
     assert_eq!(
         run(&mut d, &evs),
@@ -248,8 +285,11 @@ fn aim_identifiers_set_the_symbology() {
     for e in evs {
         d.push(e);
     }
-    let scan = d.next().unwrap().unwrap();
-    assert_eq!((scan.data.as_slice(), scan.symbology), (&b"2"[..], Symbology::Qr));
+    let scan = d.pop().unwrap().unwrap();
+    assert_eq!(
+        (scan.data.as_slice(), scan.symbology),
+        (&b"2"[..], Symbology::Qr)
+    );
 }
 
 #[test]

@@ -1,1 +1,0 @@
-//! HID POS (placeholder)

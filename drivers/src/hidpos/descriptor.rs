@@ -179,7 +179,7 @@ pub fn parse(descriptor: &[u8]) -> Result<ReportLayout, DescriptorError> {
                 let report = &mut reports[index];
                 const MAX_BITS: usize = 65536 * 8;
                 let adds = globals.report_size.saturating_mul(globals.report_count);
-                if report.bits.saturating_add(adds) > MAX_BITS {
+                if report.bits.saturating_add(adds) > MAX_BITS || globals.report_count > MAX_BITS {
                     return Err(DescriptorError::TooLarge);
                 }
                 let mut list = usages.clone();

@@ -16,6 +16,17 @@ packages=(
   libglib2.0-bin # gdbus: the tests drive kassad with a client kassa did not write
   systemd        # busctl, as shown in the README; systemd-analyze verifies the unit
   python3-jeepney # the README's Python example, run by the tests
+  chromium       # the web customer screen is tested in headless Chromium ...
+  chromium-driver # ... driven over WebDriver
+  fonts-wqy-zenhei # a CJK font, so screenshots show item names like 拿铁
+  fonts-dejavu-core
+  # scripts/vm/run-guest (the VM device tests, docs/vm-tests.md):
+  qemu-system-x86 # boots Debian's kernel under TCG
+  busybox-static # the guest's userland
+  cpio           # packs the initramfs
+  kmod           # depmod/modprobe resolve the guest's modules
+  udev           # systemd-udevd and its rules, copied into the guest
+  xz-utils       # unpacks the kernel image once
 )
 
 missing=()
@@ -25,12 +36,18 @@ for p in "${packages[@]}"; do
   fi
 done
 
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# The VM tests fetch the kernel package (linux-image-amd64) with apt-get
+# download, which needs the package lists.
+if [ -z "$(apt-cache show --no-all-versions linux-image-amd64 2>/dev/null)" ]; then
+  echo "setup: updating the package lists (the VM tests download the kernel package)" >&2
+  $sudo apt-get update -qq
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then

@@ -44,6 +44,16 @@ enum Bench {
         #[arg(long, default_value_t = 100)]
         lines: usize,
     },
+    /// ShowOrder call → the web screen's DOM updated in headless Chromium.
+    WebUpdate {
+        #[arg(long, default_value_t = 100)]
+        updates: usize,
+        #[arg(long, default_value_t = 20)]
+        lines: usize,
+        /// Pause between updates.
+        #[arg(long, default_value_t = 100)]
+        interval_ms: u64,
+    },
     /// kassad's CPU time while idle with a serial scanner connected.
     Idle {
         #[arg(long, default_value_t = 60)]
@@ -99,7 +109,33 @@ fn kassad_binary() -> PathBuf {
     me.with_file_name("kassad")
 }
 
-async fn start() -> Rig {
+/// A port free on loopback for the web screen.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn order_json(id: &str, lines: usize) -> String {
+    let items: Vec<serde_json::Value> = (0..lines)
+        .map(|i| serde_json::json!({"name": format!("商品 item {i}"), "quantity": "1", "unit_price": 100 + i, "total": 100 + i}))
+        .collect();
+    let total: usize = (0..lines).map(|i| 100 + i).sum();
+    serde_json::json!({"id": id, "currency": "CNY", "items": items, "total": total}).to_string()
+}
+
+/// Milliseconds since the Unix epoch, the clock the page's
+/// `performance.timeOrigin + performance.now()` reads too.
+fn epoch_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs_f64()
+        * 1000.0
+}
+
+async fn start(web_port: Option<u16>) -> Rig {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut bus = Command::new("dbus-daemon")
         .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
@@ -121,8 +157,11 @@ async fn start() -> Rig {
     std::fs::write(
         &config,
         format!(
-            "[[scanner]]\nname = \"counter\"\ndriver = \"serial\"\npath = \"{}\"\n\n[[display]]\nname = \"screen\"\ndriver = \"mock\"\n",
-            pty.path().display()
+            "[[scanner]]\nname = \"counter\"\ndriver = \"serial\"\npath = \"{}\"\n\n[[display]]\nname = \"screen\"\ndriver = \"mock\"\n{}",
+            pty.path().display(),
+            web_port.map_or(String::new(), |port| format!(
+                "\n[[display]]\nname = \"web\"\ndriver = \"web\"\nlisten = \"127.0.0.1:{port}\"\n"
+            )),
         ),
     )
     .expect("config");
@@ -243,7 +282,8 @@ async fn one_checkout(
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let cli = Cli::parse();
-    let mut rig = start().await;
+    let web_port = matches!(cli.command, Bench::WebUpdate { .. }).then(free_port);
+    let mut rig = start(web_port).await;
     let (conn, terminal) = (rig.conn.clone(), rig.terminal.clone());
     match cli.command {
         Bench::Latency { scans, interval_ms } => {
@@ -270,12 +310,71 @@ async fn main() {
                 serde_json::json!({"bench": "idle_cpu", "seconds": seconds, "cpu_ticks": used, "cpu_percent": percent, "rss_kib": rss_kib(pid)})
             );
         }
-        Bench::ShowOrder { calls, lines } => {
-            let items: Vec<serde_json::Value> = (0..lines)
-                .map(|i| serde_json::json!({"name": format!("商品 item {i}"), "quantity": "1", "unit_price": 100 + i, "total": 100 + i}))
+        Bench::WebUpdate {
+            updates,
+            lines,
+            interval_ms,
+        } => {
+            let port = web_port.expect("web screen configured");
+            let browser = kassa_tests::browser::Browser::start(1280, 800).await;
+            browser.goto(&format!("http://127.0.0.1:{port}/")).await;
+            browser
+                .wait_for(
+                    "document.body.dataset.view === 'idle'",
+                    Duration::from_secs(10),
+                    "the idle screen",
+                )
+                .await;
+            let first_seq = browser
+                .eval(
+                    "return Number(document.body.dataset.seq)",
+                    serde_json::json!([]),
+                )
+                .await
+                .as_i64()
+                .expect("seq");
+            let mut sent = Vec::with_capacity(updates);
+            for i in 0..updates {
+                let order = order_json(&format!("W-{i}"), lines);
+                sent.push(epoch_ms());
+                terminal.show_order(&order).await.expect("ShowOrder");
+                tokio::time::sleep(Duration::from_millis(interval_ms)).await;
+            }
+            let last = first_seq + updates as i64;
+            browser
+                .wait_for(
+                    &format!("Number(document.body.dataset.seq) >= {last}"),
+                    Duration::from_secs(10),
+                    "the last update",
+                )
+                .await;
+            let renders = browser
+                .eval(
+                    "return window.kassaRenders.map(r => [r.seq, r.at])",
+                    serde_json::json!([]),
+                )
+                .await;
+            let renders: HashMap<i64, f64> = renders
+                .as_array()
+                .expect("renders")
+                .iter()
+                .filter_map(|r| Some((r[0].as_i64()?, r[1].as_f64()?)))
                 .collect();
-            let total: usize = (0..lines).map(|i| 100 + i).sum();
-            let order = serde_json::json!({"id": "BENCH", "currency": "CNY", "items": items, "total": total}).to_string();
+            let samples: Vec<Duration> = sent
+                .iter()
+                .enumerate()
+                .map(|(i, at)| {
+                    let seq = first_seq + 1 + i as i64;
+                    let shown = renders
+                        .get(&seq)
+                        .unwrap_or_else(|| panic!("update {seq} never rendered (skipped?)"));
+                    Duration::from_secs_f64((shown - at).max(0.0) / 1000.0)
+                })
+                .collect();
+            report(&format!("show_order_to_dom lines={lines}"), samples);
+        }
+        Bench::ShowOrder { calls, lines } => {
+            let order = order_json("BENCH", lines);
             let mut samples = Vec::with_capacity(calls);
             for _ in 0..calls {
                 let started = Instant::now();

@@ -6,15 +6,19 @@
 //! crate is a complete, commented example that the tests parse.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use kassa_drivers::lcd::LcdConfig;
 use kassa_drivers::serial::linux::{DataBits, FlowControl, Parity, PortSettings, StopBits};
 use kassa_drivers::serial::{FramingConfig, ScannerConfig as Framing, Terminator};
 use kassa_drivers::vfd::{CodePage, CommandSet, ScrollMode, VfdConfig};
 use kassa_hal::{ChannelRule, ChannelTable, Currency, SourceKind};
 use serde::Deserialize;
 use toml::Spanned;
+
+use crate::web::WebConfig;
 
 /// Where the daemon looks when no `--config` is given.
 pub const DEFAULT_PATH: &str = "/etc/kassa/kassa.toml";
@@ -120,6 +124,10 @@ pub struct DisplayConfig {
     pub name: String,
     /// How to reach it.
     pub driver: DisplayDriver,
+    /// How long showing one view may take before the display counts as
+    /// hung: it is then reported and reconnected, and never holds up the
+    /// other displays.
+    pub deadline: Duration,
 }
 
 /// A display's driver and its settings.
@@ -141,6 +149,15 @@ pub enum DisplayDriver {
         /// Width of the drawing in columns.
         columns: usize,
     },
+    /// A character LCD (HD44780) on an I2C bus.
+    Lcd {
+        /// The I2C bus device, e.g. `/dev/i2c-1`.
+        path: PathBuf,
+        /// Address, size, glyphs.
+        lcd: LcdConfig,
+    },
+    /// The web second screen, served by kassad.
+    Web(WebConfig),
     /// Records views in the log only.
     Mock,
 }
@@ -151,6 +168,8 @@ impl DisplayConfig {
         match self.driver {
             DisplayDriver::Vfd { .. } => "vfd",
             DisplayDriver::Console { .. } => "console",
+            DisplayDriver::Lcd { .. } => "lcd",
+            DisplayDriver::Web(_) => "web",
             DisplayDriver::Mock => "mock",
         }
     }
@@ -158,11 +177,14 @@ impl DisplayConfig {
     /// The device path, or empty.
     pub fn path(&self) -> String {
         match &self.driver {
-            DisplayDriver::Vfd { path, .. } => path.display().to_string(),
+            DisplayDriver::Vfd { path, .. } | DisplayDriver::Lcd { path, .. } => {
+                path.display().to_string()
+            }
             DisplayDriver::Console { path, .. } => path
                 .as_ref()
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|| "stdout".into()),
+            DisplayDriver::Web(web) => format!("http://{}/", web.listen),
             DisplayDriver::Mock => String::new(),
         }
     }
@@ -253,6 +275,8 @@ enum ScannerDriverName {
 #[serde(rename_all = "lowercase")]
 enum DisplayDriverName {
     Vfd,
+    Lcd,
+    Web,
     Console,
     Mock,
 }
@@ -346,6 +370,15 @@ struct RawDisplay {
     idle_text: Option<Vec<String>>,
     marquee: Option<bool>,
     scroll: Option<RawScroll>,
+    deadline_ms: Option<u64>,
+    listen: Option<String>,
+    token_file: Option<PathBuf>,
+    merchant: Option<String>,
+    logo: Option<PathBuf>,
+    address: Option<u8>,
+    rows: Option<u8>,
+    glyphs: Option<Vec<char>>,
+    backlight: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -648,33 +681,90 @@ fn scanner(mut s: RawScanner) -> Result<ScannerConfig, String> {
 }
 
 fn display(mut d: RawDisplay) -> Result<DisplayConfig, String> {
-    let port_settings = RawPort {
-        path: d.path.take(),
-        baud: d.baud,
-        data_bits: d.data_bits,
-        parity: d.parity,
-        stop_bits: d.stop_bits,
-        flow_control: d.flow_control,
-    };
     let what = format!("display {:?}", d.name);
-    let vfd_keys = [
+    let given = [
+        ("path", d.path.is_some()),
+        ("baud", d.baud.is_some()),
+        ("data_bits", d.data_bits.is_some()),
+        ("parity", d.parity.is_some()),
+        ("stop_bits", d.stop_bits.is_some()),
+        ("flow_control", d.flow_control.is_some()),
         ("command_set", d.command_set.is_some()),
         ("code_page", d.code_page.is_some()),
+        ("columns", d.columns.is_some()),
         ("idle_text", d.idle_text.is_some()),
         ("marquee", d.marquee.is_some()),
         ("scroll", d.scroll.is_some()),
+        ("deadline_ms", d.deadline_ms.is_some()),
+        ("listen", d.listen.is_some()),
+        ("token_file", d.token_file.is_some()),
+        ("merchant", d.merchant.is_some()),
+        ("logo", d.logo.is_some()),
+        ("address", d.address.is_some()),
+        ("rows", d.rows.is_some()),
+        ("glyphs", d.glyphs.is_some()),
+        ("backlight", d.backlight.is_some()),
     ];
-    let port_keys = [
-        ("baud", port_settings.baud.is_some()),
-        ("data_bits", port_settings.data_bits.is_some()),
-        ("parity", port_settings.parity.is_some()),
-        ("stop_bits", port_settings.stop_bits.is_some()),
-        ("flow_control", port_settings.flow_control.is_some()),
-    ];
+    let (name, accepted): (&str, &[&str]) = match d.driver {
+        DisplayDriverName::Vfd => (
+            "vfd",
+            &[
+                "path",
+                "baud",
+                "data_bits",
+                "parity",
+                "stop_bits",
+                "flow_control",
+                "command_set",
+                "code_page",
+                "columns",
+                "idle_text",
+                "marquee",
+                "scroll",
+                "deadline_ms",
+            ],
+        ),
+        DisplayDriverName::Lcd => (
+            "lcd",
+            &[
+                "path",
+                "address",
+                "rows",
+                "columns",
+                "idle_text",
+                "glyphs",
+                "backlight",
+                "deadline_ms",
+            ],
+        ),
+        DisplayDriverName::Web => (
+            "web",
+            &["listen", "token_file", "merchant", "logo", "deadline_ms"],
+        ),
+        DisplayDriverName::Console => ("console", &["path", "columns", "deadline_ms"]),
+        DisplayDriverName::Mock => ("mock", &["deadline_ms"]),
+    };
+    if let Some((key, _)) = given.iter().find(|(k, set)| *set && !accepted.contains(k)) {
+        return Err(format!("{what}: {key} is not a setting of driver {name:?}"));
+    }
+    let deadline = d.deadline_ms.unwrap_or(2000);
+    if !(100..=60_000).contains(&deadline) {
+        return Err(format!("{what}: deadline_ms must be 100 to 60000"));
+    }
+    let deadline = ms(deadline);
     let driver = match d.driver {
         DisplayDriverName::Vfd => {
+            let port_settings = RawPort {
+                path: d.path.take(),
+                baud: d.baud,
+                data_bits: d.data_bits,
+                parity: d.parity,
+                stop_bits: d.stop_bits,
+                flow_control: d.flow_control,
+            };
             let (path, mut port) = port(&port_settings, &what)?;
-            port.read_timeout = Duration::from_secs(2);
+            // A write that cannot start within the deadline fails.
+            port.read_timeout = deadline;
             let command_set = match d.command_set {
                 Some(RawCommandSet::Escpos) => CommandSet::EscPos,
                 Some(RawCommandSet::Cd5220) => CommandSet::Cd5220,
@@ -715,10 +805,50 @@ fn display(mut d: RawDisplay) -> Result<DisplayConfig, String> {
             };
             DisplayDriver::Vfd { path, port, vfd }
         }
+        DisplayDriverName::Lcd => {
+            let path = d.path.ok_or_else(|| {
+                format!("{what}: path is required (the I2C bus, e.g. /dev/i2c-1)")
+            })?;
+            let mut lcd = LcdConfig::new(d.rows.unwrap_or(2), d.columns.unwrap_or(16));
+            if let Some(address) = d.address {
+                lcd.address = address;
+            }
+            if let Some(glyphs) = d.glyphs {
+                lcd.glyphs = glyphs;
+            }
+            if let Some(idle) = d.idle_text {
+                for line in &idle {
+                    check_text_line(&what, "idle_text", line)?;
+                }
+                lcd.idle = idle;
+            }
+            lcd.backlight = d.backlight.unwrap_or(true);
+            lcd.validate().map_err(|e| format!("{what}: {e}"))?;
+            DisplayDriver::Lcd { path, lcd }
+        }
+        DisplayDriverName::Web => {
+            let listen = d.listen.as_deref().unwrap_or("127.0.0.1:8787");
+            let listen: SocketAddr = listen.parse().map_err(|_| {
+                format!(
+                    "{what}: listen {listen:?} is not an address and port like \"127.0.0.1:8787\""
+                )
+            })?;
+            if !listen.ip().is_loopback() && d.token_file.is_none() {
+                return Err(format!(
+                    "{what}: listen {listen} is reachable from other machines: set token_file \
+                     (the kiosk then opens the page with ?token=…)"
+                ));
+            }
+            let merchant = d.merchant.unwrap_or_default();
+            check_text_line(&what, "merchant", &merchant)?;
+            DisplayDriver::Web(WebConfig {
+                listen,
+                token_file: d.token_file,
+                merchant,
+                logo: d.logo,
+            })
+        }
         DisplayDriverName::Console => {
-            only("console", &vfd_keys)
-                .and_then(|()| only("console", &port_keys))
-                .map_err(|m| format!("{what}: {m}"))?;
             let columns = usize::from(d.columns.unwrap_or(40));
             if !(20..=120).contains(&columns) {
                 return Err(format!(
@@ -726,30 +856,27 @@ fn display(mut d: RawDisplay) -> Result<DisplayConfig, String> {
                 ));
             }
             DisplayDriver::Console {
-                path: port_settings.path,
+                path: d.path,
                 columns,
             }
         }
-        DisplayDriverName::Mock => {
-            only("mock", &vfd_keys)
-                .and_then(|()| only("mock", &port_keys))
-                .and_then(|()| {
-                    only(
-                        "mock",
-                        &[
-                            ("path", port_settings.path.is_some()),
-                            ("columns", d.columns.is_some()),
-                        ],
-                    )
-                })
-                .map_err(|m| format!("{what}: {m}"))?;
-            DisplayDriver::Mock
-        }
+        DisplayDriverName::Mock => DisplayDriver::Mock,
     };
     Ok(DisplayConfig {
         name: d.name,
         driver,
+        deadline,
     })
+}
+
+/// A line of text for a display: no control characters, at most 128.
+fn check_text_line(what: &str, key: &str, text: &str) -> Result<(), String> {
+    if text.chars().count() > 128 || text.chars().any(kassa_hal::order::is_forbidden_char) {
+        return Err(format!(
+            "{what}: {key} must be at most 128 characters without control characters"
+        ));
+    }
+    Ok(())
 }
 
 /// Checks a backend URL: HTTPS, or plain HTTP to this machine only.
@@ -866,6 +993,63 @@ order_query_url = "https://pos.example/api/orders?payment_code={code}"
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn web_and_lcd_displays() {
+        let config = Config::parse(
+            "[[display]]\nname = \"screen\"\ndriver = \"web\"\nmerchant = \"Café\"\n\
+             [[display]]\nname = \"lcd\"\ndriver = \"lcd\"\npath = \"/dev/i2c-1\"\naddress = 0x3F\nrows = 4\ncolumns = 20\nglyphs = [\"€\"]\n",
+            "kassa.toml",
+        )
+        .unwrap();
+        match &config.displays[0].driver {
+            DisplayDriver::Web(web) => {
+                assert_eq!(web.listen.to_string(), "127.0.0.1:8787");
+                assert_eq!(web.merchant, "Café");
+            }
+            other => panic!("{other:?}"),
+        }
+        match &config.displays[1].driver {
+            DisplayDriver::Lcd { lcd, .. } => {
+                assert_eq!((lcd.address, lcd.rows, lcd.columns), (0x3F, 4, 20));
+                assert_eq!(lcd.glyphs, ['€']);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(config.displays[1].deadline, Duration::from_secs(2));
+
+        // Beyond loopback only with a token.
+        let e = err("[[display]]\nname = \"s\"\ndriver = \"web\"\nlisten = \"0.0.0.0:8787\"\n");
+        assert!(e.message.contains("set token_file"), "{e}");
+        assert_eq!(e.line, Some(1), "{e}");
+        Config::parse(
+            "[[display]]\nname = \"s\"\ndriver = \"web\"\nlisten = \"0.0.0.0:8787\"\ntoken_file = \"/etc/kassa/screen.token\"\n",
+            "kassa.toml",
+        )
+        .unwrap();
+        let e = err("[[display]]\nname = \"s\"\ndriver = \"web\"\nlisten = \"localhost\"\n");
+        assert!(e.message.contains("not an address and port"), "{e}");
+        let e = err("[[display]]\nname = \"s\"\ndriver = \"web\"\ncommand_set = \"cd5220\"\n");
+        assert!(
+            e.message
+                .contains("command_set is not a setting of driver \"web\""),
+            "{e}"
+        );
+        let e =
+            err("[[display]]\nname = \"l\"\ndriver = \"lcd\"\npath = \"/dev/i2c-1\"\nrows = 3\n");
+        assert!(e.message.contains("display \"l\""), "{e}");
+        let e = err(
+            "[[display]]\nname = \"l\"\ndriver = \"lcd\"\npath = \"/dev/i2c-1\"\nglyphs = [\"x\"]\n",
+        );
+        assert!(e.message.contains("display \"l\""), "{e}");
+        let e = err("[[display]]\nname = \"l\"\ndriver = \"lcd\"\n");
+        assert!(e.message.contains("path is required"), "{e}");
+        let e = err("[[display]]\nname = \"m\"\ndriver = \"mock\"\ndeadline_ms = 5\n");
+        assert!(
+            e.message.contains("deadline_ms must be 100 to 60000"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -10,17 +10,19 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use kassa_drivers::lcd;
 use kassa_drivers::serial::linux::{self, PortSettings, TtyPort};
 use kassa_drivers::serial::{Error as SerialError, ScannerConfig as Framing, SerialScanner};
-use kassa_drivers::vfd::{VfdConfig, VfdDisplay};
+use kassa_drivers::vfd::VfdDisplay;
 use kassa_hal::{Error as _, ErrorKind, Scan, SourceKind, Timestamp, View, mask};
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
 use crate::config::{DisplayConfig, DisplayDriver, ScannerConfig, ScannerDriver};
 use crate::console::ConsoleDisplay;
+use crate::web::WebSink;
 
 /// What a device is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,10 +234,10 @@ fn report(
             }
         }
         s.connected = connected;
+        // The last error stays after the device comes back: a display that
+        // hung for a moment still says why.
         if let Some(e) = error {
             s.last_error = e;
-        } else if connected {
-            s.last_error.clear();
         }
         changed
     });
@@ -313,29 +315,60 @@ impl Devices {
             });
         }
         let mut display_controls = Vec::new();
+        let mut watchdogs = Vec::new();
         for config in displays {
             let (status_tx, status_rx) = watch::channel(DeviceStatus::default());
             let slot = Arc::new(ViewSlot::default());
             let sink: Box<dyn DisplaySink> = match &config.driver {
-                DisplayDriver::Vfd { path, port, vfd } => Box::new(VfdSink {
-                    path: path.clone(),
-                    port: port.clone(),
-                    config: vfd.clone(),
-                    display: None,
-                }),
+                DisplayDriver::Vfd { path, port, vfd } => {
+                    let (path, port, vfd) = (path.clone(), port.clone(), vfd.clone());
+                    Box::new(DeviceSink {
+                        open: Box::new(move || {
+                            let tty = linux::open(&path, &port).map_err(|e| e.to_string())?;
+                            Ok(VfdDisplay::new(tty, vfd.clone()))
+                        }),
+                        show: |d: &mut VfdDisplay<TtyPort>, view| {
+                            d.show_blocking(view).map_err(|e| e.to_string())
+                        },
+                        display: None,
+                    })
+                }
                 DisplayDriver::Console { path, columns } => {
                     Box::new(ConsoleDisplay::new(path.clone(), *columns))
+                }
+                DisplayDriver::Lcd { path, lcd } => {
+                    let (path, lcd) = (path.clone(), lcd.clone());
+                    Box::new(DeviceSink {
+                        open: Box::new(move || {
+                            lcd::linux::open(&path, lcd.clone()).map_err(|e| e.to_string())
+                        }),
+                        show: |d: &mut lcd::LcdDisplay<_, _>, view| {
+                            d.show_blocking(view).map_err(|e| e.to_string())
+                        },
+                        display: None,
+                    })
+                }
+                DisplayDriver::Web(web) => {
+                    Box::new(WebSink::new(web.clone(), tokio::runtime::Handle::current()))
                 }
                 DisplayDriver::Mock => Box::new(MockSink {
                     name: config.name.clone(),
                 }),
             };
+            let busy = Arc::new(Busy::default());
+            watchdogs.push((
+                busy.clone(),
+                config.deadline,
+                status_tx.clone(),
+                config.name.clone(),
+            ));
             let worker = DisplayWorker {
                 what: format!("display {:?}", config.name),
                 sink,
                 slot: slot.clone(),
                 status: status_tx,
                 stop: stop.clone(),
+                busy,
             };
             match std::thread::Builder::new()
                 .name(format!("display-{}", config.name))
@@ -356,6 +389,9 @@ impl Devices {
                 },
                 slot,
             });
+        }
+        if !watchdogs.is_empty() {
+            tokio::spawn(watch_deadlines(watchdogs, stop.clone()));
         }
         Devices {
             scanners: scanner_controls,
@@ -524,26 +560,23 @@ pub(crate) trait DisplaySink: Send {
     fn show(&mut self, view: &View) -> Result<(), String>;
 }
 
-struct VfdSink {
-    path: PathBuf,
-    port: PortSettings,
-    config: VfdConfig,
-    display: Option<VfdDisplay<TtyPort>>,
+/// A display driven through a blocking device handle: opened by `open`,
+/// dropped after a failed show so that the next open starts afresh.
+struct DeviceSink<D> {
+    open: Box<dyn FnMut() -> Result<D, String> + Send>,
+    show: fn(&mut D, &View) -> Result<(), String>,
+    display: Option<D>,
 }
 
-impl DisplaySink for VfdSink {
+impl<D: Send> DisplaySink for DeviceSink<D> {
     fn open(&mut self) -> Result<(), String> {
-        let port = linux::open(&self.path, &self.port).map_err(|e| e.to_string())?;
-        self.display = Some(VfdDisplay::new(port, self.config.clone()));
+        self.display = Some((self.open)()?);
         Ok(())
     }
 
     fn show(&mut self, view: &View) -> Result<(), String> {
         let display = self.display.as_mut().ok_or("not open")?;
-        display.show_blocking(view).map_err(|e| {
-            self.display = None;
-            e.to_string()
-        })
+        (self.show)(display, view).inspect_err(|_| self.display = None)
     }
 }
 
@@ -572,6 +605,57 @@ struct DisplayWorker {
     slot: Arc<ViewSlot>,
     status: watch::Sender<DeviceStatus>,
     stop: Arc<AtomicBool>,
+    busy: Arc<Busy>,
+}
+
+/// Since when a display worker has been inside its driver, for the
+/// deadline watchdog; and whether the watchdog gave up on it.
+#[derive(Debug, Default)]
+struct Busy {
+    since: Mutex<Option<Instant>>,
+    timed_out: AtomicBool,
+}
+
+impl Busy {
+    fn lock(&self) -> MutexGuard<'_, Option<Instant>> {
+        self.since.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` as one call into the driver. Returns its result and whether
+    /// the watchdog declared the display hung meanwhile.
+    fn run<T>(&self, f: impl FnOnce() -> T) -> (T, bool) {
+        *self.lock() = Some(Instant::now());
+        let out = f();
+        *self.lock() = None;
+        (out, self.timed_out.swap(false, Ordering::Relaxed))
+    }
+}
+
+/// Reports every display whose driver call has outlasted its deadline. A
+/// hung driver call cannot be interrupted, but it holds up only its own
+/// worker: the others take their views from their own slots.
+async fn watch_deadlines(
+    displays: Vec<(Arc<Busy>, Duration, watch::Sender<DeviceStatus>, String)>,
+    stop: Arc<AtomicBool>,
+) {
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    while !stop.load(Ordering::Relaxed) {
+        tick.tick().await;
+        for (busy, deadline, status, name) in &displays {
+            let late = busy.lock().is_some_and(|since| since.elapsed() > *deadline);
+            if late && !busy.timed_out.swap(true, Ordering::Relaxed) {
+                report(
+                    status,
+                    &format!("display {name:?}"),
+                    false,
+                    Some(format!(
+                        "timed out: the display took no data for {} ms",
+                        deadline.as_millis()
+                    )),
+                );
+            }
+        }
+    }
 }
 
 impl DisplayWorker {
@@ -581,7 +665,8 @@ impl DisplayWorker {
         let mut shown = 0u64;
         while !self.stop.load(Ordering::Relaxed) {
             if !open {
-                match self.sink.open() {
+                let (opened, _) = self.busy.run(|| self.sink.open());
+                match opened {
                     Ok(()) => {
                         open = true;
                         backoff = Backoff::new();
@@ -601,7 +686,11 @@ impl DisplayWorker {
             else {
                 continue;
             };
-            match self.sink.show(&view) {
+            let (result, hung) = self.busy.run(|| self.sink.show(&view));
+            match result {
+                // A display that hung and came back is opened afresh, and
+                // shown the newest view whole.
+                Ok(()) if hung => open = false,
                 Ok(()) => shown = generation,
                 Err(e) => {
                     open = false;
@@ -609,5 +698,103 @@ impl DisplayWorker {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+
+    /// A display whose first `show` blocks until released, as a driver
+    /// with no timeout of its own would on a hung device.
+    struct Stuck {
+        released: Arc<(Mutex<bool>, Condvar)>,
+        shown: Arc<Mutex<Vec<View>>>,
+        opens: Arc<AtomicUsize>,
+    }
+
+    impl DisplaySink for Stuck {
+        fn open(&mut self) -> Result<(), String> {
+            self.opens.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        }
+
+        fn show(&mut self, view: &View) -> Result<(), String> {
+            let (lock, cvar) = &*self.released;
+            let guard = lock.lock().unwrap();
+            drop(cvar.wait_while(guard, |released| !*released).unwrap());
+            self.shown.lock().unwrap().push(view.clone());
+            Ok(())
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_hung_driver_is_reported_at_its_deadline_and_reopened_when_it_returns() {
+        let released = Arc::new((Mutex::new(false), Condvar::new()));
+        let shown = Arc::new(Mutex::new(Vec::new()));
+        let opens = Arc::new(AtomicUsize::new(0));
+        let (status, mut status_rx) = watch::channel(DeviceStatus::default());
+        let stop = Arc::new(AtomicBool::new(false));
+        let slot = Arc::new(ViewSlot::default());
+        let busy = Arc::new(Busy::default());
+        let worker = DisplayWorker {
+            what: "display \"stuck\"".into(),
+            sink: Box::new(Stuck {
+                released: released.clone(),
+                shown: shown.clone(),
+                opens: opens.clone(),
+            }),
+            slot: slot.clone(),
+            status: status.clone(),
+            stop: stop.clone(),
+            busy: busy.clone(),
+        };
+        let thread = std::thread::spawn(move || worker.run());
+        tokio::spawn(watch_deadlines(
+            vec![(busy, Duration::from_millis(200), status, "stuck".into())],
+            stop.clone(),
+        ));
+
+        slot.set(View::Text(vec!["first".into()]));
+        let hung = tokio::time::timeout(
+            Duration::from_secs(5),
+            status_rx.wait_for(|s| !s.connected && s.last_error.contains("timed out")),
+        )
+        .await
+        .map(|s| s.map(|s| s.last_error.clone()).unwrap_or_default());
+        assert!(
+            hung.as_ref()
+                .is_ok_and(|e| e.contains("took no data for 200 ms")),
+            "no timeout reported: {hung:?}"
+        );
+
+        // Meanwhile a newer view; then the device answers again.
+        slot.set(View::Text(vec!["second".into()]));
+        {
+            let (lock, cvar) = &*released;
+            *lock.lock().unwrap() = true;
+            cvar.notify_all();
+        }
+        let back =
+            tokio::time::timeout(Duration::from_secs(5), status_rx.wait_for(|s| s.connected))
+                .await
+                .is_ok();
+        assert!(back, "not reconnected");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while shown.lock().unwrap().last() != Some(&View::Text(vec!["second".into()])) {
+            assert!(
+                Instant::now() < deadline,
+                "shown: {:?}",
+                shown.lock().unwrap()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // Opened at start and again after the hang.
+        assert_eq!(opens.load(Ordering::Relaxed), 2);
+        stop.store(true, Ordering::Relaxed);
+        slot.wake();
+        thread.join().unwrap();
     }
 }

@@ -7,6 +7,7 @@
 //! - [`devices`] keeps scanners and displays connected, with backoff;
 //! - [`backend`] asks the platform server for orders and payment status;
 //! - [`console`] draws the customer's screen in a terminal;
+//! - [`web`] serves the customer's second screen to a kiosk browser;
 //! - [`dbus`] serves the `org.kassa.*` interfaces, which only translate;
 //! - [`client`] has proxies for them (kassactl, tests, Rust POS programs).
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
@@ -19,3 +20,4 @@ pub mod console;
 pub mod core;
 pub mod dbus;
 pub mod devices;
+pub mod web;

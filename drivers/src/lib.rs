@@ -15,24 +15,36 @@
 //!   report descriptor parsing and report decoding, hidraw on Linux.
 //! - [`usb`] (`usb-linux`): the USB scanners kassa knows, discovery in sysfs
 //!   and hot-plug through a libudev monitor.
+//! - [`lcd`] (`lcd`, `linux`): character LCDs — an HD44780 behind a PCF8574
+//!   I2C backpack, over `embedded_hal` I2C, with currency signs drawn in
+//!   CGRAM — and real buses opened through linux-embedded-hal on Linux.
 //! - [`mock`] (`mock`): a scanner fed through a handle and a display that
 //!   records what it was asked to show, for tests and the demo.
 //!
-//! Protocol code is written against `embedded_io` so that it runs unchanged on
-//! a microcontroller; only the `linux` feature touches the operating system.
+//! Protocol code is written against `embedded_io` and `embedded_hal` so that
+//! it runs unchanged on a microcontroller; only the `linux` feature touches
+//! the operating system.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 #![warn(missing_docs)]
 
+#[cfg(feature = "camera")]
+pub mod camera;
+#[cfg(any(feature = "vfd", feature = "lcd"))]
+pub mod cells;
 #[cfg(feature = "hidpos")]
 pub mod hidpos;
 #[cfg(any(feature = "serial", feature = "vfd"))]
 pub mod io;
+#[cfg(feature = "lcd")]
+pub mod lcd;
 #[cfg(feature = "mock")]
 pub mod mock;
 #[cfg(feature = "serial")]
 pub mod serial;
 #[cfg(any(feature = "wedge", feature = "hidpos"))]
 pub mod usb;
+#[cfg(all(test, feature = "vfd", feature = "lcd"))]
+mod testing;
 #[cfg(feature = "vfd")]
 pub mod vfd;
 #[cfg(feature = "wedge")]

@@ -89,6 +89,10 @@ pub enum Charset {
     Gb18030,
     /// Digits, `.` and `-` only (LED price displays).
     Numeric,
+    /// The HD44780U's A00 (Japanese standard) character ROM of character
+    /// LCDs: ASCII with `¥` in place of `\` and arrows in place of `~`,
+    /// half-width katakana, and a few signs drawn in CGRAM.
+    Hd44780A00,
     /// Any Unicode text (web screens).
     Unicode,
 }

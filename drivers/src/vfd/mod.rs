@@ -11,15 +11,14 @@
 //! - [`CommandSet::LedPrice8`]: the 8-digit LED price display common on
 //!   Chinese tills (`ESC s n` lamps, `ESC Q A` digits).
 
-mod layout;
-pub mod text;
+mod codepage;
 
 use std::fmt;
 
 use kassa_hal::{Capabilities, Charset, CustomerDisplay, ErrorKind, ErrorType, Money, View};
 
-pub use layout::{PriceLamp, amount_text};
-pub use text::CodePage;
+use crate::cells::{self, Encoded, PriceLamp};
+pub use codepage::CodePage;
 
 const ESC: u8 = 0x1B;
 const FS: u8 = 0x1C;
@@ -170,13 +169,19 @@ impl Renderer {
         }
     }
 
-    fn lines(&self, view: &View) -> [text::Encoded; 2] {
-        layout::two_lines(
+    fn lines(&self, view: &View) -> [Encoded; 2] {
+        let mut lines = cells::lines(
             view,
             &self.config.idle,
-            self.config.code_page,
+            &self.config.code_page,
             self.config.columns.into(),
+            2,
         )
+        .into_iter();
+        [
+            lines.next().unwrap_or_default(),
+            lines.next().unwrap_or_default(),
+        ]
     }
 
     fn render_escpos(&self, view: &View, out: &mut Vec<u8>) {
@@ -191,11 +196,12 @@ impl Renderer {
     fn render_cd5220(&self, view: &View, out: &mut Vec<u8>) {
         let [first, second] = self.lines(view);
         let page = self.config.code_page;
-        let headline = layout::headline(view);
+        let headline = cells::headline(view);
         out.push(CLR);
-        if self.config.marquee && text::width(&headline, page) > usize::from(self.config.columns) {
+        if self.config.marquee && cells::width(&headline, &page) > usize::from(self.config.columns)
+        {
             out.extend([ESC, b'Q', b'D']);
-            out.extend(text::encode(&headline, page, MARQUEE_MAX).bytes);
+            out.extend(cells::encode(&headline, &page, MARQUEE_MAX).bytes);
         } else {
             out.extend([ESC, b'Q', b'A']);
             out.extend(first.bytes);
@@ -207,7 +213,7 @@ impl Renderer {
     }
 
     fn render_led(&self, view: &View, out: &mut Vec<u8>) {
-        match layout::price(view, self.last_amount.as_ref()) {
+        match cells::price(view, self.last_amount.as_ref()) {
             Some((lamp, amount)) => {
                 out.extend([ESC, b's', lamp_byte(lamp)]);
                 out.extend([ESC, b'Q', b'A']);

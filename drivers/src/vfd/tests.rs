@@ -2,10 +2,11 @@
 //! here, from the manufacturers' command references, so that a wrong table
 //! in the driver cannot make its own test pass.
 
-use kassa_hal::{Currency, Item, Money, Order, PaymentStatus, View};
+use kassa_hal::{Currency, Money, PaymentStatus, View};
 use proptest::prelude::*;
 
 use super::*;
+use crate::testing::*;
 
 // ESC/POS customer display (Epson DM-D).
 const ESCPOS_INIT: &[u8] = b"\x1b@";
@@ -40,29 +41,6 @@ fn cat(parts: &[&[u8]]) -> Vec<u8> {
 
 fn cny(minor: i64) -> Money {
     Money::new(minor, Currency::from_code("CNY").unwrap())
-}
-
-fn order(names: &[&str], currency: &str) -> Order {
-    let items: Vec<Item> = names
-        .iter()
-        .map(|name| Item {
-            name: (*name).into(),
-            quantity: "2".into(),
-            unit: None,
-            unit_price: 1800,
-            total: 3600,
-        })
-        .collect();
-    Order {
-        id: "A-1".into(),
-        currency: Currency::from_code(currency).unwrap(),
-        total: 3600 * items.len() as i64,
-        items,
-        discount: 0,
-        tax: 0,
-        payment_qr: None,
-        note: None,
-    }
 }
 
 fn prompt() -> View {
@@ -274,23 +252,6 @@ fn all_configs() -> Vec<VfdConfig> {
     out
 }
 
-/// Names mixing printable text, CJK, controls, ESC sequences and bidi
-/// overrides.
-fn hostile_text() -> impl Strategy<Value = String> {
-    proptest::collection::vec(
-        prop_oneof![
-            any::<char>(),
-            proptest::char::range('\0', '\x20'),
-            Just('\x1b'),
-            Just('\x7f'),
-            Just('\u{202E}'),
-            proptest::char::range('一', '龥'),
-        ],
-        0..60,
-    )
-    .prop_map(|chars| chars.into_iter().collect())
-}
-
 proptest! {
     /// An item name can never become a display command: whatever it holds,
     /// the control bytes of the output are exactly those of the same view
@@ -324,7 +285,7 @@ proptest! {
             o.items[1].name = name.clone();
             let idle = [String::new(), String::new()];
             for view in [View::Order(o), View::Text(vec![name.clone(), name.clone()])] {
-                for line in layout::two_lines(&view, &idle, page, columns.into()) {
+                for line in cells::lines(&view, &idle, &page, columns.into(), 2) {
                     prop_assert!(line.width <= usize::from(columns));
                 }
             }

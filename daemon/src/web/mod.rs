@@ -1,0 +1,321 @@
+//! The web second screen: an HTTP server inside kassad that serves one
+//! read-only page for a kiosk browser and pushes every view to it as a
+//! server-sent event.
+//!
+//! The page, its script and style, the logo and every QR code come from
+//! kassad itself, so the screen works with no internet. A page that loads
+//! mid-checkout is sent the current view first. Bound beyond loopback, the
+//! server wants an access token (`?token=` in the kiosk's URL).
+
+mod model;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use futures_util::{Stream, StreamExt};
+use kassa_hal::View;
+use serde::Deserialize;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use tracing::info;
+
+pub use model::{Branding, qr_svg, view_json};
+
+use crate::devices::DisplaySink;
+
+/// Settings of a web screen.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// File holding the access token; required beyond loopback.
+    pub token_file: Option<PathBuf>,
+    /// Merchant name on the idle screen.
+    pub merchant: String,
+    /// PNG, JPEG, SVG or WebP shown on the idle screen.
+    pub logo: Option<PathBuf>,
+}
+
+/// Largest logo file served.
+const MAX_LOGO: u64 = 2 * 1024 * 1024;
+
+const PAGE: &str = include_str!("assets/index.html");
+const SCRIPT: &str = include_str!("assets/screen.js");
+const STYLE: &str = include_str!("assets/screen.css");
+
+/// What the server shares with the display worker.
+struct Screen {
+    /// The current view as JSON.
+    view: watch::Sender<Arc<str>>,
+    token: Option<String>,
+    logo: Option<(Vec<u8>, &'static str)>,
+    shutdown: CancellationToken,
+}
+
+/// The web screen as its display worker drives it.
+pub(crate) struct WebSink {
+    config: WebConfig,
+    runtime: tokio::runtime::Handle,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    screen: Option<Arc<Screen>>,
+    seq: u64,
+    /// Ends the server and every open event stream.
+    shutdown: CancellationToken,
+}
+
+impl WebSink {
+    /// A web screen served on `runtime` once opened.
+    pub(crate) fn new(config: WebConfig, runtime: tokio::runtime::Handle) -> WebSink {
+        WebSink {
+            config,
+            runtime,
+            server: None,
+            screen: None,
+            seq: 0,
+            shutdown: CancellationToken::new(),
+        }
+    }
+
+    fn branding(&self) -> Branding {
+        Branding {
+            merchant: self.config.merchant.clone(),
+            logo: self.config.logo.is_some(),
+        }
+    }
+
+    fn stop_server(&mut self) {
+        // Pages see their stream end and reconnect to whoever listens next.
+        self.shutdown.cancel();
+        self.shutdown = CancellationToken::new();
+        // Aborting the accept loop frees the port at once; connections
+        // already open end with their event streams.
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
+
+impl Drop for WebSink {
+    fn drop(&mut self) {
+        self.stop_server();
+    }
+}
+
+fn read_token(path: &Path) -> Result<String, String> {
+    let token = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read token_file {}: {e}", path.display()))?;
+    let token = token.trim();
+    if token.len() < 16 || !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(format!(
+            "token_file {}: the token must be at least 16 printable ASCII characters",
+            path.display()
+        ));
+    }
+    Ok(token.to_string())
+}
+
+fn read_logo(path: &Path) -> Result<(Vec<u8>, &'static str), String> {
+    let kind = match path.extension().and_then(|e| e.to_str()) {
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("svg") => "image/svg+xml",
+        Some("webp") => "image/webp",
+        _ => {
+            return Err(format!(
+                "logo {}: use a .png, .jpg, .svg or .webp file",
+                path.display()
+            ));
+        }
+    };
+    let size = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read logo {}: {e}", path.display()))?
+        .len();
+    if size > MAX_LOGO {
+        return Err(format!("logo {}: larger than 2 MiB", path.display()));
+    }
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("cannot read logo {}: {e}", path.display()))?;
+    Ok((bytes, kind))
+}
+
+impl DisplaySink for WebSink {
+    fn open(&mut self) -> Result<(), String> {
+        self.stop_server();
+        let token = self
+            .config
+            .token_file
+            .as_deref()
+            .map(read_token)
+            .transpose()?;
+        let logo = self.config.logo.as_deref().map(read_logo).transpose()?;
+        let listener = std::net::TcpListener::bind(self.config.listen)
+            .and_then(|l| l.set_nonblocking(true).map(|()| l))
+            .map_err(|e| format!("cannot listen on {}: {e}", self.config.listen))?;
+        let _runtime = self.runtime.enter();
+        let listener = tokio::net::TcpListener::from_std(listener)
+            .map_err(|e| format!("cannot listen on {}: {e}", self.config.listen))?;
+        let current = self
+            .screen
+            .as_ref()
+            .map(|s| s.view.borrow().clone())
+            .unwrap_or_else(|| Arc::from(view_json(&View::Idle, &self.branding(), 0).to_string()));
+        let screen = Arc::new(Screen {
+            view: watch::Sender::new(current),
+            token,
+            logo,
+            shutdown: self.shutdown.clone(),
+        });
+        // The page, its events and the logo want the token; the script and
+        // style hold nothing of the till's.
+        let guarded = Router::new()
+            .route("/", get(|| asset(PAGE, "text/html; charset=utf-8")))
+            .route("/events", get(events))
+            .route("/logo", get(logo_file))
+            .route_layer(axum::middleware::from_fn_with_state(screen.clone(), guard));
+        let app = guarded
+            .route(
+                "/screen.js",
+                get(|| asset(SCRIPT, "text/javascript; charset=utf-8")),
+            )
+            .route(
+                "/screen.css",
+                get(|| asset(STYLE, "text/css; charset=utf-8")),
+            )
+            .with_state(screen.clone());
+        info!("web screen on http://{}/", self.config.listen);
+        self.server = Some(
+            self.runtime
+                .spawn(async move { axum::serve(listener, app).await }),
+        );
+        self.screen = Some(screen);
+        Ok(())
+    }
+
+    fn show(&mut self, view: &View) -> Result<(), String> {
+        if self.server.as_ref().is_none_or(|s| s.is_finished()) {
+            return Err("the web server stopped".into());
+        }
+        let screen = self.screen.as_ref().ok_or("not open")?;
+        self.seq += 1;
+        let doc = view_json(view, &self.branding(), self.seq).to_string();
+        screen.view.send_replace(Arc::from(doc));
+        Ok(())
+    }
+}
+
+#[derive(Deserialize)]
+struct Access {
+    token: Option<String>,
+}
+
+/// Compares in time independent of where the strings differ.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// Lets a request through if the screen has no token, or the request
+/// carries it (`?token=` or `Authorization: Bearer`).
+async fn guard(
+    State(screen): State<Arc<Screen>>,
+    Query(access): Query<Access>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if let Some(token) = &screen.token {
+        let bearer = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        let given = [access.token.as_deref(), bearer];
+        if !given.into_iter().flatten().any(|given| same(given, token)) {
+            return denied();
+        }
+    }
+    next.run(request).await
+}
+
+fn denied() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        "kassa web screen: open the URL with ?token=… (the token is in the display's token_file)\n",
+    )
+        .into_response()
+}
+
+/// Headers every response carries: nothing cached, nothing from elsewhere,
+/// the token never sent on as a referrer.
+fn hardened(mut response: Response, content_type: &'static str) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+        ),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+async fn asset(body: &'static str, content_type: &'static str) -> Response {
+    hardened(body.into_response(), content_type)
+}
+
+async fn logo_file(State(screen): State<Arc<Screen>>) -> Response {
+    match &screen.logo {
+        Some((bytes, kind)) => hardened(bytes.clone().into_response(), kind),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn events(State(screen): State<Arc<Screen>>) -> Response {
+    let views =
+        view_stream(screen.view.subscribe()).take_until(screen.shutdown.clone().cancelled_owned());
+    let mut response = Sse::new(views)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The current view, then every new one; a slow page skips to the newest.
+fn view_stream(
+    rx: watch::Receiver<Arc<str>>,
+) -> impl Stream<Item = Result<Event, Infallible>> + Send + 'static {
+    futures_util::stream::unfold((rx, true), |(mut rx, first)| async move {
+        if !first && rx.changed().await.is_err() {
+            return None;
+        }
+        let doc = rx.borrow_and_update().clone();
+        let mut event = Event::default().event("view").data(&*doc);
+        if first {
+            event = event.retry(Duration::from_secs(1));
+        }
+        Some((Ok(event), (rx, false)))
+    })
+}

@@ -1,0 +1,565 @@
+//! `kassa-vm-guest CHECK...`: device checks that run as root inside the VM of
+//! `scripts/vm/run-guest` (a Debian kernel with uinput, uhid, evdev, hidraw
+//! and a running systemd-udevd), against the real kernel interfaces.
+//!
+//! Prints one line per check (`ok   NAME: detail` or `FAIL NAME: reason`)
+//! and exits 0 only if every named check passed. `all` runs every check,
+//! `--list` names them. To add a check: write a `fn(&Rig) -> Outcome` below
+//! and give it a line in [`CHECKS`]. docs/vm-tests.md has the details.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use evdev::raw_stream::RawDevice;
+use evdev::uinput::VirtualDevice;
+use evdev::{AttributeSet, BusType, EventType, InputEvent, InputId, KeyCode};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+
+/// What a check found: a one-line detail on success, the reason on failure.
+type Outcome = Result<String, String>;
+
+/// Context shared by the checks (room to grow: e.g. a path to kassad).
+struct Rig {
+    /// How long a check waits for the kernel or udev to act.
+    patience: Duration,
+}
+
+/// A check's function.
+type Check = fn(&Rig) -> Outcome;
+
+/// Every check: name, what it proves, the function.
+const CHECKS: &[(&str, &str, Check)] = &[
+    (
+        "uinput",
+        "a uinput keyboard 05e0:1200 types a code, read back (grabbed) through evdev",
+        check_uinput,
+    ),
+    (
+        "uhid",
+        "a uhid HID POS scanner (usage page 0x8C) delivers a report through hidraw",
+        check_uhid,
+    ),
+    (
+        "udev",
+        "systemd-udevd applies rules and a libudev-style monitor sees add/remove",
+        check_udev,
+    ),
+];
+
+/// The scanner the checks pretend to be: Zebra/Symbol's vendor:product.
+const SCANNER_VENDOR: u16 = 0x05e0;
+const SCANNER_PRODUCT: u16 = 0x1200;
+/// The barcode typed and sent (an EAN-13).
+const CODE: &str = "4006381333931";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.is_empty() || args.iter().any(|a| a == "--help" || a == "-h") {
+        eprintln!("usage: kassa-vm-guest CHECK... | all | --list");
+        return if args.is_empty() {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    if args.iter().any(|a| a == "--list") {
+        for (name, what, _) in CHECKS {
+            println!("{name:8} {what}");
+        }
+        return ExitCode::SUCCESS;
+    }
+    let mut wanted: Vec<&str> = Vec::new();
+    for arg in &args {
+        if arg == "all" {
+            wanted.extend(CHECKS.iter().map(|(name, _, _)| *name));
+        } else if CHECKS.iter().any(|(name, _, _)| name == arg) {
+            wanted.push(arg);
+        } else {
+            eprintln!("kassa-vm-guest: no check named {arg:?} (--list names them)");
+            return ExitCode::from(2);
+        }
+    }
+    let rig = Rig {
+        patience: Duration::from_secs(10),
+    };
+    let mut failed = 0;
+    for name in &wanted {
+        let Some((_, _, check)) = CHECKS.iter().find(|(n, _, _)| n == name) else {
+            continue;
+        };
+        let started = Instant::now();
+        // A panicking check fails alone; the others still run.
+        let outcome = std::panic::catch_unwind(|| check(&rig))
+            .unwrap_or_else(|_| Err("panicked (see above)".to_string()));
+        let ms = started.elapsed().as_millis();
+        match outcome {
+            Ok(detail) => println!("ok   {name}: {detail} ({ms} ms)"),
+            Err(reason) => {
+                failed += 1;
+                println!("FAIL {name}: {reason} ({ms} ms)");
+            }
+        }
+    }
+    println!(
+        "kassa-vm-guest: {} passed, {failed} failed",
+        wanted.len() - failed
+    );
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+// ---- helpers ----------------------------------------------------------------
+
+/// Polls `probe` every 10 ms until it yields a value or `patience` runs out.
+fn wait_for<T>(
+    patience: Duration,
+    what: &str,
+    mut probe: impl FnMut() -> Option<T>,
+) -> Result<T, String> {
+    let deadline = Instant::now() + patience;
+    loop {
+        if let Some(value) = probe() {
+            return Ok(value);
+        }
+        if Instant::now() >= deadline {
+            return Err(format!("timed out after {patience:?} waiting for {what}"));
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Waits until `fd` is readable; false on timeout.
+fn readable(fd: &impl AsFd, patience: Duration) -> Result<bool, String> {
+    let ms = u16::try_from(patience.as_millis()).unwrap_or(u16::MAX);
+    let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+    match poll(&mut fds, PollTimeout::from(ms)) {
+        Ok(n) => Ok(n > 0),
+        Err(e) => Err(format!("poll: {e}")),
+    }
+}
+
+fn err(what: &str) -> impl FnOnce(io::Error) -> String + '_ {
+    move |e| format!("{what}: {e}")
+}
+
+/// The evdev key code that types `c` on a US layout (digits and Enter only).
+fn key_for(c: char) -> Option<KeyCode> {
+    Some(match c {
+        '1' => KeyCode::KEY_1,
+        '2' => KeyCode::KEY_2,
+        '3' => KeyCode::KEY_3,
+        '4' => KeyCode::KEY_4,
+        '5' => KeyCode::KEY_5,
+        '6' => KeyCode::KEY_6,
+        '7' => KeyCode::KEY_7,
+        '8' => KeyCode::KEY_8,
+        '9' => KeyCode::KEY_9,
+        '0' => KeyCode::KEY_0,
+        '\n' => KeyCode::KEY_ENTER,
+        _ => return None,
+    })
+}
+
+fn char_for(key: KeyCode) -> Option<char> {
+    "1234567890\n".chars().find(|&c| key_for(c) == Some(key))
+}
+
+/// A uinput keyboard that claims to be the scanner, and its evdev node.
+struct VirtualScanner {
+    device: VirtualDevice,
+    /// `eventN`
+    event: String,
+}
+
+impl VirtualScanner {
+    fn create(rig: &Rig, name: &str) -> Result<VirtualScanner, String> {
+        // The keys of a boot-protocol keyboard, KEY_ESC up to KEY_F12, as
+        // scanners in keyboard mode declare them; udev's input_id then
+        // classes the device as a keyboard (ID_INPUT_KEYBOARD=1).
+        let mut keys = AttributeSet::<KeyCode>::new();
+        for code in 1..=88 {
+            keys.insert(KeyCode::new(code));
+        }
+        let mut device = VirtualDevice::builder()
+            .map_err(err("open /dev/uinput"))?
+            .name(name)
+            .input_id(InputId::new(
+                BusType::BUS_USB,
+                SCANNER_VENDOR,
+                SCANNER_PRODUCT,
+                1,
+            ))
+            .with_keys(&keys)
+            .map_err(err("UI_SET_KEYBIT"))?
+            .build()
+            .map_err(err("UI_DEV_CREATE"))?;
+        let syspath = device.get_syspath().map_err(err("UI_GET_SYSNAME"))?;
+        // The evdev handler's child of /sys/devices/virtual/input/inputN.
+        let event = wait_for(rig.patience, "the uinput device's eventN in sysfs", || {
+            fs::read_dir(&syspath).ok()?.flatten().find_map(|e| {
+                let n = e.file_name().into_string().ok()?;
+                n.starts_with("event").then_some(n)
+            })
+        })?;
+        let id = |attr: &str| {
+            fs::read_to_string(syspath.join("id").join(attr)).map(|s| s.trim().to_string())
+        };
+        let (vendor, product) = (id("vendor"), id("product"));
+        if vendor.as_deref().ok() != Some("05e0") || product.as_deref().ok() != Some("1200") {
+            return Err(format!(
+                "sysfs says {vendor:?}:{product:?} for {}, not 05e0:1200",
+                syspath.display()
+            ));
+        }
+        Ok(VirtualScanner { device, event })
+    }
+
+    fn node(&self) -> PathBuf {
+        Path::new("/dev/input").join(&self.event)
+    }
+
+    fn type_text(&mut self, text: &str) -> Result<(), String> {
+        for key in text.chars().filter_map(key_for) {
+            for value in [1, 0] {
+                self.device
+                    .emit(&[InputEvent::new(EventType::KEY.0, key.code(), value)])
+                    .map_err(err("write to uinput"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+// ---- uinput -----------------------------------------------------------------
+
+fn check_uinput(rig: &Rig) -> Outcome {
+    let mut scanner = VirtualScanner::create(rig, "kassa-vm scanner (uinput)")?;
+    let node = scanner.node();
+    wait_for(rig.patience, "the evdev node", || {
+        node.exists().then_some(())
+    })?;
+    let mut input = RawDevice::open(&node).map_err(err("open the evdev node"))?;
+    input.grab().map_err(err("EVIOCGRAB"))?;
+    scanner.type_text(&format!("{CODE}\n"))?;
+    let mut got = String::new();
+    let deadline = Instant::now() + rig.patience;
+    while !got.ends_with('\n') {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || !readable(&input, left)? {
+            return Err(format!("read {got:?} before the reads timed out"));
+        }
+        for event in input.fetch_events().map_err(err("read evdev"))? {
+            if event.event_type() == EventType::KEY && event.value() == 1 {
+                got.push(char_for(KeyCode::new(event.code())).unwrap_or('?'));
+            }
+        }
+    }
+    input.ungrab().map_err(err("EVIOCGRAB release"))?;
+    if got.trim_end() != CODE {
+        return Err(format!("typed {CODE:?}, read {got:?}"));
+    }
+    Ok(format!(
+        "{} typed and read back {CODE}+Enter",
+        node.display()
+    ))
+}
+
+// ---- uhid -------------------------------------------------------------------
+
+/// `struct uhid_event` is a u32 type and a packed union whose largest member
+/// is `uhid_create2_req` (linux/uhid.h).
+const UHID_EVENT_SIZE: usize = 4 + 128 + 64 + 64 + 2 + 2 + 4 * 4 + 4096;
+const UHID_CREATE2: u32 = 11;
+const UHID_INPUT2: u32 = 12;
+const BUS_USB: u16 = 0x03;
+
+/// A HID POS bar code scanner (HUT usage page 0x8C, usage 0x02) with one
+/// input report, ID 2: three symbology identifier bytes (usages 0xFB-0xFD)
+/// and 56 bytes of decoded data (0xFE), NUL-padded.
+const HID_POS_DESCRIPTOR: &[u8] = &[
+    0x06, 0x8C, 0x00, // Usage Page (Bar Code Scanner)
+    0x09, 0x02, // Usage (Bar Code Scanner)
+    0xA1, 0x01, // Collection (Application)
+    0x09, 0x12, //   Usage (Scanned Data Report)
+    0xA1, 0x02, //   Collection (Logical)
+    0x85, 0x02, //     Report ID (2)
+    0x15, 0x00, //     Logical Minimum (0)
+    0x26, 0xFF, 0x00, //     Logical Maximum (255)
+    0x75, 0x08, //     Report Size (8)
+    0x19, 0xFB, //     Usage Minimum (Symbology Identifier 1)
+    0x29, 0xFD, //     Usage Maximum (Symbology Identifier 3)
+    0x95, 0x03, //     Report Count (3)
+    0x81, 0x02, //     Input (Data, Var, Abs)
+    0x09, 0xFE, //     Usage (Decoded Data)
+    0x95, 0x38, //     Report Count (56)
+    0x82, 0x02, 0x01, //     Input (Data, Var, Abs, Buffered Bytes)
+    0xC0, //   End Collection
+    0xC0, // End Collection
+];
+const HID_POS_REPORT_LEN: usize = 1 + 3 + 56;
+
+fn put(buf: &mut [u8], at: usize, bytes: &[u8]) {
+    buf[at..at + bytes.len()].copy_from_slice(bytes);
+}
+
+fn uhid_create2(name: &str, uniq: &str) -> Vec<u8> {
+    let mut ev = vec![0u8; UHID_EVENT_SIZE];
+    put(&mut ev, 0, &UHID_CREATE2.to_ne_bytes());
+    put(&mut ev, 4, name.as_bytes()); // name[128]
+    put(&mut ev, 4 + 128, b"kassa-vm/uhid"); // phys[64]
+    put(&mut ev, 4 + 192, uniq.as_bytes()); // uniq[64]
+    let rd_size = HID_POS_DESCRIPTOR.len() as u16;
+    put(&mut ev, 260, &rd_size.to_ne_bytes());
+    put(&mut ev, 262, &BUS_USB.to_ne_bytes());
+    put(&mut ev, 264, &u32::from(SCANNER_VENDOR).to_ne_bytes());
+    put(&mut ev, 268, &u32::from(SCANNER_PRODUCT).to_ne_bytes());
+    put(&mut ev, 272, &1u32.to_ne_bytes()); // version
+    put(&mut ev, 276, &0u32.to_ne_bytes()); // country
+    put(&mut ev, 280, HID_POS_DESCRIPTOR);
+    ev
+}
+
+fn uhid_input2(report: &[u8]) -> Vec<u8> {
+    let mut ev = vec![0u8; UHID_EVENT_SIZE];
+    put(&mut ev, 0, &UHID_INPUT2.to_ne_bytes());
+    put(&mut ev, 4, &(report.len() as u16).to_ne_bytes());
+    put(&mut ev, 6, report);
+    ev
+}
+
+/// One uhid event is one write(); a short write would be a broken event.
+fn write_event(uhid: &mut File, ev: &[u8], what: &str) -> Result<(), String> {
+    match uhid.write(ev) {
+        Ok(n) if n == ev.len() => Ok(()),
+        Ok(n) => Err(format!("{what}: short write ({n} of {} bytes)", ev.len())),
+        Err(e) => Err(format!("{what}: {e}")),
+    }
+}
+
+fn check_uhid(rig: &Rig) -> Outcome {
+    let uniq = format!("kassa-vm-{}", std::process::id());
+    let mut uhid = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/uhid")
+        .map_err(err("open /dev/uhid"))?;
+    write_event(
+        &mut uhid,
+        &uhid_create2("kassa-vm HID POS scanner (uhid)", &uniq),
+        "UHID_CREATE2",
+    )?;
+    // hid-generic binds and hidraw registers /sys/class/hidraw/hidrawN.
+    let hidraw = wait_for(rig.patience, "a hidraw node for the uhid device", || {
+        fs::read_dir("/sys/class/hidraw")
+            .ok()?
+            .flatten()
+            .find_map(|e| {
+                let uevent = fs::read_to_string(e.path().join("device/uevent")).ok()?;
+                let ours = uevent.lines().any(|l| l == format!("HID_UNIQ={uniq}"));
+                ours.then(|| e.file_name().to_string_lossy().into_owned())
+            })
+    })?;
+    let sys = Path::new("/sys/class/hidraw").join(&hidraw).join("device");
+    let descriptor = fs::read(sys.join("report_descriptor")).map_err(err("report_descriptor"))?;
+    if descriptor != HID_POS_DESCRIPTOR {
+        return Err(format!(
+            "the kernel holds another descriptor: {descriptor:02x?}"
+        ));
+    }
+    let driver = fs::read_link(sys.join("driver"))
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    let node = Path::new("/dev").join(&hidraw);
+    wait_for(rig.patience, "the hidraw node", || {
+        node.exists().then_some(())
+    })?;
+    let mut raw = File::open(&node).map_err(err("open the hidraw node"))?;
+
+    let mut report = vec![0u8; HID_POS_REPORT_LEN];
+    report[0] = 2;
+    put(&mut report, 1, b"]E0");
+    put(&mut report, 4, CODE.as_bytes());
+    write_event(&mut uhid, &uhid_input2(&report), "UHID_INPUT2")?;
+    if !readable(&raw, rig.patience)? {
+        return Err("no report arrived on hidraw".to_string());
+    }
+    let mut got = vec![0u8; 256];
+    let n = raw.read(&mut got).map_err(err("read hidraw"))?;
+    got.truncate(n);
+    if got != report {
+        return Err(format!("sent {report:02x?}, hidraw read {got:02x?}"));
+    }
+    Ok(format!(
+        "{} ({driver}) delivered report 2: ]E0 {CODE}",
+        node.display()
+    ))
+}
+
+// ---- udev -------------------------------------------------------------------
+
+/// A netlink socket on udevd's multicast group: what a libudev monitor
+/// (`udev_monitor_new_from_netlink(udev, "udev")`) reads, without libudev.
+struct UdevMonitor {
+    socket: OwnedFd,
+}
+
+/// One processed event as udevd broadcasts it to libudev monitors.
+struct UdevEvent {
+    properties: Vec<(String, String)>,
+}
+
+impl UdevEvent {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.properties
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl UdevMonitor {
+    fn open() -> Result<UdevMonitor, String> {
+        use nix::sys::socket::{
+            AddressFamily, NetlinkAddr, SockFlag, SockProtocol, SockType, bind, socket,
+        };
+        const UDEV_GROUP: u32 = 2;
+        let socket = socket(
+            AddressFamily::Netlink,
+            SockType::Raw,
+            SockFlag::SOCK_CLOEXEC,
+            SockProtocol::NetlinkKObjectUEvent,
+        )
+        .map_err(|e| format!("netlink socket: {e}"))?;
+        bind(socket.as_raw_fd(), &NetlinkAddr::new(0, UDEV_GROUP))
+            .map_err(|e| format!("bind to udev's netlink group: {e}"))?;
+        Ok(UdevMonitor { socket })
+    }
+
+    /// The next event, or None on timeout. Messages that are not libudev's
+    /// (`libudev\0` + magic 0xfeedcafe, big-endian) are skipped.
+    fn next(&self, patience: Duration) -> Result<Option<UdevEvent>, String> {
+        let deadline = Instant::now() + patience;
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || !readable(&self.socket, left)? {
+                return Ok(None);
+            }
+            let n = nix::sys::socket::recv(
+                self.socket.as_raw_fd(),
+                &mut buf,
+                nix::sys::socket::MsgFlags::empty(),
+            )
+            .map_err(|e| format!("recv: {e}"))?;
+            if let Some(event) = parse_libudev(&buf[..n]) {
+                return Ok(Some(event));
+            }
+        }
+    }
+
+    /// Waits for ACTION=`action` on DEVNAME=`devname`.
+    fn expect(&self, action: &str, devname: &str, patience: Duration) -> Result<UdevEvent, String> {
+        let deadline = Instant::now() + patience;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.next(left)? {
+                Some(ev)
+                    if ev.get("ACTION") == Some(action) && ev.get("DEVNAME") == Some(devname) =>
+                {
+                    return Ok(ev);
+                }
+                Some(_) => continue,
+                None => {
+                    return Err(format!(
+                        "no udev {action} event for {devname} within {patience:?}"
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn parse_libudev(msg: &[u8]) -> Option<UdevEvent> {
+    let u32_at = |at: usize| -> Option<u32> {
+        Some(u32::from_ne_bytes(msg.get(at..at + 4)?.try_into().ok()?))
+    };
+    if msg.get(..8)? != b"libudev\0" || msg.get(8..12)? != 0xfeed_cafe_u32.to_be_bytes() {
+        return None;
+    }
+    let off = usize::try_from(u32_at(16)?).ok()?;
+    let len = usize::try_from(u32_at(20)?).ok()?;
+    let props = msg.get(off..off.checked_add(len)?)?;
+    let properties = props
+        .split(|&b| b == 0)
+        .filter_map(|kv| {
+            let kv = std::str::from_utf8(kv).ok()?;
+            let (k, v) = kv.split_once('=')?;
+            Some((k.to_string(), v.to_string()))
+        })
+        .collect();
+    Some(UdevEvent { properties })
+}
+
+fn check_udev(rig: &Rig) -> Outcome {
+    if !Path::new("/run/udev/control").exists() {
+        return Err("systemd-udevd is not running (no /run/udev/control)".to_string());
+    }
+    let monitor = UdevMonitor::open()?;
+    let scanner = VirtualScanner::create(rig, "kassa-vm scanner (udev)")?;
+    let node = scanner.node();
+    let devname = node.to_string_lossy().into_owned();
+    let added = monitor.expect("add", &devname, rig.patience)?;
+    // Set by systemd's 60-input-id.rules (input_id builtin): udevd ran the
+    // rules before it told the monitors.
+    if added.get("ID_INPUT_KEYBOARD") != Some("1") {
+        return Err(format!(
+            "the add event of {devname} lacks ID_INPUT_KEYBOARD=1"
+        ));
+    }
+    // The harness's rule in /etc/udev/rules.d (where the repo's rules go).
+    let link = Path::new("/dev/kassa-vm").join(format!("05e0-1200-{}", scanner.event));
+    let target = wait_for(rig.patience, "the rule's symlink", || {
+        fs::canonicalize(&link).ok()
+    })?;
+    if target != node {
+        return Err(format!(
+            "{} points to {}, not {devname}",
+            link.display(),
+            target.display()
+        ));
+    }
+    let in_db = fs::read_to_string(format!("/run/udev/data/c{}", dev_numbers(&node)?))
+        .map_err(err("udev database entry"))?;
+    if !in_db.lines().any(|l| l == "E:ID_INPUT_KEYBOARD=1") {
+        return Err("the udev database entry lacks ID_INPUT_KEYBOARD=1".to_string());
+    }
+    drop(scanner);
+    monitor.expect("remove", &devname, rig.patience)?;
+    wait_for(rig.patience, "the symlink to go", || {
+        (!link.exists()).then_some(())
+    })?;
+    Ok(format!(
+        "add ({devname}, ID_INPUT_KEYBOARD=1), {} -> {devname}, remove",
+        link.display()
+    ))
+}
+
+/// `MAJOR:MINOR` of a device node, from sysfs's `dev` beside its uevent.
+fn dev_numbers(node: &Path) -> Result<String, String> {
+    let name = node
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    fs::read_to_string(format!("/sys/class/input/{name}/dev"))
+        .map(|s| s.trim().to_string())
+        .map_err(err("the node's dev numbers"))
+}

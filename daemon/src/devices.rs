@@ -183,17 +183,17 @@ pub struct Devices {
 
 /// Waits between reconnection attempts: 250 ms, doubling to 4 s.
 #[derive(Debug, Clone, Copy)]
-struct Backoff(Duration);
+pub(crate) struct Backoff(Duration);
 
 impl Backoff {
     const FIRST: Duration = Duration::from_millis(250);
     const MAX: Duration = Duration::from_secs(4);
 
-    fn new() -> Backoff {
+    pub(crate) fn new() -> Backoff {
         Backoff(Self::FIRST)
     }
 
-    fn next(&mut self) -> Duration {
+    pub(crate) fn next(&mut self) -> Duration {
         let wait = self.0;
         self.0 = (self.0 * 2).min(Self::MAX);
         wait
@@ -201,7 +201,7 @@ impl Backoff {
 }
 
 /// Sleeps `total` in short steps, returning early (false) when asked to stop.
-fn sleep_unless_stopped(stop: &AtomicBool, total: Duration) -> bool {
+pub(crate) fn sleep_unless_stopped(stop: &AtomicBool, total: Duration) -> bool {
     let step = Duration::from_millis(50);
     let mut left = total;
     while !left.is_zero() {
@@ -216,7 +216,7 @@ fn sleep_unless_stopped(stop: &AtomicBool, total: Duration) -> bool {
 }
 
 /// Records a connection change, logging only transitions and new errors.
-fn report(
+pub(crate) fn report(
     status: &watch::Sender<DeviceStatus>,
     what: &str,
     connected: bool,
@@ -286,6 +286,17 @@ impl Devices {
                             false,
                             Some(format!("cannot start worker: {e}")),
                         ),
+                    }
+                }
+                ScannerDriver::Wedge(_) | ScannerDriver::HidPos(_) => {
+                    if let Some(handle) = crate::usb_scanners::spawn(
+                        config,
+                        what,
+                        scans.clone(),
+                        status_tx.clone(),
+                        stop.clone(),
+                    ) {
+                        threads.push(handle);
                     }
                 }
                 ScannerDriver::Mock { codes, delay } => {

@@ -41,10 +41,10 @@ pub mod lcd;
 pub mod mock;
 #[cfg(feature = "serial")]
 pub mod serial;
-#[cfg(any(feature = "wedge", feature = "hidpos"))]
-pub mod usb;
 #[cfg(all(test, feature = "vfd", feature = "lcd"))]
 mod testing;
+#[cfg(any(feature = "wedge", feature = "hidpos"))]
+pub mod usb;
 #[cfg(feature = "vfd")]
 pub mod vfd;
 #[cfg(feature = "wedge")]

@@ -5,7 +5,9 @@
 use std::path::Path;
 use std::process::Command;
 
-const CHECKS: [&str; 3] = ["uinput", "uhid", "udev"];
+const CHECKS: [&str; 7] = [
+    "uinput", "uhid", "udev", "wedge", "links", "hotplug", "hidpos",
+];
 
 #[test]
 fn device_checks_pass_in_the_vm() {

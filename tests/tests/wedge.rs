@@ -18,6 +18,7 @@ fn error_name(e: &DecodeError) -> &'static str {
         DecodeError::DeadKey { .. } => "dead-key",
         DecodeError::Overlong { .. } => "overlong",
         DecodeError::Incomplete { .. } => "incomplete",
+        DecodeError::EventsLost => "events-lost",
     }
 }
 
@@ -149,5 +150,43 @@ fn grabbing_what_is_not_an_evdev_device_is_a_named_error() {
     assert!(
         missing.to_string().contains("is the scanner plugged in?"),
         "{missing}"
+    );
+}
+
+#[test]
+fn events_dropped_by_the_kernel_drop_that_scan_and_the_next_decodes() {
+    use kassa_drivers::wedge::RawEvent;
+    let mut fifo = EventFifo::new();
+    let mut device = WedgeDevice::open(fifo.path(), false).expect("open the FIFO");
+    let rec = recording("us-payment-code.txt");
+    let mut decoder = decoder_for(&rec);
+    let start = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    // Half a scan, then SYN_DROPPED in place of the rest (the kernel
+    // dropped it), then the whole scan again a second later. Keys right
+    // after the drop may be the lost scan's tail, so they are discarded up
+    // to a terminator or the idle gap: a mangled code never comes out.
+    let mut half = rec.clone();
+    half.events.truncate(rec.events.len() / 2);
+    fifo.play(&half, start);
+    let dropped = RawEvent {
+        time: start + Duration::from_millis(20),
+        kind: 0,
+        code: 3,
+        value: 0,
+    };
+    fifo.send(&dropped.to_bytes());
+    fifo.play(&rec, start + Duration::from_secs(1));
+    let got: Vec<Expected> = read_results(&mut device, &mut decoder, 2, Duration::from_secs(5))
+        .into_iter()
+        .map(as_expected)
+        .collect();
+    assert_eq!(
+        got,
+        [
+            Expected::Error("events-lost".into()),
+            Expected::Scan(b"134567890123456789".to_vec())
+        ]
     );
 }

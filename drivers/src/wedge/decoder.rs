@@ -145,6 +145,9 @@ pub enum DecodeError {
         /// The configured maximum.
         limit: usize,
     },
+    /// The kernel's event buffer overflowed (`SYN_DROPPED`): keys were
+    /// lost, so the scan in flight is dropped up to its terminator.
+    EventsLost,
     /// A scan that never got its terminator within the idle gap.
     Incomplete {
         /// How many bytes were dropped.
@@ -170,6 +173,9 @@ impl fmt::Display for DecodeError {
                 f,
                 "scan dropped: longer than {limit} bytes without a terminator"
             ),
+            DecodeError::EventsLost => {
+                f.write_str("scan dropped: the kernel dropped key events (SYN_DROPPED); scan again")
+            }
             DecodeError::Incomplete { len } => write!(
                 f,
                 "scan dropped: {len} bytes without a terminator (is the terminator set right?)"
@@ -304,6 +310,18 @@ impl WedgeDecoder {
         self.text.clear();
         self.discarding = false;
         self.last = None;
+        self.left_alt = false;
+        self.alt = None;
+        self.dead = None;
+    }
+
+    /// Says that key events were lost (evdev's `SYN_DROPPED`): the scan in
+    /// flight is reported dropped, the rest of it discarded, and the
+    /// modifier state starts afresh (a lost Shift release must not shift
+    /// the next scan).
+    pub fn lost(&mut self) {
+        self.fail(DecodeError::EventsLost);
+        self.state = xkb::State::new(&self.keymap.keymap);
         self.left_alt = false;
         self.alt = None;
         self.dead = None;

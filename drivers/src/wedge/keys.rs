@@ -3,6 +3,8 @@
 
 /// `EV_SYN`: the end of one batch of events.
 pub const EV_SYN: u16 = 0x00;
+/// `SYN_DROPPED`: the client's event buffer overflowed; events were lost.
+pub const SYN_DROPPED: u16 = 3;
 /// `EV_KEY`: a key press, release or repeat.
 pub const EV_KEY: u16 = 0x01;
 /// `EV_MSC`: the HID usage of the key (`MSC_SCAN`), sent before `EV_KEY`.

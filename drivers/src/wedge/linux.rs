@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::decoder::WedgeDecoder;
+use super::keys::{EV_SYN, SYN_DROPPED};
 use super::record::{RECORD_LEN, RecordParser};
 
 /// A device that could not be opened.
@@ -203,6 +204,8 @@ impl WedgeDevice {
                             if let Some(key) = raw.key() {
                                 *last = Some((raw.time, Instant::now()));
                                 decoder.push(key);
+                            } else if raw.kind == EV_SYN && raw.code == SYN_DROPPED {
+                                decoder.lost();
                             }
                         });
                         if n < buf.len() {

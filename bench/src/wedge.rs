@@ -70,7 +70,10 @@ pub fn run(rounds: usize) {
     let mut decoder = decoder_for(&rec);
     let mut samples = Vec::with_capacity(rounds);
     for i in 0..rounds {
-        let r = shifted(&rec, Duration::from_secs(10) * u32::try_from(i).unwrap_or(0));
+        let r = shifted(
+            &rec,
+            Duration::from_secs(10) * u32::try_from(i).unwrap_or(0),
+        );
         for e in &r.events[..enter] {
             decoder.push(*e);
         }

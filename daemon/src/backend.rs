@@ -110,7 +110,17 @@ impl Backend {
             }
             None => None,
         };
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if let Some(path) = &config.ca_file {
+            let pem = std::fs::read(path)
+                .map_err(|e| format!("cannot read ca_file {}: {e}", path.display()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .ok()
+                .filter(|certs| !certs.is_empty())
+                .ok_or_else(|| format!("ca_file {}: no PEM certificate in it", path.display()))?;
+            builder = builder.tls_certs_merge(certs);
+        }
+        let client = builder
             .user_agent(concat!("kassad/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(config.request_timeout)
             .redirect(reqwest::redirect::Policy::none())
@@ -349,5 +359,31 @@ mod tests {
             parse_status(b"<html>"),
             Err(BackendError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn an_unusable_ca_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let garbage = dir.path().join("ca.pem");
+        std::fs::write(&garbage, "not a certificate\n").unwrap();
+        let config = |ca_file| BackendConfig {
+            order_query_url: "https://pos.example/orders/{code}".into(),
+            order_query_method: crate::config::Method::Get,
+            payment_status_url: None,
+            token_file: None,
+            ca_file,
+            request_timeout: Duration::from_secs(1),
+            poll_interval: Duration::from_millis(250),
+            poll_max: Duration::from_secs(1),
+        };
+        let e = Backend::new(config(Some(garbage.clone()))).err().unwrap();
+        assert!(
+            e.contains("no PEM certificate") && e.contains("ca.pem"),
+            "{e}"
+        );
+        let e = Backend::new(config(Some(dir.path().join("missing.pem"))))
+            .err()
+            .unwrap();
+        assert!(e.starts_with("cannot read ca_file"), "{e}");
     }
 }

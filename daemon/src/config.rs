@@ -224,6 +224,9 @@ pub struct BackendConfig {
     pub payment_status_url: Option<String>,
     /// File holding a bearer token (read at start).
     pub token_file: Option<PathBuf>,
+    /// PEM file of CA certificates trusted besides the system's (a
+    /// platform server with a private CA).
+    pub ca_file: Option<PathBuf>,
     /// Longest single request.
     pub request_timeout: Duration,
     /// First wait between polls; it doubles up to [`BackendConfig::poll_max`].
@@ -409,6 +412,7 @@ struct RawBackend {
     order_query_method: Option<Method>,
     payment_status_url: Option<String>,
     token_file: Option<PathBuf>,
+    ca_file: Option<PathBuf>,
     request_timeout_ms: Option<u64>,
     poll_interval_ms: Option<u64>,
     poll_max_ms: Option<u64>,
@@ -997,6 +1001,7 @@ fn backend(b: RawBackend) -> Result<BackendConfig, String> {
         order_query_method: method,
         payment_status_url: b.payment_status_url,
         token_file: b.token_file,
+        ca_file: b.ca_file,
         request_timeout,
         poll_interval,
         poll_max,

@@ -76,6 +76,7 @@ impl Shared {
 /// A running sample backend; stops when dropped.
 pub struct SampleBackend {
     addr: SocketAddr,
+    scheme: &'static str,
     shared: Shared,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -100,6 +101,46 @@ impl SampleBackend {
     ///
     /// When `addr` is not loopback or cannot be bound.
     pub async fn start_at(addr: SocketAddr, options: Options) -> std::io::Result<SampleBackend> {
+        SampleBackend::serve(addr, options, None).await
+    }
+
+    /// Starts on `127.0.0.1` at a free port, serving HTTPS with the PEM
+    /// certificate chain and key given.
+    ///
+    /// # Errors
+    ///
+    /// When the certificate or key is unusable or the port cannot be bound.
+    pub async fn start_tls(
+        options: Options,
+        cert_chain_pem: &str,
+        key_pem: &str,
+    ) -> std::io::Result<SampleBackend> {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let chain = CertificateDer::pem_slice_iter(cert_chain_pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(std::io::Error::other)?;
+        let key =
+            PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(std::io::Error::other)?;
+        let config = rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .map_err(std::io::Error::other)?;
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        SampleBackend::serve(
+            "127.0.0.1:0".parse().map_err(std::io::Error::other)?,
+            options,
+            Some(acceptor),
+        )
+        .await
+    }
+
+    async fn serve(
+        addr: SocketAddr,
+        options: Options,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> std::io::Result<SampleBackend> {
         if !addr.ip().is_loopback() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
@@ -121,23 +162,34 @@ impl SampleBackend {
             )
             .with_state(shared.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let stopped = async {
+            let _ = stopped.await;
+        };
+        match tls {
+            None => tokio::spawn(async move {
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(stopped)
+                    .await;
+            }),
+            Some(acceptor) => tokio::spawn(async move {
+                let listener = TlsListener { listener, acceptor };
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(stopped)
+                    .await;
+            }),
+        };
         Ok(SampleBackend {
             addr,
+            scheme,
             shared,
             stop: Some(stop),
         })
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT`, or `https://…` when serving TLS.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// The address it listens on.
@@ -319,4 +371,32 @@ async fn set_payment_status(
         .statuses
         .insert(code, (status.into(), message.into()));
     StatusCode::NO_CONTENT
+}
+
+/// A TCP listener whose connections are TLS: a client that fails the
+/// handshake (an unknown certificate, say) is dropped and the next accepted.
+struct TlsListener {
+    listener: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((tcp, addr)) = self.listener.accept().await else {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            };
+            if let Ok(tls) = self.acceptor.accept(tcp).await {
+                return (tls, addr);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.listener.local_addr()
+    }
 }

@@ -101,7 +101,9 @@ async fn every_view_in_chromium() {
         "merchant = \"Café Kassa 咖啡\"\nlogo = \"{}\"",
         logo.display()
     );
-    let kassad = Kassad::start(&web_config(port, &extra, 2500), &bus).await;
+    // The customer shows the code 6 s after the prompt: time enough to
+    // check the prompt, even on a loaded machine.
+    let kassad = Kassad::start(&web_config(port, &extra, 6000), &bus).await;
     let conn = bus.connect().await;
     let terminal = TerminalProxy::new(&conn).await.unwrap();
     let browser = Browser::start(1280, 800).await;

@@ -64,7 +64,10 @@ pub fn lines<R: Rom + ?Sized>(
     let (mut body, amount): (Vec<Encoded>, Option<Money>) = match view {
         View::Idle => (idle.iter().map(|l| cut(l)).collect(), None),
         View::Text(lines) => (lines.iter().take(rows).map(|l| cut(l)).collect(), None),
-        View::Prompt { text, amount } => (wrap(text, rom, columns, rows), *amount),
+        View::Prompt { text, amount } => {
+            let room = rows.saturating_sub(usize::from(amount.is_some()));
+            (wrap(text, rom, columns, room), *amount)
+        }
         View::Order(order) => {
             let shown = order.items.len().min(rows.saturating_sub(1));
             let items = order.items[order.items.len() - shown..].iter().map(|item| {

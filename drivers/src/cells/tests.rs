@@ -138,3 +138,19 @@ fn an_amount_too_wide_for_its_sign_falls_back_to_the_code_then_the_number() {
     let small = Money::new(3600, cny);
     assert_eq!(amount_text(&small, &CodePage::Pc858, 20), "¥36.00");
 }
+
+#[test]
+fn a_prompt_on_the_one_row_above_the_amount_is_cut_not_wrapped() {
+    let cny = CURRENCIES
+        .iter()
+        .find(|c| c.code == "CNY")
+        .copied()
+        .unwrap();
+    let view = View::Prompt {
+        text: "Please present your payment code".into(),
+        amount: Some(Money::new(3600, cny)),
+    };
+    let rows = lines(&view, &[], &CodePage::Cp437, 20, 2);
+    assert_eq!(rows[0].bytes, b"Please present your ");
+    assert_eq!(rows[1].bytes, b"TOTAL         \x9d36.00");
+}

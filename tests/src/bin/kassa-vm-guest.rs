@@ -778,6 +778,11 @@ fn check_node(link: &Path, node: &Path, gid: u32, rig: &Rig) -> Result<(), Strin
             node.display()
         ));
     }
+    // Settle first: a link can show before the last of udevd's work.
+    let _ = wait_for(rig.patience, "group kassa on the node", || {
+        let meta = fs::metadata(node).ok()?;
+        (meta.gid() == gid && meta.mode() & 0o777 == 0o660).then_some(())
+    });
     let meta = fs::metadata(node).map_err(err("stat the node"))?;
     if meta.gid() != gid || meta.mode() & 0o777 != 0o660 {
         return Err(format!(
@@ -795,11 +800,18 @@ fn check_links(rig: &Rig) -> Outcome {
     let scanner = VirtualScanner::create(rig, "kassa-vm links scanner")?;
     let node = scanner.node();
     check_node(Path::new("/dev/kassa/wedge-05e0-1200"), &node, gid, rig)?;
-    let db = fs::read_to_string(format!("/run/udev/data/c{}", dev_numbers(&node)?))
-        .map_err(err("udev database entry"))?;
-    if !db.lines().any(|l| l == "E:LIBINPUT_IGNORE_DEVICE=1") {
-        return Err("LIBINPUT_IGNORE_DEVICE=1 is not set on the scanner".into());
-    }
+    // udevd makes the links before it writes the database entry.
+    let db_path = format!("/run/udev/data/c{}", dev_numbers(&node)?);
+    wait_for(
+        rig.patience,
+        "LIBINPUT_IGNORE_DEVICE=1 in the udev database",
+        || {
+            let db = fs::read_to_string(&db_path).ok()?;
+            db.lines()
+                .any(|l| l == "E:LIBINPUT_IGNORE_DEVICE=1")
+                .then_some(())
+        },
+    )?;
     let (_uhid, hidraw) = uhid_scanner(rig)?;
     check_node(Path::new("/dev/kassa/hidraw-05e0-1200"), &hidraw, gid, rig)?;
     Ok(format!(

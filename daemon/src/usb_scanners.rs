@@ -287,23 +287,26 @@ fn hotplug_monitor(what: &str) -> Option<HotplugMonitor> {
     }
 }
 
-/// Reads a keyboard-wedge scanner until stopped.
-pub(crate) fn run_wedge(ctx: WorkerContext, settings: WedgeSettings) {
-    // libxkbcommon's objects stay on the thread that made them.
-    let keymap = match Keymap::new(&settings.layout) {
-        Ok(k) => k,
-        Err(e) => return report(&ctx.status, &ctx.what, false, Some(e.to_string())),
-    };
-    let mut decoder = WedgeDecoder::new(keymap, settings.decoder.clone());
-    let mut monitor = match settings.device {
+/// Keeps one USB scanner connected until stopped: finds its node (a fixed
+/// path, or discovery through sysfs), opens it, serves it until it fails,
+/// and waits for udev or the backoff before looking again.
+fn keep_connected<D>(
+    ctx: &WorkerContext,
+    wanted: &DeviceMatch,
+    find: impl Fn(&DeviceMatch) -> Option<PathBuf>,
+    what_is_missing: &str,
+    mut open: impl FnMut(&Path) -> Result<D, String>,
+    mut serve: impl FnMut(D) -> Option<String>,
+) {
+    let mut monitor = match wanted {
         DeviceMatch::Path(_) => None,
         _ => hotplug_monitor(&ctx.what),
     };
     let mut backoff = Backoff::new();
     while !ctx.stopped() {
-        let found = match &settings.device {
+        let found = match wanted {
             DeviceMatch::Path(p) => Some(p.clone()),
-            wanted => select_input(&input_nodes(Path::new(SYS)), wanted).map(|n| n.devnode.clone()),
+            wanted => find(wanted),
         };
         let absent = found.is_none();
         match found {
@@ -312,33 +315,52 @@ pub(crate) fn run_wedge(ctx: WorkerContext, settings: WedgeSettings) {
                 &ctx.what,
                 false,
                 Some(format!(
-                    "no input device matching {} is plugged in",
-                    settings.device
+                    "no {what_is_missing} matching {wanted} is plugged in"
                 )),
             ),
-            Some(path) => match WedgeDevice::open(&path, settings.grab) {
+            Some(path) => match open(&path) {
                 Ok(device) => {
                     backoff = Backoff::new();
                     report(&ctx.status, &ctx.what, true, None);
-                    decoder.reset();
-                    match serve_wedge(&ctx, device, &mut decoder) {
+                    match serve(device) {
                         Some(e) => report(&ctx.status, &ctx.what, false, Some(e)),
                         None => return,
                     }
                     // Gone: look again straight away when it is found by
                     // discovery (it may be back already); a fixed path waits
                     // its backoff.
-                    if !matches!(settings.device, DeviceMatch::Path(_)) {
+                    if !matches!(wanted, DeviceMatch::Path(_)) {
                         continue;
                     }
                 }
-                Err(e) => report(&ctx.status, &ctx.what, false, Some(e.to_string())),
+                Err(e) => report(&ctx.status, &ctx.what, false, Some(e)),
             },
         }
         if !ctx.wait(&mut monitor, absent, &mut backoff) {
             return;
         }
     }
+}
+
+/// Reads a keyboard-wedge scanner until stopped.
+pub(crate) fn run_wedge(ctx: WorkerContext, settings: WedgeSettings) {
+    // libxkbcommon's objects stay on the thread that made them.
+    let keymap = match Keymap::new(&settings.layout) {
+        Ok(k) => k,
+        Err(e) => return report(&ctx.status, &ctx.what, false, Some(e.to_string())),
+    };
+    let mut decoder = WedgeDecoder::new(keymap, settings.decoder.clone());
+    keep_connected(
+        &ctx,
+        &settings.device,
+        |wanted| select_input(&input_nodes(Path::new(SYS)), wanted).map(|n| n.devnode.clone()),
+        "input device",
+        |path| WedgeDevice::open(path, settings.grab).map_err(|e| e.to_string()),
+        |device| {
+            decoder.reset();
+            serve_wedge(&ctx, device, &mut decoder)
+        },
+    );
 }
 
 /// Reads until the device fails (returns why) or the worker is stopped.
@@ -372,48 +394,14 @@ fn serve_wedge(
 
 /// Reads a HID POS scanner until stopped.
 pub(crate) fn run_hidpos(ctx: WorkerContext, settings: HidPosSettings) {
-    let mut monitor = match settings.device {
-        DeviceMatch::Path(_) => None,
-        _ => hotplug_monitor(&ctx.what),
-    };
-    let mut backoff = Backoff::new();
-    while !ctx.stopped() {
-        let found = match &settings.device {
-            DeviceMatch::Path(p) => Some(p.clone()),
-            wanted => {
-                select_hidraw(&hidraw_nodes(Path::new(SYS)), wanted).map(|n| n.devnode.clone())
-            }
-        };
-        let absent = found.is_none();
-        match found {
-            None => report(
-                &ctx.status,
-                &ctx.what,
-                false,
-                Some(format!(
-                    "no HID POS device matching {} is plugged in",
-                    settings.device
-                )),
-            ),
-            Some(path) => match HidrawDevice::open(&path, Path::new(SYS)) {
-                Ok(device) => {
-                    backoff = Backoff::new();
-                    report(&ctx.status, &ctx.what, true, None);
-                    match serve_hidpos(&ctx, device) {
-                        Some(e) => report(&ctx.status, &ctx.what, false, Some(e)),
-                        None => return,
-                    }
-                    if !matches!(settings.device, DeviceMatch::Path(_)) {
-                        continue;
-                    }
-                }
-                Err(e) => report(&ctx.status, &ctx.what, false, Some(e.to_string())),
-            },
-        }
-        if !ctx.wait(&mut monitor, absent, &mut backoff) {
-            return;
-        }
-    }
+    keep_connected(
+        &ctx,
+        &settings.device,
+        |wanted| select_hidraw(&hidraw_nodes(Path::new(SYS)), wanted).map(|n| n.devnode.clone()),
+        "HID POS device",
+        |path| HidrawDevice::open(path, Path::new(SYS)).map_err(|e| e.to_string()),
+        |device| serve_hidpos(&ctx, device),
+    );
 }
 
 fn serve_hidpos(ctx: &WorkerContext, mut device: HidrawDevice) -> Option<String> {

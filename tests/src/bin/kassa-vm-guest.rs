@@ -365,28 +365,11 @@ fn write_event(uhid: &mut File, ev: &[u8], what: &str) -> Result<(), String> {
 }
 
 fn check_uhid(rig: &Rig) -> Outcome {
-    let uniq = format!("kassa-vm-{}", std::process::id());
-    let mut uhid = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/uhid")
-        .map_err(err("open /dev/uhid"))?;
-    write_event(
-        &mut uhid,
-        &uhid_create2("kassa-vm HID POS scanner (uhid)", &uniq),
-        "UHID_CREATE2",
-    )?;
-    // hid-generic binds and hidraw registers /sys/class/hidraw/hidrawN.
-    let hidraw = wait_for(rig.patience, "a hidraw node for the uhid device", || {
-        fs::read_dir("/sys/class/hidraw")
-            .ok()?
-            .flatten()
-            .find_map(|e| {
-                let uevent = fs::read_to_string(e.path().join("device/uevent")).ok()?;
-                let ours = uevent.lines().any(|l| l == format!("HID_UNIQ={uniq}"));
-                ours.then(|| e.file_name().to_string_lossy().into_owned())
-            })
-    })?;
+    let (mut uhid, node) = uhid_scanner(rig, "uhid")?;
+    let hidraw = node
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let sys = Path::new("/sys/class/hidraw").join(&hidraw).join("device");
     let descriptor = fs::read(sys.join("report_descriptor")).map_err(err("report_descriptor"))?;
     if descriptor != HID_POS_DESCRIPTOR {
@@ -398,10 +381,6 @@ fn check_uhid(rig: &Rig) -> Outcome {
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_default();
-    let node = Path::new("/dev").join(&hidraw);
-    wait_for(rig.patience, "the hidraw node", || {
-        node.exists().then_some(())
-    })?;
     let mut raw = File::open(&node).map_err(err("open the hidraw node"))?;
 
     let mut report = vec![0u8; HID_POS_REPORT_LEN];
@@ -812,7 +791,7 @@ fn check_links(rig: &Rig) -> Outcome {
                 .then_some(())
         },
     )?;
-    let (_uhid, hidraw) = uhid_scanner(rig)?;
+    let (_uhid, hidraw) = uhid_scanner(rig, "pos")?;
     check_node(Path::new("/dev/kassa/hidraw-05e0-1200"), &hidraw, gid, rig)?;
     Ok(format!(
         "/dev/kassa/wedge-05e0-1200 -> {}, /dev/kassa/hidraw-05e0-1200 -> {}, both group kassa 0660; LIBINPUT_IGNORE_DEVICE=1",
@@ -873,9 +852,10 @@ fn check_hotplug(rig: &Rig) -> Outcome {
     ))
 }
 
-/// A uhid HID POS scanner 05e0:1200 and its hidraw node, ready to read.
-fn uhid_scanner(rig: &Rig) -> Result<(File, PathBuf), String> {
-    let uniq = format!("kassa-vm-pos-{}", std::process::id());
+/// A uhid HID POS scanner 05e0:1200 and its hidraw node, ready to read;
+/// `tag` tells the checks' devices apart.
+fn uhid_scanner(rig: &Rig, tag: &str) -> Result<(File, PathBuf), String> {
+    let uniq = format!("kassa-vm-{tag}-{}", std::process::id());
     let mut uhid = OpenOptions::new()
         .read(true)
         .write(true)
@@ -883,7 +863,7 @@ fn uhid_scanner(rig: &Rig) -> Result<(File, PathBuf), String> {
         .map_err(err("open /dev/uhid"))?;
     write_event(
         &mut uhid,
-        &uhid_create2("kassa-vm HID POS scanner", &uniq),
+        &uhid_create2(&format!("kassa-vm HID POS scanner ({tag})"), &uniq),
         "UHID_CREATE2",
     )?;
     let hidraw = wait_for(rig.patience, "a hidraw node for the uhid device", || {
@@ -903,7 +883,7 @@ fn uhid_scanner(rig: &Rig) -> Result<(File, PathBuf), String> {
 }
 
 fn check_hidpos(rig: &Rig) -> Outcome {
-    let (mut uhid, node) = uhid_scanner(rig)?;
+    let (mut uhid, node) = uhid_scanner(rig, "pos")?;
     let found = select_hidraw(&hidraw_nodes(Path::new("/sys")), &DeviceMatch::Known)
         .map(|n| n.devnode.clone())
         .ok_or("discovery found no HID POS scanner")?;

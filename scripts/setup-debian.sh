@@ -22,6 +22,11 @@ packages=(
   chromium-driver # ... driven over WebDriver
   fonts-wqy-zenhei # a CJK font, so screenshots show item names like 拿铁
   fonts-dejavu-core
+  # keyboard-wedge and HID POS scanners:
+  libxkbcommon-dev # the wedge decoder compiles keyboard layouts with libxkbcommon ...
+  xkb-data       # ... from the xkb layout files (no X server)
+  libudev-dev    # hot-plug through a libudev monitor
+  util-linux     # unshare and mount: the udev rules' syntax check runs udevadm in a private mount namespace
   # scripts/vm/run-guest (the VM device tests, docs/vm-tests.md):
   qemu-system-x86 # boots Debian's kernel under TCG
   busybox-static # the guest's userland

@@ -21,6 +21,8 @@ use kassa_daemon::client::{CheckoutProxy, TerminalProxy};
 use kassa_tests::Pty;
 use zbus::zvariant::Value;
 
+mod wedge;
+
 #[derive(Parser)]
 struct Cli {
     #[command(subcommand)]
@@ -58,6 +60,14 @@ enum Bench {
     Idle {
         #[arg(long, default_value_t = 60)]
         seconds: u64,
+    },
+    /// The keyboard-wedge decoder: key events per second over every recorded
+    /// stream, and the time from the terminator's key event to the Scan
+    /// (in the decoder alone, and through the device reader from a FIFO).
+    /// Needs no kassad.
+    Wedge {
+        #[arg(long, default_value_t = 2000)]
+        rounds: usize,
     },
     /// kassad's RSS idle, and after many checkouts.
     Memory {
@@ -282,6 +292,10 @@ async fn one_checkout(
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let cli = Cli::parse();
+    if let Bench::Wedge { rounds } = cli.command {
+        wedge::run(rounds);
+        return;
+    }
     let web_port = matches!(cli.command, Bench::WebUpdate { .. }).then(free_port);
     let mut rig = start(web_port).await;
     let (conn, terminal) = (rig.conn.clone(), rig.terminal.clone());
@@ -386,6 +400,7 @@ async fn main() {
                 samples,
             );
         }
+        Bench::Wedge { .. } => {}
         Bench::Memory { checkouts, mode } => {
             let pid = rig.kassad.id();
             tokio::time::sleep(Duration::from_secs(2)).await;

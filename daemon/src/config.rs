@@ -18,6 +18,9 @@ use kassa_drivers::serial::{FramingConfig, ScannerConfig as Framing, Terminator}
 use kassa_drivers::vfd::{CodePage, CommandSet, ScrollMode, VfdConfig};
 use kassa_hal::{ChannelRule, ChannelTable, Currency, SourceKind};
 use serde::Deserialize;
+
+use crate::usb_scanners::UsbKeys;
+pub use crate::usb_scanners::{HidPosSettings, WedgeSettings};
 use toml::Spanned;
 
 use crate::web::WebConfig;
@@ -92,6 +95,10 @@ pub enum ScannerDriver {
         /// Symbologies to read.
         formats: Vec<CodeFormat>,
     },
+    /// A USB scanner that types like a keyboard, read through evdev.
+    Wedge(WedgeSettings),
+    /// A USB scanner in HID POS mode, read through hidraw.
+    HidPos(HidPosSettings),
     /// A simulated scanner: when triggered, it "reads" the next of `codes`
     /// after `delay`, as a customer holding up a phone would.
     Mock {
@@ -108,6 +115,8 @@ impl ScannerConfig {
         match self.driver {
             ScannerDriver::Serial { .. } => SourceKind::Serial,
             ScannerDriver::Camera { .. } => SourceKind::Camera,
+            ScannerDriver::Wedge(_) => SourceKind::Wedge,
+            ScannerDriver::HidPos(_) => SourceKind::HidPos,
             ScannerDriver::Mock { .. } => SourceKind::Mock,
         }
     }
@@ -117,6 +126,8 @@ impl ScannerConfig {
         match self.driver {
             ScannerDriver::Serial { .. } => "serial",
             ScannerDriver::Camera { .. } => "camera",
+            ScannerDriver::Wedge(_) => "wedge",
+            ScannerDriver::HidPos(_) => "hidpos",
             ScannerDriver::Mock { .. } => "mock",
         }
     }
@@ -126,6 +137,8 @@ impl ScannerConfig {
         match &self.driver {
             ScannerDriver::Serial { path, .. } => path.display().to_string(),
             ScannerDriver::Camera { capture, .. } => capture.path.display().to_string(),
+            ScannerDriver::Wedge(w) => w.device.to_string(),
+            ScannerDriver::HidPos(h) => h.device.to_string(),
             ScannerDriver::Mock { .. } => String::new(),
         }
     }
@@ -290,6 +303,8 @@ struct RawFile {
 enum ScannerDriverName {
     Serial,
     Camera,
+    Wedge,
+    Hidpos,
     Mock,
 }
 
@@ -395,6 +410,12 @@ struct RawScanner {
     fps: Option<u32>,
     format: Option<RawPixelFormat>,
     formats: Option<Vec<RawCodeFormat>>,
+    usb_id: Option<String>,
+    device_name: Option<String>,
+    layout: Option<String>,
+    variant: Option<String>,
+    terminator: Option<String>,
+    grab: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -658,6 +679,12 @@ fn scanner(mut s: RawScanner) -> Result<ScannerConfig, String> {
                     ("fps", s.fps.is_some()),
                     ("format", s.format.is_some()),
                     ("formats", s.formats.is_some()),
+                    ("usb_id", s.usb_id.is_some()),
+                    ("device_name", s.device_name.is_some()),
+                    ("layout", s.layout.is_some()),
+                    ("variant", s.variant.is_some()),
+                    ("terminator", s.terminator.is_some()),
+                    ("grab", s.grab.is_some()),
                 ],
             )
             .map_err(|m| format!("{what}: {m}"))?;
@@ -701,6 +728,53 @@ fn scanner(mut s: RawScanner) -> Result<ScannerConfig, String> {
         ScannerDriverName::Camera => {
             camera(&s, &port_settings).map_err(|m| format!("{what}: {m}"))?
         }
+        ScannerDriverName::Wedge | ScannerDriverName::Hidpos => {
+            let name = if s.driver == ScannerDriverName::Wedge {
+                "wedge"
+            } else {
+                "hidpos"
+            };
+            let p = &port_settings;
+            only(
+                name,
+                &[
+                    ("baud", p.baud.is_some()),
+                    ("data_bits", p.data_bits.is_some()),
+                    ("parity", p.parity.is_some()),
+                    ("stop_bits", p.stop_bits.is_some()),
+                    ("flow_control", p.flow_control.is_some()),
+                    ("suffix", s.suffix.is_some()),
+                    ("prefix", s.prefix.is_some()),
+                    ("trigger_on", s.trigger_on.is_some()),
+                    ("trigger_off", s.trigger_off.is_some()),
+                    ("codes", s.codes.is_some()),
+                    ("delay_ms", s.delay_ms.is_some()),
+                    ("width", s.width.is_some()),
+                    ("height", s.height.is_some()),
+                    ("fps", s.fps.is_some()),
+                    ("format", s.format.is_some()),
+                    ("formats", s.formats.is_some()),
+                ],
+            )
+            .map_err(|m| format!("{what}: {m}"))?;
+            let keys = UsbKeys {
+                path: port_settings.path.clone(),
+                usb_id: s.usb_id.take(),
+                device_name: s.device_name.take(),
+                layout: s.layout.take(),
+                variant: s.variant.take(),
+                terminator: s.terminator.take(),
+                idle_gap_ms: s.idle_gap_ms,
+                aim_ids: s.aim_ids,
+                max_length: s.max_length,
+                grab: s.grab,
+            };
+            if s.driver == ScannerDriverName::Wedge {
+                ScannerDriver::Wedge(keys.wedge().map_err(|m| format!("{what}: {m}"))?)
+            } else {
+                ScannerDriver::HidPos(keys.hidpos().map_err(|m| format!("{what}: {m}"))?)
+            }
+        }
         ScannerDriverName::Mock => {
             let p = &port_settings;
             only(
@@ -724,6 +798,12 @@ fn scanner(mut s: RawScanner) -> Result<ScannerConfig, String> {
                     ("fps", s.fps.is_some()),
                     ("format", s.format.is_some()),
                     ("formats", s.formats.is_some()),
+                    ("usb_id", s.usb_id.is_some()),
+                    ("device_name", s.device_name.is_some()),
+                    ("layout", s.layout.is_some()),
+                    ("variant", s.variant.is_some()),
+                    ("terminator", s.terminator.is_some()),
+                    ("grab", s.grab.is_some()),
                 ],
             )
             .map_err(|m| format!("{what}: {m}"))?;
@@ -757,6 +837,12 @@ fn camera(s: &RawScanner, p: &RawPort) -> Result<ScannerDriver, String> {
             ("trigger_off", s.trigger_off.is_some()),
             ("codes", s.codes.is_some()),
             ("delay_ms", s.delay_ms.is_some()),
+            ("usb_id", s.usb_id.is_some()),
+            ("device_name", s.device_name.is_some()),
+            ("layout", s.layout.is_some()),
+            ("variant", s.variant.is_some()),
+            ("terminator", s.terminator.is_some()),
+            ("grab", s.grab.is_some()),
         ],
     )?;
     let defaults = V4l2Config::default();
@@ -1250,6 +1336,39 @@ order_query_url = "https://pos.example/api/orders?payment_code={code}"
         let bad =
             "\n[[channel]]\nname = \"x\"\nprefixes = [\"1x\"]\nmin_length = 18\nmax_length = 18\n";
         assert_eq!(err(bad).line, Some(2));
+    }
+
+    #[test]
+    fn wedge_and_hidpos_scanners() {
+        let text = "[[scanner]]\nname = \"w\"\ndriver = \"wedge\"\nusb_id = \"05e0:1200\"\nlayout = \"fr\"\n\
+                    [[scanner]]\nname = \"h\"\ndriver = \"hidpos\"\n";
+        let config = Config::parse(text, "k").unwrap();
+        assert_eq!(config.scanners[0].source(), SourceKind::Wedge);
+        assert_eq!(config.scanners[0].driver_name(), "wedge");
+        assert_eq!(config.scanners[0].path(), "usb id 05e0:1200");
+        assert_eq!(config.scanners[1].source(), SourceKind::HidPos);
+        match &config.scanners[0].driver {
+            ScannerDriver::Wedge(w) => assert_eq!(w.layout.layout, "fr"),
+            other => panic!("{other:?}"),
+        }
+        let e = err("[[scanner]]\nname = \"w\"\ndriver = \"wedge\"\nlayuot = \"fr\"\n");
+        assert_eq!(e.line, Some(4), "{e}");
+        let e = err("[[scanner]]\nname = \"w\"\ndriver = \"wedge\"\nbaud = 9600\n");
+        assert!(
+            e.message
+                .contains("baud is not a setting of driver \"wedge\""),
+            "{e}"
+        );
+        let e = err("[[scanner]]\nname = \"w\"\ndriver = \"wedge\"\nlayout = \"qq\"\n");
+        assert!(e.message.contains("keyboard layout qq"), "{e}");
+        let e = err(
+            "[[scanner]]\nname = \"s\"\ndriver = \"serial\"\npath = \"/dev/x\"\nlayout = \"us\"\n",
+        );
+        assert!(
+            e.message
+                .contains("layout is not a setting of driver \"serial\""),
+            "{e}"
+        );
     }
 
     #[test]

@@ -207,7 +207,7 @@ impl Backoff {
 }
 
 /// Sleeps `total` in short steps, returning early (false) when asked to stop.
-fn sleep_unless_stopped(stop: &AtomicBool, total: Duration) -> bool {
+pub(crate) fn sleep_unless_stopped(stop: &AtomicBool, total: Duration) -> bool {
     let step = Duration::from_millis(50);
     let mut left = total;
     while !left.is_zero() {
@@ -320,6 +320,17 @@ impl Devices {
                             false,
                             Some(format!("cannot start worker: {e}")),
                         ),
+                    }
+                }
+                ScannerDriver::Wedge(_) | ScannerDriver::HidPos(_) => {
+                    if let Some(handle) = crate::usb_scanners::spawn(
+                        config,
+                        what,
+                        scans.clone(),
+                        status_tx.clone(),
+                        stop.clone(),
+                    ) {
+                        threads.push(handle);
                     }
                 }
                 ScannerDriver::Mock { codes, delay } => {

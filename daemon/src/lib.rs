@@ -4,6 +4,7 @@
 //! - [`checkout`] is the checkout state machine (pure);
 //! - [`core`] is the terminal service — who gets a scan, sessions, claims,
 //!   what the displays show — and knows nothing of D-Bus;
+//! - [`usb_scanners`] finds, reads and hot-plugs wedge and HID POS scanners;
 //! - [`devices`] keeps scanners and displays connected, with backoff;
 //! - [`camera`] runs cameras: codes and faces, off the async runtime;
 //! - [`backend`] asks the platform server for orders and payment status;
@@ -22,4 +23,5 @@ pub mod console;
 pub mod core;
 pub mod dbus;
 pub mod devices;
+pub mod usb_scanners;
 pub mod web;

@@ -8,6 +8,13 @@
 //! - [`vfd`] (`vfd`): customer displays on a serial line — Epson ESC/POS
 //!   customer-display mode, the CD5220 command set and the 8-digit LED price
 //!   display — rendering a [`kassa_hal::View`] to bytes.
+//! - [`wedge`] (`wedge`, `usb-linux`): keyboard-wedge scanners — a pure
+//!   decoder from key events to scans through real keyboard layouts
+//!   (xkbcommon), and evdev devices read with an exclusive grab on Linux.
+//! - [`hidpos`] (`hidpos`, `usb-linux`): scanners in USB HID POS mode —
+//!   report descriptor parsing and report decoding, hidraw on Linux.
+//! - [`usb`] (`usb-linux`): the USB scanners kassa knows, discovery in sysfs
+//!   and hot-plug through a libudev monitor.
 //! - [`lcd`] (`lcd`, `linux`): character LCDs — an HD44780 behind a PCF8574
 //!   I2C backpack, over `embedded_hal` I2C, with currency signs drawn in
 //!   CGRAM — and real buses opened through linux-embedded-hal on Linux.
@@ -24,6 +31,8 @@
 pub mod camera;
 #[cfg(any(feature = "vfd", feature = "lcd"))]
 pub mod cells;
+#[cfg(feature = "hidpos")]
+pub mod hidpos;
 #[cfg(any(feature = "serial", feature = "vfd"))]
 pub mod io;
 #[cfg(feature = "lcd")]
@@ -34,5 +43,9 @@ pub mod mock;
 pub mod serial;
 #[cfg(all(test, feature = "vfd", feature = "lcd"))]
 mod testing;
+#[cfg(any(feature = "wedge", feature = "hidpos"))]
+pub mod usb;
 #[cfg(feature = "vfd")]
 pub mod vfd;
+#[cfg(feature = "wedge")]
+pub mod wedge;

@@ -3,11 +3,13 @@
 //! Everything here stands up a real interface for the code under test to
 //! use: a pseudo-terminal in place of a serial device, the sample backend
 //! on loopback ([`backend`]), a private D-Bus daemon ([`bus`]), headless
-//! Chromium for the web screen ([`browser`]).
+//! Chromium for the web screen ([`browser`]), recorded key-event streams and
+//! a FIFO to replay them through ([`wedge`]).
 
 pub mod backend;
 pub mod browser;
 pub mod bus;
+pub mod wedge;
 
 use std::fs::File;
 use std::io::{self, Read, Write};

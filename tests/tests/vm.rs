@@ -5,7 +5,9 @@
 use std::path::Path;
 use std::process::Command;
 
-const CHECKS: [&str; 4] = ["uinput", "uhid", "udev", "v4l2"];
+const CHECKS: [&str; 8] = [
+    "uinput", "uhid", "udev", "wedge", "links", "hotplug", "hidpos", "v4l2",
+];
 
 #[test]
 fn device_checks_pass_in_the_vm() {

@@ -52,6 +52,26 @@ const CHECKS: &[(&str, &str, Check)] = &[
         check_udev,
     ),
     (
+        "wedge",
+        "kassa's wedge driver reads a uinput scanner in us and fr through evdev, grabbed",
+        check_wedge,
+    ),
+    (
+        "links",
+        "udev/70-kassa-scanners.rules: group kassa, libinput ignores, /dev/kassa/ links",
+        check_links,
+    ),
+    (
+        "hotplug",
+        "kassa's udev monitor and discovery see a scanner come and go within 1 s",
+        check_hotplug,
+    ),
+    (
+        "hidpos",
+        "kassa's hidpos driver decodes a uhid scanner's report from hidraw, with symbology",
+        check_hidpos,
+    ),
+    (
         "v4l2",
         "the vivid test camera streams YUYV luma frames of the asked size, seq rising, through kassa's capture code; closed when disarmed",
         check_v4l2,
@@ -352,28 +372,11 @@ fn write_event(uhid: &mut File, ev: &[u8], what: &str) -> Result<(), String> {
 }
 
 fn check_uhid(rig: &Rig) -> Outcome {
-    let uniq = format!("kassa-vm-{}", std::process::id());
-    let mut uhid = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/uhid")
-        .map_err(err("open /dev/uhid"))?;
-    write_event(
-        &mut uhid,
-        &uhid_create2("kassa-vm HID POS scanner (uhid)", &uniq),
-        "UHID_CREATE2",
-    )?;
-    // hid-generic binds and hidraw registers /sys/class/hidraw/hidrawN.
-    let hidraw = wait_for(rig.patience, "a hidraw node for the uhid device", || {
-        fs::read_dir("/sys/class/hidraw")
-            .ok()?
-            .flatten()
-            .find_map(|e| {
-                let uevent = fs::read_to_string(e.path().join("device/uevent")).ok()?;
-                let ours = uevent.lines().any(|l| l == format!("HID_UNIQ={uniq}"));
-                ours.then(|| e.file_name().to_string_lossy().into_owned())
-            })
-    })?;
+    let (mut uhid, node) = uhid_scanner(rig, "uhid")?;
+    let hidraw = node
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let sys = Path::new("/sys/class/hidraw").join(&hidraw).join("device");
     let descriptor = fs::read(sys.join("report_descriptor")).map_err(err("report_descriptor"))?;
     if descriptor != HID_POS_DESCRIPTOR {
@@ -385,10 +388,6 @@ fn check_uhid(rig: &Rig) -> Outcome {
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_default();
-    let node = Path::new("/dev").join(&hidraw);
-    wait_for(rig.patience, "the hidraw node", || {
-        node.exists().then_some(())
-    })?;
     let mut raw = File::open(&node).map_err(err("open the hidraw node"))?;
 
     let mut report = vec![0u8; HID_POS_REPORT_LEN];
@@ -569,6 +568,365 @@ fn dev_numbers(node: &Path) -> Result<String, String> {
     fs::read_to_string(format!("/sys/class/input/{name}/dev"))
         .map(|s| s.trim().to_string())
         .map_err(err("the node's dev numbers"))
+}
+
+// ---- kassa's own drivers ----------------------------------------------------
+
+use kassa_drivers::hidpos::linux::HidrawDevice;
+use kassa_drivers::usb::linux::{
+    DeviceMatch, HotplugMonitor, hidraw_nodes, input_nodes, select_hidraw, select_input,
+};
+use kassa_drivers::wedge::linux::{ReadError, WedgeDevice};
+use kassa_drivers::wedge::{DecoderConfig, Keymap, LayoutName, WedgeDecoder};
+
+/// An Alipay-style code with two letters in front, which AZERTY moves.
+const WEDGE_CODE: &str = "az2812345678901234";
+
+/// Key presses that type `text` on `layout` (`us` or `fr`), written from
+/// the keyboards: on AZERTY a and z swap with q and w and digits need Shift.
+fn keystrokes(layout: &str, text: &str) -> Vec<(KeyCode, bool)> {
+    let digit = |c: char| key_for(c).unwrap_or(KeyCode::KEY_ENTER);
+    text.chars()
+        .map(|c| match (layout, c) {
+            ("fr", 'a') => (KeyCode::KEY_Q, false),
+            ("fr", 'z') => (KeyCode::KEY_W, false),
+            ("fr", '0'..='9') => (digit(c), true),
+            (_, 'a') => (KeyCode::KEY_A, false),
+            (_, 'z') => (KeyCode::KEY_Z, false),
+            _ => (digit(c), false),
+        })
+        .collect()
+}
+
+fn emit(scanner: &mut VirtualScanner, strokes: &[(KeyCode, bool)]) -> Result<(), String> {
+    for &(key, shift) in strokes {
+        let mut events = Vec::new();
+        if shift {
+            events.push(InputEvent::new(
+                EventType::KEY.0,
+                KeyCode::KEY_LEFTSHIFT.code(),
+                1,
+            ));
+        }
+        events.push(InputEvent::new(EventType::KEY.0, key.code(), 1));
+        events.push(InputEvent::new(EventType::KEY.0, key.code(), 0));
+        if shift {
+            events.push(InputEvent::new(
+                EventType::KEY.0,
+                KeyCode::KEY_LEFTSHIFT.code(),
+                0,
+            ));
+        }
+        scanner
+            .device
+            .emit(&events)
+            .map_err(err("write to uinput"))?;
+    }
+    Ok(())
+}
+
+/// Types `strokes` on another thread, one key a millisecond as a USB
+/// scanner does (its reports come at the USB polling rate), while the
+/// caller reads: evdev's buffer for a reader is a few dozen events, and a
+/// burst nobody reads overflows it (SYN_DROPPED).
+fn type_paced(
+    mut scanner: VirtualScanner,
+    strokes: Vec<(KeyCode, bool)>,
+) -> thread::JoinHandle<(VirtualScanner, Result<(), String>)> {
+    thread::spawn(move || {
+        for stroke in strokes {
+            if let Err(e) = emit(&mut scanner, &[stroke]) {
+                return (scanner, Err(e));
+            }
+            thread::sleep(Duration::from_millis(1));
+        }
+        (scanner, Ok(()))
+    })
+}
+
+fn decoder(layout: &str) -> Result<WedgeDecoder, String> {
+    let keymap = Keymap::new(&LayoutName::new(layout)).map_err(|e| e.to_string())?;
+    Ok(WedgeDecoder::new(keymap, DecoderConfig::default()))
+}
+
+/// Pumps `device` until a scan or an error comes out, or `patience` ends.
+fn next_scan(
+    device: &mut WedgeDevice,
+    decoder: &mut WedgeDecoder,
+    patience: Duration,
+) -> Result<String, String> {
+    let deadline = Instant::now() + patience;
+    while Instant::now() < deadline {
+        device
+            .pump(decoder, Duration::from_millis(50))
+            .map_err(|e| e.to_string())?;
+        if let Some(result) = decoder.pop() {
+            let scan = result.map_err(|e| e.to_string())?;
+            return Ok(String::from_utf8_lossy(&scan.data).into_owned());
+        }
+    }
+    Err(format!("no scan within {patience:?}"))
+}
+
+/// Whether an un-grabbed reader of `node` sees any key event within `wait`.
+fn sees_keys(reader: &mut RawDevice, wait: Duration) -> Result<bool, String> {
+    let deadline = Instant::now() + wait;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || !readable(reader, left)? {
+            return Ok(false);
+        }
+        match reader.fetch_events() {
+            Ok(events) => {
+                if events.into_iter().any(|e| e.event_type() == EventType::KEY) {
+                    return Ok(true);
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(format!("second reader: {e}")),
+        }
+    }
+}
+
+/// The scanner node kassa's discovery picks (any known scanner), which
+/// must be this uinput device and not the VM's i8042 keyboard.
+fn discovered(rig: &Rig, scanner: &VirtualScanner) -> Result<PathBuf, String> {
+    let node = scanner.node();
+    wait_for(rig.patience, "discovery to find the scanner", || {
+        let nodes = input_nodes(Path::new("/sys"));
+        let found = select_input(&nodes, &DeviceMatch::Known)?.devnode.clone();
+        (found == node && node.exists()).then_some(found)
+    })
+}
+
+fn check_wedge(rig: &Rig) -> Outcome {
+    let mut scanner = VirtualScanner::create(rig, "kassa-vm wedge scanner")?;
+    let node = discovered(rig, &scanner)?;
+    let keyboards = input_nodes(Path::new("/sys"))
+        .into_iter()
+        .filter(|n| n.types_digits && n.devnode != node)
+        .map(|n| n.name)
+        .collect::<Vec<_>>();
+    let mut device = WedgeDevice::open(&node, true).map_err(|e| e.to_string())?;
+    if !device.is_grabbed() {
+        return Err("the device says it is not grabbed".into());
+    }
+    let mut other = RawDevice::open(&node).map_err(err("open a second reader"))?;
+    let mut seen = Vec::new();
+    for layout in ["us", "fr"] {
+        let mut decoder = decoder(layout)?;
+        let typing = type_paced(scanner, keystrokes(layout, &format!("{WEDGE_CODE}\n")));
+        let got = next_scan(&mut device, &mut decoder, rig.patience);
+        let (back, typed) = typing.join().map_err(|_| "typing thread panicked")?;
+        scanner = back;
+        typed?;
+        let got = got?;
+        if got != WEDGE_CODE {
+            return Err(format!("{layout}: typed {WEDGE_CODE:?}, decoded {got:?}"));
+        }
+        seen.push(layout);
+    }
+    if sees_keys(&mut other, Duration::from_millis(300))? {
+        return Err("a second reader saw keys while the grab was held".into());
+    }
+    drop(device);
+    emit(&mut scanner, &keystrokes("us", "1\n"))?;
+    if !sees_keys(&mut other, rig.patience)? {
+        return Err("the second reader saw nothing after the grab was released".into());
+    }
+    Ok(format!(
+        "{} decoded {WEDGE_CODE} in {}; a second reader saw nothing while grabbed, keys after Drop; other keyboards left alone: {keyboards:?}",
+        node.display(),
+        seen.join(" and ")
+    ))
+}
+
+fn gid_of(group: &str) -> Result<u32, String> {
+    let text = fs::read_to_string("/etc/group").map_err(err("/etc/group"))?;
+    text.lines()
+        .find_map(|l| {
+            let mut f = l.split(':');
+            (f.next() == Some(group)).then(|| f.nth(1)?.parse().ok())?
+        })
+        .ok_or_else(|| format!("no group {group} in /etc/group"))
+}
+
+fn check_node(link: &Path, node: &Path, gid: u32, rig: &Rig) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let target = wait_for(rig.patience, "the /dev/kassa link", || {
+        fs::canonicalize(link).ok()
+    })?;
+    if target != node {
+        return Err(format!(
+            "{} -> {}, not {}",
+            link.display(),
+            target.display(),
+            node.display()
+        ));
+    }
+    // Settle first: a link can show before the last of udevd's work.
+    let _ = wait_for(rig.patience, "group kassa on the node", || {
+        let meta = fs::metadata(node).ok()?;
+        (meta.gid() == gid && meta.mode() & 0o777 == 0o660).then_some(())
+    });
+    let meta = fs::metadata(node).map_err(err("stat the node"))?;
+    if meta.gid() != gid || meta.mode() & 0o777 != 0o660 {
+        return Err(format!(
+            "{} is gid {} mode {:o}, not group kassa ({gid}) 0660",
+            node.display(),
+            meta.gid(),
+            meta.mode() & 0o777
+        ));
+    }
+    Ok(())
+}
+
+fn check_links(rig: &Rig) -> Outcome {
+    let gid = gid_of("kassa")?;
+    let scanner = VirtualScanner::create(rig, "kassa-vm links scanner")?;
+    let node = scanner.node();
+    check_node(Path::new("/dev/kassa/wedge-05e0-1200"), &node, gid, rig)?;
+    // udevd makes the links before it writes the database entry.
+    let db_path = format!("/run/udev/data/c{}", dev_numbers(&node)?);
+    wait_for(
+        rig.patience,
+        "LIBINPUT_IGNORE_DEVICE=1 in the udev database",
+        || {
+            let db = fs::read_to_string(&db_path).ok()?;
+            db.lines()
+                .any(|l| l == "E:LIBINPUT_IGNORE_DEVICE=1")
+                .then_some(())
+        },
+    )?;
+    let (_uhid, hidraw) = uhid_scanner(rig, "pos")?;
+    check_node(Path::new("/dev/kassa/hidraw-05e0-1200"), &hidraw, gid, rig)?;
+    Ok(format!(
+        "/dev/kassa/wedge-05e0-1200 -> {}, /dev/kassa/hidraw-05e0-1200 -> {}, both group kassa 0660; LIBINPUT_IGNORE_DEVICE=1",
+        node.display(),
+        hidraw.display()
+    ))
+}
+
+fn check_hotplug(rig: &Rig) -> Outcome {
+    let second = Duration::from_secs(1);
+    let mut monitor = HotplugMonitor::new().map_err(err("udev monitor"))?;
+    let plugged = Instant::now();
+    let mut scanner = VirtualScanner::create(rig, "kassa-vm hotplug scanner")?;
+    // What the wedge worker does: sleep on the monitor, then look.
+    let node = loop {
+        let left = second.saturating_sub(plugged.elapsed());
+        if left.is_zero() {
+            return Err("not found within 1 s of plugging in".into());
+        }
+        if monitor.wait(left).map_err(err("monitor"))? {
+            let nodes = input_nodes(Path::new("/sys"));
+            if let Some(n) = select_input(&nodes, &DeviceMatch::Known) {
+                if n.devnode == scanner.node() && n.devnode.exists() {
+                    break n.devnode.clone();
+                }
+            }
+        }
+    };
+    let mut device = WedgeDevice::open(&node, true).map_err(|e| e.to_string())?;
+    let found_in = plugged.elapsed();
+    let mut decoder = decoder("us")?;
+    emit(&mut scanner, &keystrokes("us", "42\n"))?;
+    let got = next_scan(&mut device, &mut decoder, rig.patience)?;
+    if got != "42" {
+        return Err(format!("decoded {got:?}"));
+    }
+    let pulled = Instant::now();
+    drop(scanner);
+    let gone = loop {
+        match device.pump(&mut decoder, Duration::from_millis(50)) {
+            Err(ReadError::Disconnected) => break pulled.elapsed(),
+            Err(e) => return Err(format!("read after unplug: {e}")),
+            Ok(()) if pulled.elapsed() > second => {
+                return Err("no disconnect within 1 s of unplugging".into());
+            }
+            Ok(()) => {}
+        }
+    };
+    let removed = monitor.wait(second).map_err(err("monitor"))?;
+    if !removed {
+        return Err("udev reported no removal within 1 s".into());
+    }
+    Ok(format!(
+        "{} opened {} ms after plug-in; disconnected {} ms after unplug, udev remove seen",
+        node.display(),
+        found_in.as_millis(),
+        gone.as_millis()
+    ))
+}
+
+/// A uhid HID POS scanner 05e0:1200 and its hidraw node, ready to read;
+/// `tag` tells the checks' devices apart.
+fn uhid_scanner(rig: &Rig, tag: &str) -> Result<(File, PathBuf), String> {
+    let uniq = format!("kassa-vm-{tag}-{}", std::process::id());
+    let mut uhid = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/uhid")
+        .map_err(err("open /dev/uhid"))?;
+    write_event(
+        &mut uhid,
+        &uhid_create2(&format!("kassa-vm HID POS scanner ({tag})"), &uniq),
+        "UHID_CREATE2",
+    )?;
+    let hidraw = wait_for(rig.patience, "a hidraw node for the uhid device", || {
+        fs::read_dir("/sys/class/hidraw")
+            .ok()?
+            .flatten()
+            .find_map(|e| {
+                let uevent = fs::read_to_string(e.path().join("device/uevent")).ok()?;
+                let ours = uevent.lines().any(|l| l == format!("HID_UNIQ={uniq}"));
+                ours.then(|| Path::new("/dev").join(e.file_name()))
+            })
+    })?;
+    wait_for(rig.patience, "the hidraw node", || {
+        hidraw.exists().then_some(())
+    })?;
+    Ok((uhid, hidraw))
+}
+
+fn check_hidpos(rig: &Rig) -> Outcome {
+    let (mut uhid, node) = uhid_scanner(rig, "pos")?;
+    let found = select_hidraw(&hidraw_nodes(Path::new("/sys")), &DeviceMatch::Known)
+        .map(|n| n.devnode.clone())
+        .ok_or("discovery found no HID POS scanner")?;
+    if found != node {
+        return Err(format!(
+            "discovery found {}, not {}",
+            found.display(),
+            node.display()
+        ));
+    }
+    let mut device = HidrawDevice::open(&node, Path::new("/sys")).map_err(|e| e.to_string())?;
+    let mut report = vec![0u8; HID_POS_REPORT_LEN];
+    report[0] = 2;
+    put(&mut report, 1, b"]Q1");
+    put(&mut report, 4, WEDGE_CODE.as_bytes());
+    write_event(&mut uhid, &uhid_input2(&report), "UHID_INPUT2")?;
+    let deadline = Instant::now() + rig.patience;
+    let scan = loop {
+        match device.poll_scan(Duration::from_millis(50)) {
+            Ok(Some(scan)) => break scan,
+            Ok(None) if Instant::now() < deadline => {}
+            Ok(None) => return Err("no scan from hidraw".into()),
+            Err(Ok(e)) => return Err(format!("report dropped: {e}")),
+            Err(Err(e)) => return Err(format!("read: {e}")),
+        }
+    };
+    let data = String::from_utf8_lossy(&scan.data).into_owned();
+    if data != WEDGE_CODE || scan.symbology != kassa_hal::Symbology::Qr {
+        return Err(format!("decoded {data:?} as {}", scan.symbology));
+    }
+    Ok(format!(
+        "{} decoded {data} as {} ({} data bytes a report, from the descriptor)",
+        node.display(),
+        scan.symbology,
+        device.decoder().layout().data.len()
+    ))
 }
 
 // ---- v4l2 (vivid) -------------------------------------------------------------

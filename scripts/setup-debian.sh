@@ -10,6 +10,8 @@ packages=(
   gcc            # C compiler for crates with C parts
   libc6-dev
   pkg-config     # finds system libraries for -sys crates
+  libclang-dev   # bindgen: the v4l crate generates its V4L2 bindings from the kernel headers
+  linux-libc-dev # ... which are these (linux/videodev2.h)
   ca-certificates
   dbus-daemon    # the tests start a private bus
   dbus-bin       # dbus-send

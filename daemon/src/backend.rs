@@ -133,6 +133,47 @@ impl Backend {
         })
     }
 
+    /// Whether a face authentication URL is configured.
+    pub fn has_face_auth(&self) -> bool {
+        self.config.face_auth_url.is_some()
+    }
+
+    /// Posts a face picture (JPEG) to the face authentication URL; the
+    /// backend answers `200` with `{"payment_code": "…"}` for a face it
+    /// knows, `404` for one it does not.
+    ///
+    /// # Errors
+    ///
+    /// [`BackendError`]: `Status(404)` for an unknown face, `Malformed` for
+    /// an answer without a valid payment code, and the transport errors.
+    pub async fn face_auth(&self, jpeg: Vec<u8>) -> Result<PaymentCode, BackendError> {
+        let Some(url) = &self.config.face_auth_url else {
+            return Err(BackendError::Malformed(
+                "no face_auth_url configured".into(),
+            ));
+        };
+        let request = self
+            .client
+            .post(url)
+            .header(CONTENT_TYPE, "image/jpeg")
+            .body(jpeg);
+        let deadline = Instant::now() + self.config.request_timeout;
+        match self.send(request, deadline).await? {
+            Some(Answer::Json(body)) => {
+                #[derive(serde::Deserialize)]
+                struct FaceAnswer {
+                    payment_code: String,
+                }
+                let answer: FaceAnswer = serde_json::from_slice(&body)
+                    .map_err(|e| BackendError::Malformed(format!("face answer: {e}")))?;
+                PaymentCode::parse(answer.payment_code.as_bytes())
+                    .map_err(|e| BackendError::Malformed(format!("face answer: payment_code: {e}")))
+            }
+            Some(Answer::NotFound) => Err(BackendError::Status(404)),
+            None => Err(BackendError::NoAnswer(self.config.request_timeout)),
+        }
+    }
+
     /// Whether a payment status URL is configured.
     pub fn has_payment_status(&self) -> bool {
         self.config.payment_status_url.is_some()
@@ -370,6 +411,7 @@ mod tests {
             order_query_url: "https://pos.example/orders/{code}".into(),
             order_query_method: crate::config::Method::Get,
             payment_status_url: None,
+            face_auth_url: None,
             token_file: None,
             ca_file,
             request_timeout: Duration::from_secs(1),

@@ -10,6 +10,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use kassa_drivers::camera::CodeFormat;
+use kassa_drivers::camera::v4l2::{PixelFormat, V4l2Config};
 use kassa_drivers::lcd::LcdConfig;
 use kassa_drivers::serial::linux::{DataBits, FlowControl, Parity, PortSettings, StopBits};
 use kassa_drivers::serial::{FramingConfig, ScannerConfig as Framing, Terminator};
@@ -84,6 +86,15 @@ pub enum ScannerDriver {
         /// Framing, AIM ids and trigger sequences.
         framing: Framing,
     },
+    /// A camera reading codes from the customer's phone (and capturing
+    /// faces for `CaptureFace`). A `path` that is a directory of frames
+    /// (`.pgm`, `.jpg`) is played back instead, for tests and demos.
+    Camera {
+        /// Device, size, rate and pixel format.
+        capture: V4l2Config,
+        /// Symbologies to read.
+        formats: Vec<CodeFormat>,
+    },
     /// A USB scanner that types like a keyboard, read through evdev.
     Wedge(WedgeSettings),
     /// A USB scanner in HID POS mode, read through hidraw.
@@ -103,6 +114,7 @@ impl ScannerConfig {
     pub fn source(&self) -> SourceKind {
         match self.driver {
             ScannerDriver::Serial { .. } => SourceKind::Serial,
+            ScannerDriver::Camera { .. } => SourceKind::Camera,
             ScannerDriver::Wedge(_) => SourceKind::Wedge,
             ScannerDriver::HidPos(_) => SourceKind::HidPos,
             ScannerDriver::Mock { .. } => SourceKind::Mock,
@@ -113,6 +125,7 @@ impl ScannerConfig {
     pub fn driver_name(&self) -> &'static str {
         match self.driver {
             ScannerDriver::Serial { .. } => "serial",
+            ScannerDriver::Camera { .. } => "camera",
             ScannerDriver::Wedge(_) => "wedge",
             ScannerDriver::HidPos(_) => "hidpos",
             ScannerDriver::Mock { .. } => "mock",
@@ -123,6 +136,7 @@ impl ScannerConfig {
     pub fn path(&self) -> String {
         match &self.driver {
             ScannerDriver::Serial { path, .. } => path.display().to_string(),
+            ScannerDriver::Camera { capture, .. } => capture.path.display().to_string(),
             ScannerDriver::Wedge(w) => w.device.to_string(),
             ScannerDriver::HidPos(h) => h.device.to_string(),
             ScannerDriver::Mock { .. } => String::new(),
@@ -222,6 +236,10 @@ pub struct BackendConfig {
     pub order_query_method: Method,
     /// Payment status URL; `{code}` and `{order_id}` are replaced.
     pub payment_status_url: Option<String>,
+    /// Face authentication URL: `CaptureFace` posts the face (JPEG) here
+    /// and delivers the payment code it answers as a scan with source
+    /// `face`.
+    pub face_auth_url: Option<String>,
     /// File holding a bearer token (read at start).
     pub token_file: Option<PathBuf>,
     /// PEM file of CA certificates trusted besides the system's (a
@@ -284,9 +302,27 @@ struct RawFile {
 #[serde(rename_all = "lowercase")]
 enum ScannerDriverName {
     Serial,
+    Camera,
     Wedge,
     Hidpos,
     Mock,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum RawPixelFormat {
+    Auto,
+    Yuyv,
+    Mjpeg,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum RawCodeFormat {
+    Qr,
+    Code128,
+    Datamatrix,
+    Pdf417,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -369,6 +405,11 @@ struct RawScanner {
     trigger_off: Option<String>,
     codes: Option<Vec<String>>,
     delay_ms: Option<u64>,
+    width: Option<u32>,
+    height: Option<u32>,
+    fps: Option<u32>,
+    format: Option<RawPixelFormat>,
+    formats: Option<Vec<RawCodeFormat>>,
     usb_id: Option<String>,
     device_name: Option<String>,
     layout: Option<String>,
@@ -411,6 +452,7 @@ struct RawBackend {
     order_query_url: String,
     order_query_method: Option<Method>,
     payment_status_url: Option<String>,
+    face_auth_url: Option<String>,
     token_file: Option<PathBuf>,
     ca_file: Option<PathBuf>,
     request_timeout_ms: Option<u64>,
@@ -632,6 +674,11 @@ fn scanner(mut s: RawScanner) -> Result<ScannerConfig, String> {
                 &[
                     ("codes", s.codes.is_some()),
                     ("delay_ms", s.delay_ms.is_some()),
+                    ("width", s.width.is_some()),
+                    ("height", s.height.is_some()),
+                    ("fps", s.fps.is_some()),
+                    ("format", s.format.is_some()),
+                    ("formats", s.formats.is_some()),
                     ("usb_id", s.usb_id.is_some()),
                     ("device_name", s.device_name.is_some()),
                     ("layout", s.layout.is_some()),
@@ -678,6 +725,9 @@ fn scanner(mut s: RawScanner) -> Result<ScannerConfig, String> {
                 framing,
             }
         }
+        ScannerDriverName::Camera => {
+            camera(&s, &port_settings).map_err(|m| format!("{what}: {m}"))?
+        }
         ScannerDriverName::Wedge | ScannerDriverName::Hidpos => {
             let name = if s.driver == ScannerDriverName::Wedge {
                 "wedge"
@@ -699,6 +749,11 @@ fn scanner(mut s: RawScanner) -> Result<ScannerConfig, String> {
                     ("trigger_off", s.trigger_off.is_some()),
                     ("codes", s.codes.is_some()),
                     ("delay_ms", s.delay_ms.is_some()),
+                    ("width", s.width.is_some()),
+                    ("height", s.height.is_some()),
+                    ("fps", s.fps.is_some()),
+                    ("format", s.format.is_some()),
+                    ("formats", s.formats.is_some()),
                 ],
             )
             .map_err(|m| format!("{what}: {m}"))?;
@@ -738,6 +793,11 @@ fn scanner(mut s: RawScanner) -> Result<ScannerConfig, String> {
                     ("max_length", s.max_length.is_some()),
                     ("trigger_on", s.trigger_on.is_some()),
                     ("trigger_off", s.trigger_off.is_some()),
+                    ("width", s.width.is_some()),
+                    ("height", s.height.is_some()),
+                    ("fps", s.fps.is_some()),
+                    ("format", s.format.is_some()),
+                    ("formats", s.formats.is_some()),
                     ("usb_id", s.usb_id.is_some()),
                     ("device_name", s.device_name.is_some()),
                     ("layout", s.layout.is_some()),
@@ -756,6 +816,77 @@ fn scanner(mut s: RawScanner) -> Result<ScannerConfig, String> {
     Ok(ScannerConfig {
         name: s.name,
         driver,
+    })
+}
+
+fn camera(s: &RawScanner, p: &RawPort) -> Result<ScannerDriver, String> {
+    only(
+        "camera",
+        &[
+            ("baud", p.baud.is_some()),
+            ("data_bits", p.data_bits.is_some()),
+            ("parity", p.parity.is_some()),
+            ("stop_bits", p.stop_bits.is_some()),
+            ("flow_control", p.flow_control.is_some()),
+            ("suffix", s.suffix.is_some()),
+            ("prefix", s.prefix.is_some()),
+            ("idle_gap_ms", s.idle_gap_ms.is_some()),
+            ("aim_ids", s.aim_ids.is_some()),
+            ("max_length", s.max_length.is_some()),
+            ("trigger_on", s.trigger_on.is_some()),
+            ("trigger_off", s.trigger_off.is_some()),
+            ("codes", s.codes.is_some()),
+            ("delay_ms", s.delay_ms.is_some()),
+            ("usb_id", s.usb_id.is_some()),
+            ("device_name", s.device_name.is_some()),
+            ("layout", s.layout.is_some()),
+            ("variant", s.variant.is_some()),
+            ("terminator", s.terminator.is_some()),
+            ("grab", s.grab.is_some()),
+        ],
+    )?;
+    let defaults = V4l2Config::default();
+    let path = p.path.clone().ok_or("path is required")?;
+    let width = s.width.unwrap_or(defaults.width);
+    let height = s.height.unwrap_or(defaults.height);
+    if !(16..=7680).contains(&width) || !(16..=4320).contains(&height) {
+        return Err(format!(
+            "{width}x{height} is not a camera resolution (16x16 to 7680x4320)"
+        ));
+    }
+    let fps = s.fps.unwrap_or(defaults.fps);
+    if !(1..=240).contains(&fps) {
+        return Err("fps must be 1 to 240".into());
+    }
+    let format = match s.format.unwrap_or(RawPixelFormat::Auto) {
+        RawPixelFormat::Auto => PixelFormat::Auto,
+        RawPixelFormat::Yuyv => PixelFormat::Yuyv,
+        RawPixelFormat::Mjpeg => PixelFormat::Mjpeg,
+    };
+    let formats: Vec<CodeFormat> = match &s.formats {
+        None => vec![CodeFormat::Qr, CodeFormat::Code128],
+        Some(list) => list
+            .iter()
+            .map(|f| match f {
+                RawCodeFormat::Qr => CodeFormat::Qr,
+                RawCodeFormat::Code128 => CodeFormat::Code128,
+                RawCodeFormat::Datamatrix => CodeFormat::DataMatrix,
+                RawCodeFormat::Pdf417 => CodeFormat::Pdf417,
+            })
+            .collect(),
+    };
+    if formats.is_empty() {
+        return Err("formats must name at least one of qr, code128, datamatrix, pdf417".into());
+    }
+    Ok(ScannerDriver::Camera {
+        capture: V4l2Config {
+            path,
+            width,
+            height,
+            fps,
+            format,
+        },
+        formats,
     })
 }
 
@@ -990,6 +1121,9 @@ fn backend(b: RawBackend) -> Result<BackendConfig, String> {
     if let Some(url) = &b.payment_status_url {
         check_url("payment_status_url", url)?;
     }
+    if let Some(url) = &b.face_auth_url {
+        check_url("face_auth_url", url)?;
+    }
     let request_timeout = ms(b.request_timeout_ms.unwrap_or(5000));
     let poll_interval = ms(b.poll_interval_ms.unwrap_or(250));
     let poll_max = ms(b.poll_max_ms.unwrap_or(2000));
@@ -1000,6 +1134,7 @@ fn backend(b: RawBackend) -> Result<BackendConfig, String> {
         order_query_url: b.order_query_url,
         order_query_method: method,
         payment_status_url: b.payment_status_url,
+        face_auth_url: b.face_auth_url,
         token_file: b.token_file,
         ca_file: b.ca_file,
         request_timeout,

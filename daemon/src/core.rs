@@ -11,13 +11,14 @@
 //!   masked;
 //! - an owner leaving the bus cancels its checkout and releases its claim.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use kassa_hal::{Channel, Money, Order, PaymentCode, PaymentStatus, Scan, SourceKind, View, mask};
+use kassa_hal::{
+    Channel, Money, Order, PaymentCode, PaymentStatus, Scan, SourceKind, Timestamp, View, mask,
+};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -27,6 +28,7 @@ use crate::backend::{Backend, BackendError};
 use crate::checkout::{CheckoutState, Event};
 use crate::config::Config;
 use crate::devices::{Device, Devices, RoutedScan};
+use kassa_drivers::camera::face::CapturedFace;
 
 /// A failure, by the names of the D-Bus contract (`org.kassa.Error.*`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -996,14 +998,106 @@ impl Terminal {
         }
     }
 
-    /// `CaptureFace`: no camera driver exists in this build.
+    /// `CaptureFace`: the best face a camera sees within `timeout`
+    /// (default [`FACE_TIMEOUT`]).
     ///
     /// # Errors
     ///
-    /// Always `NoDevice`.
-    pub fn capture_face(&self) -> Result<(Vec<u8>, HashMap<String, String>), CoreError> {
-        Err(CoreError::NoDevice("no camera is configured".into()))
+    /// `NoDevice` (no camera configured or none connected, or it failed
+    /// while capturing), `Timeout` (no face within the window),
+    /// `InvalidArgument` (a window over a minute), `Cancelled` (kassad
+    /// stopping).
+    pub async fn capture_face(&self, timeout: Option<Duration>) -> Result<FaceCapture, CoreError> {
+        let window = timeout.unwrap_or(FACE_TIMEOUT);
+        if window.is_zero() || window > Duration::from_secs(60) {
+            return Err(CoreError::InvalidArgument(
+                "timeout_ms: must be 1 to 60000".into(),
+            ));
+        }
+        let cameras: Vec<_> = self
+            .shared
+            .devices
+            .scanners
+            .iter()
+            .filter(|s| s.faces.is_some())
+            .collect();
+        let Some(camera) = cameras
+            .iter()
+            .find(|s| s.device.status.borrow().connected)
+            .or(cameras.first())
+        else {
+            return Err(CoreError::NoDevice("no camera is configured".into()));
+        };
+        let Some(faces) = &camera.faces else {
+            return Err(CoreError::NoDevice("no camera is configured".into()));
+        };
+        let device = camera.device.info.name.clone();
+        let answer = faces.request(window);
+        // The worker answers at the end of the window; the margin covers
+        // one frame's detection.
+        match tokio::time::timeout(window + Duration::from_secs(5), answer).await {
+            Ok(Ok(Ok(Some(face)))) => {
+                let face_auth = self.face_auth(&device, &face.jpeg).await;
+                Ok(FaceCapture {
+                    device,
+                    face,
+                    face_auth,
+                })
+            }
+            Ok(Ok(Ok(None))) => Err(CoreError::Timeout(format!(
+                "camera {device:?} saw no face within {} ms",
+                window.as_millis()
+            ))),
+            Ok(Ok(Err(e))) => Err(CoreError::NoDevice(format!("camera {device:?}: {e}"))),
+            Ok(Err(_)) => Err(CoreError::Cancelled("kassad is stopping".into())),
+            Err(_) => Err(CoreError::Timeout(format!(
+                "camera {device:?} did not answer within {} ms",
+                window.as_millis()
+            ))),
+        }
     }
+}
+
+impl Terminal {
+    /// With a `face_auth_url`, posts the face and routes the payment code
+    /// the backend answers as a scan with source `face`, like any scan: to
+    /// the checkout or claim waiting for it. Returns what happened, for
+    /// `CaptureFace`'s info; the code itself never leaves the routing.
+    async fn face_auth(&self, device: &str, jpeg: &[u8]) -> Option<String> {
+        let backend = self.shared.backend.as_ref().filter(|b| b.has_face_auth())?;
+        match backend.face_auth(jpeg.to_vec()).await {
+            Ok(code) => {
+                info!(
+                    "face of camera {device:?} matched payment code {}",
+                    code.masked()
+                );
+                self.route(RoutedScan {
+                    device: device.to_string(),
+                    scan: Scan::new(code.as_str().as_bytes(), SourceKind::Face, Timestamp::now()),
+                });
+                Some("delivered".into())
+            }
+            Err(e) => {
+                warn!("face of camera {device:?} not authenticated: {e}");
+                Some(format!("failed: {e}"))
+            }
+        }
+    }
+}
+
+/// How long `CaptureFace` looks for the best face by default.
+pub const FACE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A face `CaptureFace` chose.
+#[derive(Debug, Clone)]
+pub struct FaceCapture {
+    /// The camera's configured name.
+    pub device: String,
+    /// The picture, its box and scores.
+    pub face: CapturedFace,
+    /// With a `face_auth_url`: `delivered` (the payment code went to the
+    /// waiting checkout or claim as a `face` scan) or `failed: why`.
+    pub face_auth: Option<String>,
 }
 
 /// What the customer sees between the code and the order.

@@ -51,6 +51,40 @@ impl Finished {
     }
 }
 
+/// The `info` of `CaptureFace`: box, crop and scores (docs/dbus-api.md).
+fn face_info(capture: &crate::core::FaceCapture) -> HashMap<String, OwnedValue> {
+    let face = &capture.face;
+    let px = |v: usize| Value::from(u32::try_from(v).unwrap_or(u32::MAX));
+    let entries: [(&str, Value<'_>); 17] = [
+        ("device", Value::from(capture.device.as_str())),
+        ("x", px(face.face.x)),
+        ("y", px(face.face.y)),
+        ("width", px(face.face.width)),
+        ("height", px(face.face.height)),
+        ("crop_x", px(face.crop.x)),
+        ("crop_y", px(face.crop.y)),
+        ("crop_width", px(face.crop.width)),
+        ("crop_height", px(face.crop.height)),
+        ("frame_width", px(face.frame_width)),
+        ("frame_height", px(face.frame_height)),
+        ("frames", Value::from(face.frames)),
+        ("score", Value::from(face.scores.overall)),
+        ("confidence", Value::from(face.scores.confidence)),
+        ("size", Value::from(face.scores.size)),
+        ("sharpness", Value::from(face.scores.sharpness)),
+        ("frontal", Value::from(face.scores.frontal)),
+    ];
+    let face_auth = capture
+        .face_auth
+        .as_deref()
+        .map(|outcome| ("face_auth", Value::from(outcome)));
+    entries
+        .into_iter()
+        .chain(face_auth)
+        .filter_map(|(k, v)| OwnedValue::try_from(v).ok().map(|v| (k.to_string(), v)))
+        .collect()
+}
+
 /// Errors on the bus: `org.kassa.Error.*`.
 #[derive(Debug, zbus::DBusError)]
 #[zbus(prefix = "org.kassa.Error")]
@@ -304,13 +338,9 @@ impl TerminalIface {
         &self,
         options: Options,
     ) -> Result<(Vec<u8>, HashMap<String, OwnedValue>), KassaError> {
-        OptionReader::new(&options, &["timeout_ms"])?.millis("timeout_ms")?;
-        let (jpeg, info) = self.terminal.capture_face()?;
-        let info = info
-            .into_iter()
-            .filter_map(|(k, v)| OwnedValue::try_from(Value::from(v)).ok().map(|v| (k, v)))
-            .collect();
-        Ok((jpeg, info))
+        let timeout = OptionReader::new(&options, &["timeout_ms"])?.millis("timeout_ms")?;
+        let capture = self.terminal.capture_face(timeout).await?;
+        Ok((capture.face.jpeg.clone(), face_info(&capture)))
     }
 
     /// An exclusive stream of every scan until `Release()`.

@@ -20,6 +20,7 @@ use kassa_hal::{Error as _, ErrorKind, Scan, SourceKind, Timestamp, View, mask};
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
+use crate::camera::{CameraWorker, FaceQueue};
 use crate::config::{DisplayConfig, DisplayDriver, ScannerConfig, ScannerDriver};
 use crate::console::ConsoleDisplay;
 use crate::web::WebSink;
@@ -31,6 +32,8 @@ pub enum Role {
     Scanner,
     /// Shows the customer views.
     Display,
+    /// Reads codes from frames and captures faces.
+    Camera,
 }
 
 impl Role {
@@ -39,6 +42,7 @@ impl Role {
         match self {
             Role::Scanner => "scanner",
             Role::Display => "display",
+            Role::Camera => "camera",
         }
     }
 }
@@ -112,6 +116,8 @@ pub struct ScannerControl {
     pub source: SourceKind,
     /// Desired trigger state; the worker follows it.
     pub trigger: watch::Sender<bool>,
+    /// Face requests, for a camera.
+    pub faces: Option<Arc<FaceQueue>>,
     status: watch::Sender<DeviceStatus>,
 }
 
@@ -258,7 +264,35 @@ impl Devices {
             let (status_tx, status_rx) = watch::channel(DeviceStatus::default());
             let (trigger_tx, trigger_rx) = watch::channel(false);
             let what = format!("scanner {:?}", config.name);
+            let mut faces = None;
             match &config.driver {
+                ScannerDriver::Camera { capture, formats } => {
+                    let queue = Arc::new(FaceQueue::default());
+                    faces = Some(queue.clone());
+                    let worker = CameraWorker {
+                        name: config.name.clone(),
+                        what: what.clone(),
+                        capture: capture.clone(),
+                        formats: formats.clone(),
+                        trigger: trigger_rx,
+                        faces: queue,
+                        scans: scans.clone(),
+                        status: status_tx.clone(),
+                        stop: stop.clone(),
+                    };
+                    let spawned = std::thread::Builder::new()
+                        .name(format!("camera-{}", config.name))
+                        .spawn(move || worker.run());
+                    match spawned {
+                        Ok(handle) => threads.push(handle),
+                        Err(e) => report(
+                            &status_tx,
+                            &what,
+                            false,
+                            Some(format!("cannot start worker: {e}")),
+                        ),
+                    }
+                }
                 ScannerDriver::Serial {
                     path,
                     port,
@@ -314,7 +348,11 @@ impl Devices {
                 device: Device {
                     info: DeviceInfo {
                         name: config.name.clone(),
-                        role: Role::Scanner,
+                        role: if faces.is_some() {
+                            Role::Camera
+                        } else {
+                            Role::Scanner
+                        },
                         driver: config.driver_name(),
                         path: config.path(),
                     },
@@ -322,6 +360,7 @@ impl Devices {
                 },
                 source: config.source(),
                 trigger: trigger_tx,
+                faces,
                 status: status_tx,
             });
         }
@@ -426,6 +465,9 @@ impl Devices {
         self.stop.store(true, Ordering::Relaxed);
         for display in &self.displays {
             display.slot.wake();
+        }
+        for faces in self.scanners.iter().filter_map(|s| s.faces.as_ref()) {
+            crate::camera::wake(faces);
         }
         let threads: Vec<_> = self
             .threads

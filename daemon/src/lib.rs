@@ -6,6 +6,7 @@
 //!   what the displays show — and knows nothing of D-Bus;
 //! - [`usb_scanners`] finds, reads and hot-plugs wedge and HID POS scanners;
 //! - [`devices`] keeps scanners and displays connected, with backoff;
+//! - [`camera`] runs cameras: codes and faces, off the async runtime;
 //! - [`backend`] asks the platform server for orders and payment status;
 //! - [`console`] draws the customer's screen in a terminal;
 //! - [`web`] serves the customer's second screen to a kiosk browser;
@@ -14,6 +15,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod backend;
+pub mod camera;
 pub mod checkout;
 pub mod client;
 pub mod config;

@@ -1,12 +1,12 @@
 //! The real kernel paths, in a VM: `scripts/vm/run-guest` boots Debian's
-//! kernel under qemu with uinput, uhid, evdev, hidraw and systemd-udevd, and
+//! kernel under qemu with uinput, uhid, evdev, hidraw, vivid and systemd-udevd, and
 //! runs `kassa-vm-guest` inside (docs/vm-tests.md). One boot runs every check.
 
 use std::path::Path;
 use std::process::Command;
 
-const CHECKS: [&str; 7] = [
-    "uinput", "uhid", "udev", "wedge", "links", "hotplug", "hidpos",
+const CHECKS: [&str; 8] = [
+    "uinput", "uhid", "udev", "wedge", "links", "hotplug", "hidpos", "v4l2",
 ];
 
 #[test]

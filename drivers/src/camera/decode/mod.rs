@@ -1,0 +1,445 @@
+//! Reading payment codes from camera frames: a pipeline around rxing.
+//!
+//! A plain rxing call on a whole 1280×720 frame, with every format and
+//! try-harder, costs more than a 30 fps frame interval and misses dim,
+//! noisy and blurred codes. [`Pipeline`] wraps rxing so that a frame costs
+//! little and hard frames are read:
+//!
+//! - only the configured [`CodeFormat`]s are tried;
+//! - where a code was read in a recent frame, that region is tried first, at
+//!   full resolution (a *region of interest*, carried from frame to frame);
+//! - 2D codes are looked for in a 2× downscale first (a quarter of the
+//!   pixels, and the averaging halves sensor noise), then at full
+//!   resolution for small modules;
+//! - a *locally contrast-normalised* copy is tried for dim, noisy and
+//!   glared frames, where rxing's binarizer sees too little contrast;
+//! - Code 128 is read along scan lines at several angles (tilted codes), and
+//!   a read is only believed when two lines agree, in one frame or across
+//!   consecutive frames (a *hypothesis* carried to the next frame);
+//! - a code held in view is reported once.
+//!
+//! [`Pipeline::process`] is synchronous and takes one frame: run it on a
+//! thread of its own and always hand it the newest frame.
+
+mod gray;
+mod linear;
+
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use kassa_hal::Symbology;
+use rxing::common::HybridBinarizer;
+use rxing::{BinaryBitmap, DecodeHints, Luma8Source, Reader};
+
+use super::Frame;
+use gray::Gray;
+
+/// A symbology the pipeline can be asked to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CodeFormat {
+    /// QR Code (payment codes, EMVCo merchant QR).
+    Qr,
+    /// Code 128 (the barcode under a payment QR).
+    Code128,
+    /// Data Matrix.
+    DataMatrix,
+    /// PDF417.
+    Pdf417,
+}
+
+impl CodeFormat {
+    fn symbology(self) -> Symbology {
+        match self {
+            CodeFormat::Qr => Symbology::Qr,
+            CodeFormat::Code128 => Symbology::Code128,
+            CodeFormat::DataMatrix => Symbology::DataMatrix,
+            CodeFormat::Pdf417 => Symbology::Pdf417,
+        }
+    }
+}
+
+/// What the pipeline reads and how hard it tries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PipelineConfig {
+    /// The symbologies to look for; fewer is faster. Default: QR and
+    /// Code 128.
+    pub formats: Vec<CodeFormat>,
+    /// Processed frames a code must be out of view before it is reported
+    /// again. Default 15 (half a second at 30 fps).
+    pub repeat_after_frames: u32,
+    /// Processed frames the region where a code was last seen stays the
+    /// first place to look. Default 30.
+    pub roi_frames: u32,
+    /// Try a locally contrast-normalised copy of the frame (dim, noisy,
+    /// glared codes). Default on.
+    pub normalize: bool,
+    /// Try the full-resolution frame for 2D codes, after the 2× downscale
+    /// (modules under ~3 pixels). Default on.
+    pub full_resolution: bool,
+    /// Code 128: how many scan lines must agree before a read is believed.
+    /// Lines from the previous frames count. Default 2.
+    pub linear_agreement: usize,
+    /// Code 128: scan-line angles in degrees (0 = horizontal). Default
+    /// 0, ±15, ±30, ±45.
+    pub linear_angles: Vec<f32>,
+    /// Code 128: pixels between parallel scan lines. Default 10.
+    pub linear_spacing: f32,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        PipelineConfig {
+            formats: vec![CodeFormat::Qr, CodeFormat::Code128],
+            repeat_after_frames: 15,
+            roi_frames: 30,
+            normalize: true,
+            full_resolution: true,
+            linear_agreement: 2,
+            linear_angles: vec![0.0, 15.0, -15.0, 30.0, -30.0, 45.0, -45.0],
+            linear_spacing: 10.0,
+        }
+    }
+}
+
+/// A code read from a frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    /// The code's text.
+    pub text: String,
+    /// Its symbology.
+    pub symbology: Symbology,
+    /// Where it is in the frame, in pixels: four corners of the symbol (for
+    /// QR), or of a thin box around the scan line that read it (Code 128).
+    pub corners: [(f32, f32); 4],
+}
+
+/// A read not yet reported: a Code 128 text seen on fewer lines than
+/// [`PipelineConfig::linear_agreement`].
+#[derive(Debug, Clone)]
+struct Hypothesis {
+    text: String,
+    lines: usize,
+    frame: u64,
+}
+
+/// A Code 128 text, the scan lines of one frame that read it, and the
+/// ends of the first of them.
+type LineCount = (String, usize, [(f32, f32); 2]);
+
+/// The decoding pipeline: one per camera; keeps what it saw in the last
+/// frames.
+#[derive(Debug)]
+pub struct Pipeline {
+    config: PipelineConfig,
+    frame_no: u64,
+    /// Text → last frame it was read in.
+    in_view: HashMap<String, u64>,
+    /// Where the last code was (x0, y0, x1, y1) and in which frame.
+    roi: Option<((f32, f32, f32, f32), u64)>,
+    hypotheses: Vec<Hypothesis>,
+    packed: Gray,
+}
+
+impl Pipeline {
+    /// A pipeline reading `config.formats`.
+    pub fn new(config: PipelineConfig) -> Pipeline {
+        Pipeline {
+            config,
+            frame_no: 0,
+            in_view: HashMap::new(),
+            roi: None,
+            hypotheses: Vec::new(),
+            packed: Gray::default(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &PipelineConfig {
+        &self.config
+    }
+
+    /// Forgets every code seen, the region of interest and pending reads (a
+    /// new checkout, or the camera was reopened).
+    pub fn reset(&mut self) {
+        self.in_view.clear();
+        self.roi = None;
+        self.hypotheses.clear();
+    }
+
+    /// Reads `frame`. Returns a code the first time it is read while held in
+    /// view; the same code is returned again only after it was out of view
+    /// for [`PipelineConfig::repeat_after_frames`] processed frames.
+    /// Frames of any size and content are accepted; malformed ones (a buffer
+    /// shorter than the size says) give `None`.
+    pub fn process(&mut self, frame: &Frame) -> Option<Decoded> {
+        self.frame_no += 1;
+        let now = self.frame_no;
+        if !self.pack(frame) {
+            return None;
+        }
+        let found = self.find();
+        let found = found?;
+        let last = self.in_view.insert(found.text.clone(), now);
+        self.in_view
+            .retain(|_, seen| now - *seen <= u64::from(self.config.repeat_after_frames) + 1);
+        match last {
+            Some(seen) if now - seen <= u64::from(self.config.repeat_after_frames) => None,
+            _ => Some(found),
+        }
+    }
+
+    /// Copies the frame into a packed buffer; `false` when it is malformed
+    /// or too small to hold a code.
+    fn pack(&mut self, frame: &Frame) -> bool {
+        let (w, h) = (frame.width, frame.height);
+        if w < 21 || h < 21 || frame.stride < w {
+            return false;
+        }
+        let Some(needed) = frame
+            .stride
+            .checked_mul(h - 1)
+            .and_then(|n| n.checked_add(w))
+        else {
+            return false;
+        };
+        if frame.luma.len() < needed || w > u32::MAX as usize || h > u32::MAX as usize {
+            return false;
+        }
+        self.packed.width = w;
+        self.packed.height = h;
+        self.packed.data.clear();
+        if frame.stride == w {
+            self.packed.data.extend_from_slice(&frame.luma[..w * h]);
+        } else {
+            for y in 0..h {
+                self.packed
+                    .data
+                    .extend_from_slice(&frame.luma[y * frame.stride..y * frame.stride + w]);
+            }
+        }
+        true
+    }
+
+    fn wants(&self, format: CodeFormat) -> bool {
+        self.config.formats.contains(&format)
+    }
+
+    fn two_d_formats(&self) -> Vec<CodeFormat> {
+        self.config
+            .formats
+            .iter()
+            .copied()
+            .filter(|f| *f != CodeFormat::Code128)
+            .collect()
+    }
+
+    /// The first believable code in the packed frame, and remembers where.
+    fn find(&mut self) -> Option<Decoded> {
+        let now = self.frame_no;
+        let formats = self.two_d_formats();
+        let full = std::mem::take(&mut self.packed);
+        let found = self.find_in(&full, &formats, now);
+        self.packed = full;
+        if let Some(d) = &found {
+            let xs = d.corners.map(|c| c.0);
+            let ys = d.corners.map(|c| c.1);
+            let rect = (
+                xs.iter().copied().fold(f32::MAX, f32::min),
+                ys.iter().copied().fold(f32::MAX, f32::min),
+                xs.iter().copied().fold(f32::MIN, f32::max),
+                ys.iter().copied().fold(f32::MIN, f32::max),
+            );
+            self.roi = Some((rect, now));
+        }
+        found
+    }
+
+    fn find_in(&mut self, full: &Gray, formats: &[CodeFormat], now: u64) -> Option<Decoded> {
+        // 1. Where the last code was.
+        if let Some((rect, seen)) = self.roi {
+            if now - seen <= u64::from(self.config.roi_frames) && !formats.is_empty() {
+                let (w, h) = (rect.2 - rect.0, rect.3 - rect.1);
+                let margin = w.max(h) * 0.6 + 16.0;
+                let crop_rect = (
+                    (rect.0 - margin).max(0.0) as usize,
+                    (rect.1 - margin).max(0.0) as usize,
+                    (rect.2 + margin).max(0.0) as usize,
+                    (rect.3 + margin).max(0.0) as usize,
+                );
+                let crop = full.crop(crop_rect);
+                let offset = (crop_rect.0 as f32, crop_rect.1 as f32);
+                if let Some(d) = decode_2d(&crop, formats, 1.0, offset) {
+                    return Some(d);
+                }
+                if self.config.normalize {
+                    let n = crop.normalized(12, 6);
+                    if let Some(d) = decode_2d(&n, formats, 1.0, offset) {
+                        return Some(d);
+                    }
+                }
+            }
+        }
+        // 2. The whole frame, 2× smaller.
+        let half = (!formats.is_empty()).then(|| full.half());
+        if let Some(half) = &half {
+            if let Some(d) = decode_2d(half, formats, 2.0, (0.0, 0.0)) {
+                return Some(d);
+            }
+        }
+        // 3. Code 128 along scan lines.
+        if self.wants(CodeFormat::Code128) {
+            if let Some(d) = self.find_linear(full) {
+                return Some(d);
+            }
+        }
+        // 4. Dim, noisy, glared: the normalised downscale.
+        if let (Some(half), true) = (&half, self.config.normalize) {
+            let n = half.normalized(8, 6);
+            if let Some(d) = decode_2d(&n, formats, 2.0, (0.0, 0.0)) {
+                return Some(d);
+            }
+        }
+        // 5. Small modules: full resolution.
+        if self.config.full_resolution && !formats.is_empty() {
+            if let Some(d) = decode_2d(full, formats, 1.0, (0.0, 0.0)) {
+                return Some(d);
+            }
+        }
+        None
+    }
+
+    fn find_linear(&mut self, full: &Gray) -> Option<Decoded> {
+        let now = self.frame_no;
+        self.hypotheses.retain(|h| now - h.frame <= 3);
+        let config = &self.config;
+        let need = config.linear_agreement.max(1);
+        let reads = catch_unwind(AssertUnwindSafe(|| {
+            linear::scan(
+                full,
+                &config.linear_angles,
+                config.linear_spacing.max(1.0),
+                need,
+            )
+        }))
+        .unwrap_or_default();
+        // (text, lines that read it, the ends of the first such line)
+        let mut counts: Vec<LineCount> = Vec::new();
+        for read in reads {
+            match counts.iter_mut().find(|(t, _, _)| *t == read.text) {
+                Some(entry) => entry.1 += 1,
+                None => counts.push((read.text, 1, read.ends)),
+            }
+        }
+        let mut best = None;
+        for (text, lines, ends) in counts {
+            let earlier = self
+                .hypotheses
+                .iter()
+                .find(|h| h.text == text)
+                .map_or(0, |h| h.lines);
+            if lines + earlier >= need {
+                best = Some((text, ends));
+                break;
+            }
+            match self.hypotheses.iter_mut().find(|h| h.text == text) {
+                Some(h) => {
+                    h.lines += lines;
+                    h.frame = now;
+                }
+                None => self.hypotheses.push(Hypothesis {
+                    text,
+                    lines,
+                    frame: now,
+                }),
+            }
+        }
+        let (text, [a, b]) = best?;
+        self.hypotheses.retain(|h| h.text != text);
+        // A thin box around the line that read it.
+        let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+        let len = (dx * dx + dy * dy).sqrt().max(1.0);
+        let (nx, ny) = (-dy / len * 8.0, dx / len * 8.0);
+        Some(Decoded {
+            text,
+            symbology: Symbology::Code128,
+            corners: [
+                (a.0 + nx, a.1 + ny),
+                (b.0 + nx, b.1 + ny),
+                (b.0 - nx, b.1 - ny),
+                (a.0 - nx, a.1 - ny),
+            ],
+        })
+    }
+}
+
+/// Runs rxing's readers for `formats` on `img`; points are scaled by
+/// `scale` and moved by `offset` back into frame coordinates.
+fn decode_2d(
+    img: &Gray,
+    formats: &[CodeFormat],
+    scale: f32,
+    offset: (f32, f32),
+) -> Option<Decoded> {
+    if img.width < 21 || img.height < 21 {
+        return None;
+    }
+    for &format in formats {
+        // rxing is a large port of zxing: a panic on some odd image must not
+        // take the camera thread down.
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            let source =
+                Luma8Source::new_with_slice(&img.data, img.width as u32, img.height as u32).ok()?;
+            let mut bitmap = BinaryBitmap::new(HybridBinarizer::new(source));
+            let hints = DecodeHints {
+                TryHarder: Some(true),
+                ..DecodeHints::default()
+            };
+            match format {
+                CodeFormat::Qr => rxing::qrcode::cpp_port::QrReader
+                    .decode_with_hints(&mut bitmap, &hints)
+                    .ok(),
+                CodeFormat::DataMatrix => rxing::datamatrix::DataMatrixReader
+                    .decode_with_hints(&mut bitmap, &hints)
+                    .ok(),
+                CodeFormat::Pdf417 => rxing::pdf417::PDF417Reader
+                    .decode_with_hints(&mut bitmap, &hints)
+                    .ok(),
+                CodeFormat::Code128 => None,
+            }
+        }))
+        .ok()
+        .flatten();
+        let Some(result) = result else { continue };
+        let text = result.getText().to_owned();
+        if text.is_empty() {
+            continue;
+        }
+        let points: Vec<(f32, f32)> = result
+            .getPoints()
+            .iter()
+            .map(|p| (p.x * scale + offset.0, p.y * scale + offset.1))
+            .collect();
+        return Some(Decoded {
+            text,
+            symbology: format.symbology(),
+            corners: quad(&points),
+        });
+    }
+    None
+}
+
+/// Four corners from a decoder's points: the points themselves when there
+/// are four, else their bounding box.
+fn quad(points: &[(f32, f32)]) -> [(f32, f32); 4] {
+    if let [a, b, c, d] = points {
+        return [*a, *b, *c, *d];
+    }
+    if points.is_empty() {
+        return [(0.0, 0.0); 4];
+    }
+    let x0 = points.iter().map(|p| p.0).fold(f32::MAX, f32::min);
+    let y0 = points.iter().map(|p| p.1).fold(f32::MAX, f32::min);
+    let x1 = points.iter().map(|p| p.0).fold(f32::MIN, f32::max);
+    let y1 = points.iter().map(|p| p.1).fold(f32::MIN, f32::max);
+    [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+}

@@ -67,6 +67,11 @@ const CHECKS: &[(&str, &str, Check)] = &[
         check_hotplug,
     ),
     (
+        "kassad",
+        "kassad's own wedge worker opens a scanner plugged in after start, reads it, sees it pulled and plugged again, each within 1 s",
+        check_kassad_hotplug,
+    ),
+    (
         "hidpos",
         "kassa's hidpos driver decodes a uhid scanner's report from hidraw, with symbology",
         check_hidpos,
@@ -1035,5 +1040,91 @@ fn check_v4l2(rig: &Rig) -> Outcome {
         frames.len() as f64 / elapsed.as_secs_f64(),
         stats.captured,
         stats.dropped
+    ))
+}
+
+// ---- kassad's device layer ---------------------------------------------------
+
+/// Polls a device's status until `want` holds, up to `limit`; how long it took.
+fn status_within(
+    status: &tokio::sync::watch::Receiver<kassa_daemon::devices::DeviceStatus>,
+    limit: Duration,
+    what: &str,
+    want: impl Fn(&kassa_daemon::devices::DeviceStatus) -> bool,
+) -> Result<Duration, String> {
+    let since = Instant::now();
+    while !want(&status.borrow()) {
+        if since.elapsed() > limit {
+            return Err(format!(
+                "{what}: not within {limit:?}; status {:?}",
+                *status.borrow()
+            ));
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+    Ok(since.elapsed())
+}
+
+fn check_kassad_hotplug(rig: &Rig) -> Outcome {
+    use kassa_daemon::config::Config;
+    use kassa_daemon::devices::{Devices, RoutedScan};
+
+    let second = Duration::from_secs(1);
+    let config = Config::parse(
+        "[[scanner]]\nname = \"usb\"\ndriver = \"wedge\"\nusb_id = \"05e0:1200\"\nlayout = \"us\"\n",
+        "vm.toml",
+    )
+    .map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(err("tokio runtime"))?;
+    let _entered = runtime.enter();
+    let (tx, scans) = std::sync::mpsc::channel::<RoutedScan>();
+    let devices = Devices::start(
+        &config.scanners,
+        &[],
+        std::sync::Arc::new(move |scan| {
+            let _ = tx.send(scan);
+        }),
+    );
+    let status = devices.scanners[0].device.status.clone();
+    status_within(
+        &status,
+        rig.patience,
+        "looked for and missed the scanner",
+        |s| !s.connected && s.last_error.contains("no input device"),
+    )?;
+
+    let scanner = VirtualScanner::create(rig, "kassa-vm kassad scanner")?;
+    let opened = status_within(&status, second, "opened after plug-in", |s| s.connected)?;
+    let typing = type_paced(scanner, keystrokes("us", "2812345678901234\n"));
+    let scan = scans
+        .recv_timeout(rig.patience)
+        .map_err(|e| format!("no scan from kassad's worker: {e}"))?;
+    let (scanner, typed) = typing.join().map_err(|_| "the typing thread panicked")?;
+    typed?;
+    if scan.scan.data != b"2812345678901234" || scan.device != "usb" {
+        return Err(format!(
+            "{} gave {:?}",
+            scan.device,
+            String::from_utf8_lossy(&scan.scan.data)
+        ));
+    }
+    drop(scanner);
+    let pulled = status_within(&status, second, "disconnected after unplug", |s| {
+        !s.connected
+    })?;
+    let _again = VirtualScanner::create(rig, "kassa-vm kassad scanner again")?;
+    let back = status_within(&status, second, "opened after plugging in again", |s| {
+        s.connected
+    })?;
+    devices.stop();
+    Ok(format!(
+        "opened {} ms after plug-in, read the code, disconnected {} ms after unplug, back {} ms after replug",
+        opened.as_millis(),
+        pulled.as_millis(),
+        back.as_millis()
     ))
 }

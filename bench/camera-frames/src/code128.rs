@@ -25,7 +25,10 @@ const STOP: usize = 106;
 /// The modules (`true` = bar) of `digits` (an even number of ASCII digits)
 /// in code set C, without quiet zones; `None` for other input.
 pub fn encode_digits(digits: &str) -> Option<Vec<bool>> {
-    if digits.is_empty() || digits.len() % 2 != 0 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    if digits.is_empty()
+        || !digits.len().is_multiple_of(2)
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let mut values = vec![START_C];

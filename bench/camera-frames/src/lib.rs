@@ -124,7 +124,7 @@ pub fn generate(category: Category, index: u64, seed: u64, width: usize, height:
     let (text, modules, code_w, code_h) = if category == Category::Empty {
         (String::new(), Vec::new(), 0, 0)
     } else if linear {
-        let text = if index % 2 == 0 {
+        let text = if index.is_multiple_of(2) {
             payload::wechat(&mut rng)
         } else {
             payload::alipay(&mut rng)
@@ -168,7 +168,11 @@ pub fn generate(category: Category, index: u64, seed: u64, width: usize, height:
         }
     };
     let has_code = !modules.is_empty();
-    let data_modules = if linear { code_w - 20 } else { code_w.saturating_sub(8) } as f32;
+    let data_modules = if linear {
+        code_w - 20
+    } else {
+        code_w.saturating_sub(8)
+    } as f32;
 
     // Module size in pixels at 1280 wide, by category.
     let v1 = data_modules <= 21.0;
@@ -242,7 +246,13 @@ pub fn generate(category: Category, index: u64, seed: u64, width: usize, height:
         let mut left = screen.0 + 1.0;
         while left < screen.2 - 4.0 {
             let w = f64::from(rng.range(0.8, 3.0)) * cw / 25.0;
-            ui_blocks.push((left, top, left + w, top + 1.2 * ch / 25.0, rng.range(20.0, 90.0)));
+            ui_blocks.push((
+                left,
+                top,
+                left + w,
+                top + 1.2 * ch / 25.0,
+                rng.range(20.0, 90.0),
+            ));
             left += w + f64::from(rng.range(0.4, 1.2)) * cw / 25.0;
         }
     }
@@ -279,7 +289,12 @@ pub fn generate(category: Category, index: u64, seed: u64, width: usize, height:
             let (l, t, r, b) = screen;
             let e = plane.bezel;
             let mut bx = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-            for (u, v) in [(l - e, t - e), (r + e, t - e), (r + e, b + e), (l - e, b + e)] {
+            for (u, v) in [
+                (l - e, t - e),
+                (r + e, t - e),
+                (r + e, b + e),
+                (l - e, b + e),
+            ] {
                 let (x, y) = to_image.map(u, v);
                 bx = (bx.0.min(x), bx.1.min(y), bx.2.max(x), bx.3.max(y));
             }
@@ -335,7 +350,11 @@ pub fn generate(category: Category, index: u64, seed: u64, width: usize, height:
     } * scale.max(0.5);
     render::blur(&mut img, width, height, sigma);
     let (gain, offset, noise) = match category {
-        Category::DimNoise => (rng.range(0.1, 0.2), rng.range(2.0, 10.0), rng.range(3.0, 6.0)),
+        Category::DimNoise => (
+            rng.range(0.1, 0.2),
+            rng.range(2.0, 10.0),
+            rng.range(3.0, 6.0),
+        ),
         Category::Empty if rng.chance(0.3) => (0.15, 5.0, 5.0),
         _ => (1.0, 0.0, rng.range(1.0, 3.0)),
     };

@@ -28,8 +28,9 @@ impl Homography {
             for row in 0..8 {
                 if row != col {
                     let f = a[row][col] / a[col][col];
-                    for k in col..9 {
-                        a[row][k] -= f * a[col][k];
+                    let pivot_row = a[col];
+                    for (x, p) in a[row][col..].iter_mut().zip(&pivot_row[col..]) {
+                        *x -= f * p;
                     }
                 }
             }
@@ -46,7 +47,10 @@ impl Homography {
     pub fn map(&self, x: f64, y: f64) -> (f64, f64) {
         let h = &self.0;
         let w = h[6] * x + h[7] * y + h[8];
-        ((h[0] * x + h[1] * y + h[2]) / w, (h[3] * x + h[4] * y + h[5]) / w)
+        (
+            (h[0] * x + h[1] * y + h[2]) / w,
+            (h[3] * x + h[4] * y + h[5]) / w,
+        )
     }
 }
 
@@ -200,7 +204,11 @@ pub fn blur(img: &mut [f32], width: usize, height: usize, sigma: f32) {
 pub fn to_luma(img: &[f32], gain: f32, offset: f32, noise: f32, rng: &mut Rng) -> Vec<u8> {
     img.iter()
         .map(|&v| {
-            let n = if noise > 0.0 { rng.gauss() * noise } else { 0.0 };
+            let n = if noise > 0.0 {
+                rng.gauss() * noise
+            } else {
+                0.0
+            };
             (v * gain + offset + n).round().clamp(0.0, 255.0) as u8
         })
         .collect()
@@ -213,11 +221,19 @@ mod tests {
     #[test]
     fn homography_maps_the_corners_it_was_made_from() {
         let from = [(0.0, 0.0), (154.0, 0.0), (154.0, 40.0), (0.0, 40.0)];
-        let to = [(300.0, 200.0), (700.0, 430.0), (650.0, 520.0), (250.0, 290.0)];
+        let to = [
+            (300.0, 200.0),
+            (700.0, 430.0),
+            (650.0, 520.0),
+            (250.0, 290.0),
+        ];
         let h = Homography::from_points(from, to).unwrap();
         for (f, t) in from.iter().zip(to) {
             let (x, y) = h.map(f.0, f.1);
-            assert!((x - t.0).abs() < 1e-6 && (y - t.1).abs() < 1e-6, "{f:?} -> {x},{y}");
+            assert!(
+                (x - t.0).abs() < 1e-6 && (y - t.1).abs() < 1e-6,
+                "{f:?} -> {x},{y}"
+            );
         }
     }
 }

@@ -83,8 +83,13 @@ fn main() {
     }
     let mut pipeline = Pipeline::new(PipelineConfig {
         formats: vec![CodeFormat::Qr, CodeFormat::Code128],
+        normalize: std::env::var_os("NO_NORM").is_none(),
+        full_resolution: std::env::var_os("NO_FULL").is_none(),
         ..PipelineConfig::default()
     });
+    if std::env::var_os("NO_LINEAR").is_some() {
+        pipeline = Pipeline::new(PipelineConfig { formats: vec![CodeFormat::Qr], ..pipeline.config().clone() });
+    }
     let zxing = zxing_reader();
     let mut zbar = zbar_scanner();
     let verbose = std::env::var_os("VERBOSE").is_some();

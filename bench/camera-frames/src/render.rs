@@ -29,7 +29,7 @@ impl Homography {
                 if row != col {
                     let f = a[row][col] / a[col][col];
                     let pivot_row = a[col];
-                    for (x, p) in a[row].iter_mut().zip(pivot_row).skip(col) {
+                    for (x, p) in a[row][col..].iter_mut().zip(&pivot_row[col..]) {
                         *x -= f * p;
                     }
                 }

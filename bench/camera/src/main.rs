@@ -2,7 +2,9 @@
 //! (bundled build) and zbar (libzbar), on the same generated frames, on one
 //! thread, in one run. See bench/RESULTS.md ("Camera decoding").
 //!
-//! `kassa-camera-bench [--per-category N] [--empty N] [--only CATEGORY]`
+//! `kassa-camera-bench [--per-category N] [--empty N] [--only CATEGORY]`;
+//! environment `NO_NORM`, `NO_FULL`, `NO_LINEAR` switch pipeline passes off
+//! (ablation), `VERBOSE` names the frames the pipeline missed.
 
 use std::time::{Duration, Instant};
 
@@ -47,12 +49,21 @@ impl Tally {
 
 fn zxing_reader() -> zxingcpp::BarcodeReader {
     zxingcpp::read()
-        .formats([zxingcpp::BarcodeFormat::QRCode, zxingcpp::BarcodeFormat::Code128])
+        .formats([
+            zxingcpp::BarcodeFormat::QRCode,
+            zxingcpp::BarcodeFormat::Code128,
+        ])
         .max_number_of_symbols(1)
 }
 
 fn zxing_decode(reader: &zxingcpp::BarcodeReader, luma: &[u8]) -> Option<String> {
-    let view = zxingcpp::ImageView::from_slice(luma, WIDTH as i32, HEIGHT as i32, zxingcpp::ImageFormat::Lum).ok()?;
+    let view = zxingcpp::ImageView::from_slice(
+        luma,
+        WIDTH as i32,
+        HEIGHT as i32,
+        zxingcpp::ImageFormat::Lum,
+    )
+    .ok()?;
     reader.from(view).ok()?.into_iter().next().map(|b| b.text())
 }
 
@@ -72,31 +83,52 @@ fn main() {
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--per-category" => per_category = args.next().and_then(|v| v.parse().ok()).unwrap_or(per_category),
+            "--per-category" => {
+                per_category = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(per_category)
+            }
             "--empty" => empty = args.next().and_then(|v| v.parse().ok()).unwrap_or(empty),
             "--only" => only = args.next(),
             _ => {
-                eprintln!("usage: kassa-camera-bench [--per-category N] [--empty N] [--only CATEGORY]");
+                eprintln!(
+                    "usage: kassa-camera-bench [--per-category N] [--empty N] [--only CATEGORY]"
+                );
                 std::process::exit(2);
             }
         }
     }
     let mut pipeline = Pipeline::new(PipelineConfig {
         formats: vec![CodeFormat::Qr, CodeFormat::Code128],
+        normalize: std::env::var_os("NO_NORM").is_none(),
+        full_resolution: std::env::var_os("NO_FULL").is_none(),
         ..PipelineConfig::default()
     });
+    if std::env::var_os("NO_LINEAR").is_some() {
+        pipeline = Pipeline::new(PipelineConfig {
+            formats: vec![CodeFormat::Qr],
+            ..pipeline.config().clone()
+        });
+    }
     let zxing = zxing_reader();
     let mut zbar = zbar_scanner();
     let verbose = std::env::var_os("VERBOSE").is_some();
 
-    println!("| category | frames | ours: read | zxing-cpp: read | zbar: read | ours: misread / FP | zxing-cpp: misread / FP | zbar: misread / FP | ours ms p50 / p95 / max | zxing-cpp ms p50 / p95 / max | zbar ms p50 / p95 / max | ours / zxing-cpp time (p50, p95) |");
+    println!(
+        "| category | frames | ours: read | zxing-cpp: read | zbar: read | ours: misread / FP | zxing-cpp: misread / FP | zbar: misread / FP | ours ms p50 / p95 / max | zxing-cpp ms p50 / p95 / max | zbar ms p50 / p95 / max | ours / zxing-cpp time (p50, p95) |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut totals = [Tally::default(), Tally::default(), Tally::default()];
     for category in Category::ALL {
         if only.as_deref().is_some_and(|o| o != category.name()) {
             continue;
         }
-        let n = if category == Category::Empty { empty } else { per_category };
+        let n = if category == Category::Empty {
+            empty
+        } else {
+            per_category
+        };
         let mut t = [Tally::default(), Tally::default(), Tally::default()];
         for i in 0..n {
             let s = generate(category, i, SEED, WIDTH, HEIGHT);
@@ -113,7 +145,11 @@ fn main() {
             let ours = pipeline.process(&frame).map(|d| d.text);
             let took = start.elapsed();
             if verbose && ours.as_deref() != expected {
-                eprintln!("{} #{i}: ours {:?}", category.name(), ours.as_ref().map(|_| "wrong"));
+                eprintln!(
+                    "{} #{i}: ours {:?}",
+                    category.name(),
+                    ours.as_ref().map(|_| "wrong")
+                );
             }
             t[0].record(expected, ours, took);
             let start = Instant::now();
@@ -148,7 +184,14 @@ fn print_row(name: &str, empty: bool, t: &[Tally; 3]) {
         }
     };
     let errs = |t: &Tally| format!("{} / {}", t.misread, t.false_positive);
-    let times = |t: &Tally| format!("{:.1} / {:.1} / {:.1}", t.percentile(0.5), t.percentile(0.95), t.percentile(1.0));
+    let times = |t: &Tally| {
+        format!(
+            "{:.1} / {:.1} / {:.1}",
+            t.percentile(0.5),
+            t.percentile(0.95),
+            t.percentile(1.0)
+        )
+    };
     let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
     println!(
         "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2}, {:.2} |",

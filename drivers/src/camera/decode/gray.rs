@@ -51,52 +51,84 @@ impl Gray {
     }
 
     /// Local contrast normalisation: every pixel is re-expressed against the
-    /// mean and spread of its `2 * radius + 1` square neighbourhood, so a dim,
-    /// noisy or glared code gets the full 0–255 range the binarizer expects
-    /// (rxing's hybrid binarizer treats blocks with less than 24 grey levels of
-    /// range as flat, which is what a dim frame is made of). Flat areas stay
-    /// flat: the spread has a floor of `min_spread` levels.
-    pub fn normalized(&self, radius: usize, min_spread: u32) -> Gray {
+    /// mean and spread of its neighbourhood (3×3 blocks of `block` pixels),
+    /// so a dim, noisy or glared code gets the full 0–255 range the
+    /// binarizer expects (rxing's hybrid binarizer treats blocks with less
+    /// than 24 grey levels of range as flat, which is what a dim frame is
+    /// made of). Neighbourhoods whose spread (mean absolute deviation) is
+    /// under `min_spread` levels are sensor noise on a flat area: they come
+    /// out flat grey, so noise is not turned into texture.
+    pub fn normalized(&self, block: usize, min_spread: u32) -> Gray {
         let (w, h) = (self.width, self.height);
+        let block = block.max(2);
         if w == 0 || h == 0 {
             return self.clone();
         }
-        // Integral images of the pixels and their squares.
-        let stride = w + 1;
-        let mut sum = vec![0u32; stride * (h + 1)];
-        let mut sq = vec![0u64; stride * (h + 1)];
-        for y in 0..h {
-            let mut row_sum = 0u32;
-            let mut row_sq = 0u64;
-            for x in 0..w {
-                let p = u32::from(self.data[y * w + x]);
-                row_sum += p;
-                row_sq += u64::from(p * p);
-                sum[(y + 1) * stride + x + 1] = sum[y * stride + x + 1] + row_sum;
-                sq[(y + 1) * stride + x + 1] = sq[y * stride + x + 1] + row_sq;
+        let (bw, bh) = (w.div_ceil(block), h.div_ceil(block));
+        // Per block: pixel sum, count, and sum of |p - block mean| (two
+        // passes over the block; blocks are small).
+        let mut mean = vec![0u32; bw * bh];
+        let mut dev = vec![0u32; bw * bh];
+        let mut count = vec![0u32; bw * bh];
+        for by in 0..bh {
+            for bx in 0..bw {
+                let (x0, y0) = (bx * block, by * block);
+                let (x1, y1) = ((x0 + block).min(w), (y0 + block).min(h));
+                let mut sum = 0u32;
+                for y in y0..y1 {
+                    sum += self.data[y * w + x0..y * w + x1]
+                        .iter()
+                        .map(|&p| u32::from(p))
+                        .sum::<u32>();
+                }
+                let n = ((x1 - x0) * (y1 - y0)) as u32;
+                let m = sum / n;
+                let mut d = 0u32;
+                for y in y0..y1 {
+                    d += self.data[y * w + x0..y * w + x1]
+                        .iter()
+                        .map(|&p| u32::from(p).abs_diff(m))
+                        .sum::<u32>();
+                }
+                mean[by * bw + bx] = sum;
+                dev[by * bw + bx] = d;
+                count[by * bw + bx] = n;
             }
         }
-        let floor = f64::from(min_spread.max(1));
-        let mut data = Vec::with_capacity(w * h);
+        // Per block: the 3×3 neighbourhood's mean and gain (fixed point,
+        // 8 fractional bits); gain 0 marks a flat neighbourhood.
+        let mut nb_mean = vec![0i32; bw * bh];
+        let mut nb_gain = vec![0i32; bw * bh];
+        for by in 0..bh {
+            for bx in 0..bw {
+                let (mut s, mut d, mut n) = (0u32, 0u32, 0u32);
+                for yy in by.saturating_sub(1)..(by + 2).min(bh) {
+                    for xx in bx.saturating_sub(1)..(bx + 2).min(bw) {
+                        s += mean[yy * bw + xx];
+                        d += dev[yy * bw + xx];
+                        n += count[yy * bw + xx];
+                    }
+                }
+                let spread = d / n.max(1);
+                nb_mean[by * bw + bx] = (s / n.max(1)) as i32;
+                nb_gain[by * bw + bx] = if spread < min_spread {
+                    0
+                } else {
+                    // 50 levels per mean absolute deviation.
+                    (50 * 256 / spread.max(1)) as i32
+                };
+            }
+        }
+        let mut data = vec![128u8; w * h];
         for y in 0..h {
-            let ya = y.saturating_sub(radius);
-            let yb = (y + radius + 1).min(h);
+            let by = y / block;
             for x in 0..w {
-                let xa = x.saturating_sub(radius);
-                let xb = (x + radius + 1).min(w);
-                let n = ((yb - ya) * (xb - xa)) as f64;
-                let s = f64::from(
-                    sum[yb * stride + xb] + sum[ya * stride + xa]
-                        - sum[ya * stride + xb]
-                        - sum[yb * stride + xa],
-                );
-                let s2 = (sq[yb * stride + xb] + sq[ya * stride + xa]
-                    - sq[ya * stride + xb]
-                    - sq[yb * stride + xa]) as f64;
-                let mean = s / n;
-                let spread = (s2 / n - mean * mean).max(0.0).sqrt().max(floor);
-                let p = f64::from(self.data[y * w + x]);
-                data.push((128.0 + 64.0 * (p - mean) / spread).clamp(0.0, 255.0) as u8);
+                let b = by * bw + x / block;
+                let gain = nb_gain[b];
+                if gain != 0 {
+                    let p = i32::from(self.data[y * w + x]);
+                    data[y * w + x] = (128 + (((p - nb_mean[b]) * gain) >> 8)).clamp(0, 255) as u8;
+                }
             }
         }
         Gray {
@@ -157,7 +189,7 @@ mod tests {
         // A dim edge: 10 | 22.
         let g = img(20, 4, |x, _| if x < 10 { 10 } else { 22 });
         let n = g.normalized(4, 2);
-        assert!(n.data[4 * 20 / 4 + 9] < 80, "{:?}", &n.data[..20]);
+        assert!(n.data[9] < 80, "{:?}", &n.data[..20]);
         assert!(n.data[10] > 176, "{:?}", &n.data[..20]);
         let flat = img(8, 8, |_, _| 40).normalized(3, 2);
         assert!(flat.data.iter().all(|&p| p == 128));

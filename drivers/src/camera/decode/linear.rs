@@ -15,57 +15,75 @@ pub(crate) struct LineRead {
     pub ends: [(f32, f32); 2],
 }
 
-/// Samples the line through `origin` along `dir` across the whole image.
+/// Samples the line through `origin` along `dir` across the image; returns
+/// the parameters of its first and last samples.
 fn sample_line(img: &Gray, origin: (f32, f32), dir: (f32, f32), out: &mut Vec<u8>) -> (f32, f32) {
     out.clear();
-    let reach = (img.width + img.height) as f32;
-    let mut first = None;
-    let mut last = 0.0;
-    let mut t = -reach;
-    while t <= reach {
-        if let Some(p) = img.at(origin.0 + t * dir.0, origin.1 + t * dir.1) {
-            if first.is_none() {
-                first = Some(t);
+    // Clip the line to the image rectangle (Liang–Barsky).
+    let (mut t0, mut t1) = (f32::MIN, f32::MAX);
+    for (o, d, hi) in [
+        (origin.0, dir.0, img.width as f32),
+        (origin.1, dir.1, img.height as f32),
+    ] {
+        if d.abs() < 1e-6 {
+            if o < 0.0 || o >= hi {
+                return (0.0, 0.0);
             }
-            last = t;
+        } else {
+            let (a, b) = ((0.0 - o) / d, (hi - 1e-3 - o) / d);
+            t0 = t0.max(a.min(b));
+            t1 = t1.min(a.max(b));
+        }
+    }
+    let (t0, t1) = (t0.ceil(), t1.floor());
+    let mut t = t0;
+    while t <= t1 {
+        if let Some(p) = img.at(origin.0 + t * dir.0, origin.1 + t * dir.1) {
             out.push(p);
-        } else if first.is_some() {
-            break;
         }
         t += 1.0;
     }
-    (first.unwrap_or(0.0), last)
+    (t0, t1)
 }
 
 /// Thresholds a line profile against its running mean over `window`
 /// samples; dark (bar) is set. Differences under `min_contrast` keep the
 /// previous decision, so sensor noise on white does not become bars.
-fn binarize(profile: &[u8], window: usize, min_contrast: i32) -> BitArray {
+/// Returns the bits and the number of bar/space changes.
+fn binarize(profile: &[u8], window: usize, min_contrast: i32) -> (BitArray, usize) {
     let n = profile.len();
     let mut bits = BitArray::with_size(n.max(1));
     let mut prefix = Vec::with_capacity(n + 1);
-    prefix.push(0u32);
+    prefix.push(0i32);
     for &p in profile {
-        prefix.push(prefix.last().copied().unwrap_or(0) + u32::from(p));
+        prefix.push(prefix.last().copied().unwrap_or(0) + i32::from(p));
     }
     let half = window / 2;
     let mut dark = false;
-    for (i, &p) in profile.iter().enumerate().take(n) {
+    let mut changes = 0;
+    for (i, &p) in profile.iter().enumerate() {
         let a = i.saturating_sub(half);
         let b = (i + half + 1).min(n);
-        let mean = ((prefix[b] - prefix[a]) / (b - a) as u32) as i32;
-        let d = i32::from(p) - mean;
-        if d <= -min_contrast {
+        let count = (b - a) as i32;
+        // p - mean, scaled by count to avoid a division per sample.
+        let d = i32::from(p) * count - (prefix[b] - prefix[a]);
+        let was = dark;
+        if d <= -min_contrast * count {
             dark = true;
-        } else if d >= min_contrast {
+        } else if d >= min_contrast * count {
             dark = false;
         }
+        changes += usize::from(was != dark);
         if dark {
             bits.set(i);
         }
     }
-    bits
+    (bits, changes)
 }
+
+/// Bar/space changes below which a line cannot hold a payment-code
+/// barcode (an 18-digit Code 128 has about 70 elements).
+const MIN_CHANGES: usize = 30;
 
 /// Scans `img` along lines `spacing` pixels apart at each of `angles`
 /// (degrees), both directions, and returns every Code 128 line read, in
@@ -97,7 +115,10 @@ pub(crate) fn scan(img: &Gray, angles: &[f32], spacing: f32, enough: usize) -> V
                 if reversed {
                     profile.reverse();
                 }
-                let bits = binarize(&profile, 48, 6);
+                let (bits, changes) = binarize(&profile, 48, 6);
+                if changes < MIN_CHANGES {
+                    break;
+                }
                 let Ok(result) = reader.decode_row(0, &bits, &hints) else {
                     continue;
                 };
@@ -126,7 +147,8 @@ mod tests {
         profile.extend([40u8; 10]);
         profile.extend([200u8; 30]);
         profile[5] = 196;
-        let bits = binarize(&profile, 20, 6);
+        let (bits, changes) = binarize(&profile, 20, 6);
+        assert_eq!(changes, 2);
         assert!(!bits.get(5));
         assert!(bits.get(35));
         assert!(!bits.get(60));

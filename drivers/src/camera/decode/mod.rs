@@ -21,6 +21,7 @@
 //! [`Pipeline::process`] is synchronous and takes one frame: run it on a
 //! thread of its own and always hand it the newest frame.
 
+mod finder;
 mod gray;
 mod linear;
 
@@ -73,16 +74,18 @@ pub struct PipelineConfig {
     /// Try a locally contrast-normalised copy of the frame (dim, noisy,
     /// glared codes). Default on.
     pub normalize: bool,
-    /// Try the full-resolution frame for 2D codes, after the 2× downscale
-    /// (modules under ~3 pixels). Default on.
+    /// Look for 2D codes too fine for the 2× downscale (modules under ~3
+    /// pixels) in full-resolution crops around finder-like patterns.
+    /// Default on.
     pub full_resolution: bool,
     /// Code 128: how many scan lines must agree before a read is believed.
     /// Lines from the previous frames count. Default 2.
     pub linear_agreement: usize,
     /// Code 128: scan-line angles in degrees (0 = horizontal). Default
-    /// 0, ±15, ±30, ±45.
+    /// 0 and ±30: a line up to 15° off still crosses every bar of a
+    /// payment-code barcode, so this covers tilts up to 45°.
     pub linear_angles: Vec<f32>,
-    /// Code 128: pixels between parallel scan lines. Default 10.
+    /// Code 128: pixels between parallel scan lines. Default 14.
     pub linear_spacing: f32,
 }
 
@@ -95,10 +98,25 @@ impl Default for PipelineConfig {
             normalize: true,
             full_resolution: true,
             linear_agreement: 2,
-            linear_angles: vec![0.0, 15.0, -15.0, 30.0, -30.0, 45.0, -45.0],
-            linear_spacing: 10.0,
+            linear_angles: vec![0.0, 30.0, -30.0],
+            linear_spacing: 14.0,
         }
     }
+}
+
+/// Which pass of the pipeline read a code (for logs and tuning).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Around where a code was read in a recent frame, at full resolution.
+    RegionOfInterest,
+    /// The whole frame at half resolution.
+    Downscaled,
+    /// Code 128 scan lines.
+    ScanLines,
+    /// The contrast-normalised half-resolution frame.
+    Normalized,
+    /// Full-resolution crops around finder-like patterns.
+    FinderCrops,
 }
 
 /// A code read from a frame.
@@ -122,10 +140,6 @@ struct Hypothesis {
     frame: u64,
 }
 
-/// A Code 128 text, the scan lines of one frame that read it, and the
-/// ends of the first of them.
-type LineCount = (String, usize, [(f32, f32); 2]);
-
 /// The decoding pipeline: one per camera; keeps what it saw in the last
 /// frames.
 #[derive(Debug)]
@@ -138,6 +152,7 @@ pub struct Pipeline {
     roi: Option<((f32, f32, f32, f32), u64)>,
     hypotheses: Vec<Hypothesis>,
     packed: Gray,
+    last_stage: Option<Stage>,
 }
 
 impl Pipeline {
@@ -150,7 +165,15 @@ impl Pipeline {
             roi: None,
             hypotheses: Vec::new(),
             packed: Gray::default(),
+            last_stage: None,
         }
+    }
+
+    /// The pass that read a code in the last processed frame (also when the
+    /// code was not reported again because it is still in view), or `None`
+    /// when that frame held no code.
+    pub fn last_stage(&self) -> Option<Stage> {
+        self.last_stage
     }
 
     /// The configuration.
@@ -173,6 +196,7 @@ impl Pipeline {
     /// shorter than the size says) give `None`.
     pub fn process(&mut self, frame: &Frame) -> Option<Decoded> {
         self.frame_no += 1;
+        self.last_stage = None;
         let now = self.frame_no;
         if !self.pack(frame) {
             return None;
@@ -240,6 +264,8 @@ impl Pipeline {
         let full = std::mem::take(&mut self.packed);
         let found = self.find_in(&full, &formats, now);
         self.packed = full;
+        self.last_stage = found.as_ref().map(|(_, stage)| *stage);
+        let found = found.map(|(d, _)| d);
         if let Some(d) = &found {
             let xs = d.corners.map(|c| c.0);
             let ys = d.corners.map(|c| c.1);
@@ -254,7 +280,12 @@ impl Pipeline {
         found
     }
 
-    fn find_in(&mut self, full: &Gray, formats: &[CodeFormat], now: u64) -> Option<Decoded> {
+    fn find_in(
+        &mut self,
+        full: &Gray,
+        formats: &[CodeFormat],
+        now: u64,
+    ) -> Option<(Decoded, Stage)> {
         // 1. Where the last code was.
         if let Some((rect, seen)) = self.roi {
             if now - seen <= u64::from(self.config.roi_frames) && !formats.is_empty() {
@@ -268,13 +299,13 @@ impl Pipeline {
                 );
                 let crop = full.crop(crop_rect);
                 let offset = (crop_rect.0 as f32, crop_rect.1 as f32);
-                if let Some(d) = decode_2d(&crop, formats, 1.0, offset) {
-                    return Some(d);
+                if let Some(d) = decode_2d(&crop, formats, true, 1.0, offset) {
+                    return Some((d, Stage::RegionOfInterest));
                 }
                 if self.config.normalize {
-                    let n = crop.normalized(12, 6);
-                    if let Some(d) = decode_2d(&n, formats, 1.0, offset) {
-                        return Some(d);
+                    let n = crop.normalized(8, 3);
+                    if let Some(d) = decode_2d(&n, formats, true, 1.0, offset) {
+                        return Some((d, Stage::RegionOfInterest));
                     }
                 }
             }
@@ -282,27 +313,50 @@ impl Pipeline {
         // 2. The whole frame, 2× smaller.
         let half = (!formats.is_empty()).then(|| full.half());
         if let Some(half) = &half {
-            if let Some(d) = decode_2d(half, formats, 2.0, (0.0, 0.0)) {
-                return Some(d);
+            if let Some(d) = decode_2d(half, formats, true, 2.0, (0.0, 0.0)) {
+                return Some((d, Stage::Downscaled));
             }
         }
         // 3. Code 128 along scan lines.
         if self.wants(CodeFormat::Code128) {
             if let Some(d) = self.find_linear(full) {
-                return Some(d);
+                return Some((d, Stage::ScanLines));
             }
         }
         // 4. Dim, noisy, glared: the normalised downscale.
         if let (Some(half), true) = (&half, self.config.normalize) {
-            let n = half.normalized(8, 6);
-            if let Some(d) = decode_2d(&n, formats, 2.0, (0.0, 0.0)) {
-                return Some(d);
+            let n = half.normalized(8, 3);
+            if let Some(d) = decode_2d(&n, formats, true, 2.0, (0.0, 0.0)) {
+                return Some((d, Stage::Normalized));
             }
         }
-        // 5. Small modules: full resolution.
+        // 5. Small modules: full resolution, but only around finder-like
+        // patterns too fine for the downscale.
         if self.config.full_resolution && !formats.is_empty() {
-            if let Some(d) = decode_2d(full, formats, 1.0, (0.0, 0.0)) {
-                return Some(d);
+            let mut tried: Vec<(f32, f32, f32, f32)> = Vec::new();
+            for c in finder::locate(full, 0.8, 9.0).into_iter().take(3) {
+                if tried
+                    .iter()
+                    .any(|r| c.x >= r.0 && c.x < r.2 && c.y >= r.1 && c.y < r.3)
+                {
+                    continue;
+                }
+                // The finder may be any corner of a code of up to ~45
+                // modules.
+                let reach = 48.0 * c.module;
+                let rect = (c.x - reach, c.y - reach, c.x + reach, c.y + reach);
+                tried.push(rect);
+                let crop_rect = (
+                    rect.0.max(0.0) as usize,
+                    rect.1.max(0.0) as usize,
+                    rect.2.max(0.0) as usize,
+                    rect.3.max(0.0) as usize,
+                );
+                let crop = full.crop(crop_rect);
+                let offset = (crop_rect.0 as f32, crop_rect.1 as f32);
+                if let Some(d) = decode_2d(&crop, formats, true, 1.0, offset) {
+                    return Some((d, Stage::FinderCrops));
+                }
             }
         }
         None
@@ -322,8 +376,9 @@ impl Pipeline {
             )
         }))
         .unwrap_or_default();
-        // (text, lines that read it, the ends of the first such line)
-        let mut counts: Vec<LineCount> = Vec::new();
+        // (text, lines that read it, ends of the first such line)
+        type Tally = (String, usize, [(f32, f32); 2]);
+        let mut counts: Vec<Tally> = Vec::new();
         for read in reads {
             match counts.iter_mut().find(|(t, _, _)| *t == read.text) {
                 Some(entry) => entry.1 += 1,
@@ -377,6 +432,7 @@ impl Pipeline {
 fn decode_2d(
     img: &Gray,
     formats: &[CodeFormat],
+    try_harder: bool,
     scale: f32,
     offset: (f32, f32),
 ) -> Option<Decoded> {
@@ -391,7 +447,7 @@ fn decode_2d(
                 Luma8Source::new_with_slice(&img.data, img.width as u32, img.height as u32).ok()?;
             let mut bitmap = BinaryBitmap::new(HybridBinarizer::new(source));
             let hints = DecodeHints {
-                TryHarder: Some(true),
+                TryHarder: Some(try_harder),
                 ..DecodeHints::default()
             };
             match format {

@@ -589,10 +589,18 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
-/// Refuses settings that the driver does not use.
-fn only(driver: &str, given: &[(&str, bool)]) -> Result<(), String> {
-    match given.iter().find(|(_, set)| *set) {
-        Some((key, _)) => Err(format!("{key} is not a setting of driver {driver:?}")),
+/// Refuses a setting given (`given`: key, whether set) that driver
+/// `driver` does not take (`accepted`).
+fn refuse_unused(
+    what: &str,
+    driver: &str,
+    given: &[(&str, bool)],
+    accepted: &[&str],
+) -> Result<(), String> {
+    match given.iter().find(|(k, set)| *set && !accepted.contains(k)) {
+        Some((key, _)) => Err(format!(
+            "{what}: {key} is not a setting of driver {driver:?}"
+        )),
         None => Ok(()),
     }
 }
@@ -667,27 +675,78 @@ fn scanner(mut s: RawScanner) -> Result<ScannerConfig, String> {
         flow_control: s.flow_control,
     };
     let what = format!("scanner {:?}", s.name);
+    let p = &port_settings;
+    let given = [
+        ("path", p.path.is_some()),
+        ("baud", p.baud.is_some()),
+        ("data_bits", p.data_bits.is_some()),
+        ("parity", p.parity.is_some()),
+        ("stop_bits", p.stop_bits.is_some()),
+        ("flow_control", p.flow_control.is_some()),
+        ("suffix", s.suffix.is_some()),
+        ("prefix", s.prefix.is_some()),
+        ("idle_gap_ms", s.idle_gap_ms.is_some()),
+        ("aim_ids", s.aim_ids.is_some()),
+        ("max_length", s.max_length.is_some()),
+        ("trigger_on", s.trigger_on.is_some()),
+        ("trigger_off", s.trigger_off.is_some()),
+        ("codes", s.codes.is_some()),
+        ("delay_ms", s.delay_ms.is_some()),
+        ("width", s.width.is_some()),
+        ("height", s.height.is_some()),
+        ("fps", s.fps.is_some()),
+        ("format", s.format.is_some()),
+        ("formats", s.formats.is_some()),
+        ("usb_id", s.usb_id.is_some()),
+        ("device_name", s.device_name.is_some()),
+        ("layout", s.layout.is_some()),
+        ("variant", s.variant.is_some()),
+        ("terminator", s.terminator.is_some()),
+        ("grab", s.grab.is_some()),
+    ];
+    // hidpos refuses the keyboard keys itself, saying why (UsbKeys::hidpos).
+    const USB: &[&str] = &[
+        "path",
+        "usb_id",
+        "device_name",
+        "idle_gap_ms",
+        "aim_ids",
+        "max_length",
+        "layout",
+        "variant",
+        "terminator",
+        "grab",
+    ];
+    let (name, accepted): (&str, &[&str]) = match s.driver {
+        ScannerDriverName::Serial => (
+            "serial",
+            &[
+                "path",
+                "baud",
+                "data_bits",
+                "parity",
+                "stop_bits",
+                "flow_control",
+                "suffix",
+                "prefix",
+                "idle_gap_ms",
+                "aim_ids",
+                "max_length",
+                "trigger_on",
+                "trigger_off",
+            ],
+        ),
+        ScannerDriverName::Camera => (
+            "camera",
+            &["path", "width", "height", "fps", "format", "formats"],
+        ),
+        ScannerDriverName::Wedge => ("wedge", USB),
+        ScannerDriverName::Hidpos => ("hidpos", USB),
+        ScannerDriverName::Mock => ("mock", &["codes", "delay_ms"]),
+    };
+    refuse_unused(&what, name, &given, accepted)?;
     let driver = match s.driver {
         ScannerDriverName::Serial => {
-            only(
-                "serial",
-                &[
-                    ("codes", s.codes.is_some()),
-                    ("delay_ms", s.delay_ms.is_some()),
-                    ("width", s.width.is_some()),
-                    ("height", s.height.is_some()),
-                    ("fps", s.fps.is_some()),
-                    ("format", s.format.is_some()),
-                    ("formats", s.formats.is_some()),
-                    ("usb_id", s.usb_id.is_some()),
-                    ("device_name", s.device_name.is_some()),
-                    ("layout", s.layout.is_some()),
-                    ("variant", s.variant.is_some()),
-                    ("terminator", s.terminator.is_some()),
-                    ("grab", s.grab.is_some()),
-                ],
-            )
-            .map_err(|m| format!("{what}: {m}"))?;
             let (path, mut port) = port(&port_settings, &what)?;
             let suffix = bytes("suffix", s.suffix.as_deref().unwrap_or("\r"))
                 .map_err(|m| format!("{what}: {m}"))?;
@@ -729,34 +788,6 @@ fn scanner(mut s: RawScanner) -> Result<ScannerConfig, String> {
             camera(&s, &port_settings).map_err(|m| format!("{what}: {m}"))?
         }
         ScannerDriverName::Wedge | ScannerDriverName::Hidpos => {
-            let name = if s.driver == ScannerDriverName::Wedge {
-                "wedge"
-            } else {
-                "hidpos"
-            };
-            let p = &port_settings;
-            only(
-                name,
-                &[
-                    ("baud", p.baud.is_some()),
-                    ("data_bits", p.data_bits.is_some()),
-                    ("parity", p.parity.is_some()),
-                    ("stop_bits", p.stop_bits.is_some()),
-                    ("flow_control", p.flow_control.is_some()),
-                    ("suffix", s.suffix.is_some()),
-                    ("prefix", s.prefix.is_some()),
-                    ("trigger_on", s.trigger_on.is_some()),
-                    ("trigger_off", s.trigger_off.is_some()),
-                    ("codes", s.codes.is_some()),
-                    ("delay_ms", s.delay_ms.is_some()),
-                    ("width", s.width.is_some()),
-                    ("height", s.height.is_some()),
-                    ("fps", s.fps.is_some()),
-                    ("format", s.format.is_some()),
-                    ("formats", s.formats.is_some()),
-                ],
-            )
-            .map_err(|m| format!("{what}: {m}"))?;
             let keys = UsbKeys {
                 path: port_settings.path.clone(),
                 usb_id: s.usb_id.take(),
@@ -775,43 +806,10 @@ fn scanner(mut s: RawScanner) -> Result<ScannerConfig, String> {
                 ScannerDriver::HidPos(keys.hidpos().map_err(|m| format!("{what}: {m}"))?)
             }
         }
-        ScannerDriverName::Mock => {
-            let p = &port_settings;
-            only(
-                "mock",
-                &[
-                    ("path", p.path.is_some()),
-                    ("baud", p.baud.is_some()),
-                    ("data_bits", p.data_bits.is_some()),
-                    ("parity", p.parity.is_some()),
-                    ("stop_bits", p.stop_bits.is_some()),
-                    ("flow_control", p.flow_control.is_some()),
-                    ("suffix", s.suffix.is_some()),
-                    ("prefix", s.prefix.is_some()),
-                    ("idle_gap_ms", s.idle_gap_ms.is_some()),
-                    ("aim_ids", s.aim_ids.is_some()),
-                    ("max_length", s.max_length.is_some()),
-                    ("trigger_on", s.trigger_on.is_some()),
-                    ("trigger_off", s.trigger_off.is_some()),
-                    ("width", s.width.is_some()),
-                    ("height", s.height.is_some()),
-                    ("fps", s.fps.is_some()),
-                    ("format", s.format.is_some()),
-                    ("formats", s.formats.is_some()),
-                    ("usb_id", s.usb_id.is_some()),
-                    ("device_name", s.device_name.is_some()),
-                    ("layout", s.layout.is_some()),
-                    ("variant", s.variant.is_some()),
-                    ("terminator", s.terminator.is_some()),
-                    ("grab", s.grab.is_some()),
-                ],
-            )
-            .map_err(|m| format!("{what}: {m}"))?;
-            ScannerDriver::Mock {
-                codes: s.codes.unwrap_or_default(),
-                delay: ms(s.delay_ms.unwrap_or(1000)),
-            }
-        }
+        ScannerDriverName::Mock => ScannerDriver::Mock {
+            codes: s.codes.unwrap_or_default(),
+            delay: ms(s.delay_ms.unwrap_or(1000)),
+        },
     };
     Ok(ScannerConfig {
         name: s.name,
@@ -820,31 +818,6 @@ fn scanner(mut s: RawScanner) -> Result<ScannerConfig, String> {
 }
 
 fn camera(s: &RawScanner, p: &RawPort) -> Result<ScannerDriver, String> {
-    only(
-        "camera",
-        &[
-            ("baud", p.baud.is_some()),
-            ("data_bits", p.data_bits.is_some()),
-            ("parity", p.parity.is_some()),
-            ("stop_bits", p.stop_bits.is_some()),
-            ("flow_control", p.flow_control.is_some()),
-            ("suffix", s.suffix.is_some()),
-            ("prefix", s.prefix.is_some()),
-            ("idle_gap_ms", s.idle_gap_ms.is_some()),
-            ("aim_ids", s.aim_ids.is_some()),
-            ("max_length", s.max_length.is_some()),
-            ("trigger_on", s.trigger_on.is_some()),
-            ("trigger_off", s.trigger_off.is_some()),
-            ("codes", s.codes.is_some()),
-            ("delay_ms", s.delay_ms.is_some()),
-            ("usb_id", s.usb_id.is_some()),
-            ("device_name", s.device_name.is_some()),
-            ("layout", s.layout.is_some()),
-            ("variant", s.variant.is_some()),
-            ("terminator", s.terminator.is_some()),
-            ("grab", s.grab.is_some()),
-        ],
-    )?;
     let defaults = V4l2Config::default();
     let path = p.path.clone().ok_or("path is required")?;
     let width = s.width.unwrap_or(defaults.width);
@@ -954,9 +927,7 @@ fn display(mut d: RawDisplay) -> Result<DisplayConfig, String> {
         DisplayDriverName::Console => ("console", &["path", "columns", "deadline_ms"]),
         DisplayDriverName::Mock => ("mock", &["deadline_ms"]),
     };
-    if let Some((key, _)) = given.iter().find(|(k, set)| *set && !accepted.contains(k)) {
-        return Err(format!("{what}: {key} is not a setting of driver {name:?}"));
-    }
+    refuse_unused(&what, name, &given, accepted)?;
     let deadline = d.deadline_ms.unwrap_or(2000);
     if !(100..=60_000).contains(&deadline) {
         return Err(format!("{what}: deadline_ms must be 100 to 60000"));

@@ -119,14 +119,6 @@ fn kassad_binary() -> PathBuf {
     me.with_file_name("kassad")
 }
 
-/// A port free on loopback for the web screen.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 fn order_json(id: &str, lines: usize) -> String {
     let items: Vec<serde_json::Value> = (0..lines)
         .map(|i| serde_json::json!({"name": format!("商品 item {i}"), "quantity": "1", "unit_price": 100 + i, "total": 100 + i}))
@@ -296,7 +288,7 @@ async fn main() {
         wedge::run(rounds);
         return;
     }
-    let web_port = matches!(cli.command, Bench::WebUpdate { .. }).then(free_port);
+    let web_port = matches!(cli.command, Bench::WebUpdate { .. }).then(kassa_tests::free_port);
     let mut rig = start(web_port).await;
     let (conn, terminal) = (rig.conn.clone(), rig.terminal.clone());
     match cli.command {

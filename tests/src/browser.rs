@@ -19,13 +19,6 @@ pub struct Browser {
     _profile: tempfile::TempDir,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
 impl Browser {
     /// Starts chromedriver and a headless Chromium window of
     /// `width`×`height` CSS pixels.
@@ -42,7 +35,7 @@ impl Browser {
                 "{binary} is missing: run scripts/setup-debian.sh (packages chromium, chromium-driver)"
             );
         }
-        let port = free_port();
+        let port = crate::free_port();
         let driver = Command::new("/usr/bin/chromedriver")
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())

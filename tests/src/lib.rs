@@ -17,6 +17,18 @@ use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+/// A TCP port free on 127.0.0.1 at the time of asking.
+///
+/// # Panics
+///
+/// If no loopback port can be bound.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
 /// A pseudo-terminal pair: the driver opens [`Pty::path`] (the slave, a real
 /// tty going through the kernel's tty layer) as it would `/dev/ttyACM0`;
 /// the test plays the device on the master side.

@@ -9,22 +9,14 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use kassa_daemon::client::{CheckoutProxy, DeviceProxy, TerminalProxy};
-use kassa_tests::Pty;
 use kassa_tests::browser::Browser;
 use kassa_tests::bus::{Kassad, PrivateBus};
+use kassa_tests::{Pty, free_port};
 use serde_json::json;
 use zbus::zvariant::Value;
 
 const WECHAT: &str = "134567890123456789";
 const WAIT: Duration = Duration::from_secs(10);
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn web_config(port: u16, extra: &str, scanner_delay_ms: u64) -> String {
     format!(

@@ -152,6 +152,7 @@ impl CameraWorker {
         let mut detector: Option<FaceDetector> = None;
         let mut backoff = Backoff::new();
         let mut retry_at = Instant::now();
+        let mut open_error = String::new();
         // Idle, the camera counts as connected while its device node is
         // there: it is opened only when wanted. Checked every second, and
         // reported when it changes (plugged in, unplugged).
@@ -182,6 +183,11 @@ impl CameraWorker {
             }
             if !scanner.is_open() {
                 if Instant::now() < retry_at {
+                    // A face request is not kept waiting for the retry: it
+                    // gets the error that made the camera fail to open.
+                    if want_faces {
+                        self.fail_faces(&open_error);
+                    }
                     self.idle();
                     continue;
                 }
@@ -191,9 +197,10 @@ impl CameraWorker {
                         report(&self.status, &self.what, true, None);
                     }
                     Err(e) => {
-                        report(&self.status, &self.what, false, Some(e.to_string()));
+                        open_error = e.to_string();
+                        report(&self.status, &self.what, false, Some(open_error.clone()));
                         retry_at = Instant::now() + backoff.next();
-                        self.fail_faces(&e.to_string());
+                        self.fail_faces(&open_error);
                         continue;
                     }
                 }
@@ -227,14 +234,18 @@ impl CameraWorker {
 
     /// Waits a little for someone to want the camera.
     fn idle(&self) {
-        let requests = self.faces.lock();
-        if requests.is_empty() {
-            drop(
-                self.faces
-                    .changed
-                    .wait_timeout(requests, FRAME_WAIT)
-                    .unwrap_or_else(|p| p.into_inner()),
-            );
+        {
+            let requests = self.faces.lock();
+            if requests.is_empty() {
+                // The guard comes back from the wait and is dropped here,
+                // before `answer_due_faces` takes the lock again.
+                drop(
+                    self.faces
+                        .changed
+                        .wait_timeout(requests, FRAME_WAIT)
+                        .unwrap_or_else(|p| p.into_inner()),
+                );
+            }
         }
         self.answer_due_faces();
     }

@@ -204,6 +204,18 @@ async fn a_missing_camera_is_named_and_capture_face_says_no_device() {
         error_message(&err).contains("failed to open camera"),
         "{err}"
     );
+    // Asked again while kassad waits to retry the open, the answer is the
+    // same, at once. (This once deadlocked the camera worker.)
+    let options = HashMap::from([("timeout_ms", Value::from(500u32))]);
+    let again = tokio::time::timeout(Duration::from_secs(5), terminal.capture_face(options))
+        .await
+        .expect("CaptureFace answered")
+        .unwrap_err();
+    assert_eq!(
+        error_name(&again),
+        Some("org.kassa.Error.NoDevice".into()),
+        "{again}"
+    );
     // Without a camera or a config that names one, CaptureFace has no device.
     kassad.stop().await;
     let bus = PrivateBus::start();

@@ -179,11 +179,12 @@ fn udevadm_parses_the_rules_without_complaint() {
         .expect("udev/")
         .canonicalize()
         .unwrap();
-    // The repo's rules stand in for /etc/udev/rules.d, a tmpfs for
-    // /run/udev (udevadm test writes its database there); the device is
-    // the loopback interface, which has no /dev node to touch.
+    // The repo's rules stand in for /etc/udev/rules.d, a tmpfs for /run
+    // (udevadm test writes its database to /run/udev, which a machine where
+    // udevd never ran does not have); the device is the loopback
+    // interface, which has no /dev node to touch.
     let script = format!(
-        "mount -t tmpfs tmpfs /run/udev && mount --bind '{}' /etc/udev/rules.d && \
+        "mount -t tmpfs tmpfs /run && mkdir /run/udev && mount --bind '{}' /etc/udev/rules.d && \
          udevadm test --action=add /sys/class/net/lo",
         udev_dir.display()
     );

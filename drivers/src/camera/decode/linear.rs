@@ -47,52 +47,97 @@ fn sample_line(img: &Gray, origin: (f32, f32), dir: (f32, f32), out: &mut Vec<u8
 }
 
 /// Thresholds a line profile against its running mean over `window`
-/// samples; dark (bar) is set. Differences under `min_contrast` keep the
-/// previous decision, so sensor noise on white does not become bars.
-/// Returns the bits and the number of bar/space changes.
-fn binarize(profile: &[u8], window: usize, min_contrast: i32) -> (BitArray, usize) {
+/// samples; dark (bar) is `true`. Differences under `min_contrast` keep the
+/// previous decision, so sensor noise on white does not become bars. The
+/// positions where the decision changes go to `changes`.
+fn binarize(
+    profile: &[u8],
+    window: usize,
+    min_contrast: i32,
+    dark: &mut Vec<bool>,
+    changes: &mut Vec<usize>,
+) {
     let n = profile.len();
-    let mut bits = BitArray::with_size(n.max(1));
-    let mut prefix = Vec::with_capacity(n + 1);
-    prefix.push(0i32);
-    for &p in profile {
-        prefix.push(prefix.last().copied().unwrap_or(0) + i32::from(p));
-    }
+    dark.clear();
+    changes.clear();
     let half = window / 2;
-    let mut dark = false;
-    let mut changes = 0;
+    // Running sum over the window instead of a prefix array.
+    let mut sum: i32 = profile[..half.min(n)].iter().map(|&p| i32::from(p)).sum();
+    let mut is_dark = false;
     for (i, &p) in profile.iter().enumerate() {
+        if i + half < n {
+            sum += i32::from(profile[i + half]);
+        }
+        if i > half {
+            sum -= i32::from(profile[i - half - 1]);
+        }
         let a = i.saturating_sub(half);
         let b = (i + half + 1).min(n);
         let count = (b - a) as i32;
         // p - mean, scaled by count to avoid a division per sample.
-        let d = i32::from(p) * count - (prefix[b] - prefix[a]);
-        let was = dark;
+        let d = i32::from(p) * count - sum;
+        let was = is_dark;
         if d <= -min_contrast * count {
-            dark = true;
+            is_dark = true;
         } else if d >= min_contrast * count {
-            dark = false;
+            is_dark = false;
         }
-        changes += usize::from(was != dark);
-        if dark {
-            bits.set(i);
+        if was != is_dark {
+            changes.push(i);
         }
+        dark.push(is_dark);
     }
-    (bits, changes)
 }
 
-/// Bar/space changes below which a line cannot hold a payment-code
-/// barcode (an 18-digit Code 128 has about 70 elements).
+/// Bar/space changes below which a stretch of line cannot hold a
+/// payment-code barcode (an 18-digit Code 128 has about 70 elements).
 const MIN_CHANGES: usize = 30;
+
+/// Samples between two changes above which a stretch of line ends: wider
+/// than any bar or space of a barcode in view (4 modules of up to ~8 px).
+const MAX_GAP: usize = 32;
+
+/// The stretches `[start, end)` of a line dense enough in changes to hold
+/// a barcode, widened by a quiet-zone margin.
+fn dense_stretches(changes: &[usize], len: usize, out: &mut Vec<(usize, usize)>) {
+    out.clear();
+    let mut first = 0;
+    for i in 1..=changes.len() {
+        if i == changes.len() || changes[i] - changes[i - 1] > MAX_GAP {
+            if i - first >= MIN_CHANGES && barcode_like(&changes[first..i]) {
+                let start = changes[first].saturating_sub(MAX_GAP);
+                let end = (changes[i - 1] + MAX_GAP).min(len);
+                out.push((start, end));
+            }
+            first = i;
+        }
+    }
+}
+
+/// Whether the element widths between `changes` look like a barcode's:
+/// narrow and wide elements (Code 128 uses 1 to 4 modules), and no more
+/// spread than blur and tilt explain. Uniform stripes and irregular
+/// texture are not handed to the decoder.
+fn barcode_like(changes: &[usize]) -> bool {
+    let mut widths: Vec<usize> = changes.windows(2).map(|w| w[1] - w[0]).collect();
+    widths.sort_unstable();
+    let narrow = widths[widths.len() / 10].max(1);
+    let wide = widths[widths.len() * 9 / 10];
+    wide >= 2 * narrow && wide <= 6 * narrow
+}
 
 /// Scans `img` along lines `spacing` pixels apart at each of `angles`
 /// (degrees), both directions, and returns every Code 128 line read, in
-/// order, stopping once `enough` lines agree on one text.
+/// order, stopping once `enough` lines agree on one text. Only stretches of
+/// a line dense in bar/space changes are handed to the decoder.
 pub(crate) fn scan(img: &Gray, angles: &[f32], spacing: f32, enough: usize) -> Vec<LineRead> {
     let mut reads: Vec<LineRead> = Vec::new();
     let mut reader = Code128Reader;
     let hints = DecodeHints::default();
     let mut profile = Vec::new();
+    let mut dark = Vec::new();
+    let mut changes = Vec::new();
+    let mut stretches = Vec::new();
     let (cx, cy) = (img.width as f32 / 2.0, img.height as f32 / 2.0);
     let half_diag = ((img.width * img.width + img.height * img.height) as f32).sqrt() / 2.0;
     for &angle in angles {
@@ -105,32 +150,39 @@ pub(crate) fn scan(img: &Gray, angles: &[f32], spacing: f32, enough: usize) -> V
             let step = if k % 2 == 0 { k / 2 } else { -(k + 1) / 2 };
             let off = step as f32 * spacing;
             let origin = (cx + off * normal.0, cy + off * normal.1);
-            let (t0, t1) = sample_line(img, origin, dir, &mut profile);
+            let (t0, _) = sample_line(img, origin, dir, &mut profile);
             if profile.len() < 40 {
                 continue;
             }
-            let start = (origin.0 + t0 * dir.0, origin.1 + t0 * dir.1);
-            let end = (origin.0 + t1 * dir.0, origin.1 + t1 * dir.1);
-            for reversed in [false, true] {
-                if reversed {
-                    profile.reverse();
-                }
-                let (bits, changes) = binarize(&profile, 48, 6);
-                if changes < MIN_CHANGES {
+            binarize(&profile, 48, 6, &mut dark, &mut changes);
+            dense_stretches(&changes, profile.len(), &mut stretches);
+            for &(a, b) in &stretches {
+                let at = |i: usize| {
+                    let t = t0 + i as f32;
+                    (origin.0 + t * dir.0, origin.1 + t * dir.1)
+                };
+                let (start, end) = (at(a), at(b - 1));
+                for reversed in [false, true] {
+                    let mut bits = BitArray::with_size(b - a);
+                    for i in 0..b - a {
+                        let j = if reversed { b - 1 - i } else { a + i };
+                        if dark[j] {
+                            bits.set(i);
+                        }
+                    }
+                    let Ok(result) = reader.decode_row(0, &bits, &hints) else {
+                        continue;
+                    };
+                    let text = result.getText().to_owned();
+                    let ends = if reversed { [end, start] } else { [start, end] };
+                    let agreeing = reads.iter().filter(|r| r.text == text).count() + 1;
+                    reads.push(LineRead { text, ends });
+                    if agreeing >= enough {
+                        return reads;
+                    }
+                    // One direction read it: the other would only repeat it.
                     break;
                 }
-                let Ok(result) = reader.decode_row(0, &bits, &hints) else {
-                    continue;
-                };
-                let text = result.getText().to_owned();
-                let ends = if reversed { [end, start] } else { [start, end] };
-                let agreeing = reads.iter().filter(|r| r.text == text).count() + 1;
-                reads.push(LineRead { text, ends });
-                if agreeing >= enough {
-                    return reads;
-                }
-                // One direction read it: the other would only repeat it.
-                break;
             }
         }
     }
@@ -147,11 +199,51 @@ mod tests {
         profile.extend([40u8; 10]);
         profile.extend([200u8; 30]);
         profile[5] = 196;
-        let (bits, changes) = binarize(&profile, 20, 6);
-        assert_eq!(changes, 2);
-        assert!(!bits.get(5));
-        assert!(bits.get(35));
-        assert!(!bits.get(60));
+        let (mut dark, mut changes) = (Vec::new(), Vec::new());
+        binarize(&profile, 20, 6, &mut dark, &mut changes);
+        assert_eq!(changes, vec![30, 40]);
+        assert!(!dark[5]);
+        assert!(dark[35]);
+        assert!(!dark[60]);
+    }
+
+    /// Change positions for elements of these widths (in pixels).
+    fn changes(widths: &[usize]) -> Vec<usize> {
+        widths
+            .iter()
+            .scan(100, |at, w| {
+                *at += w;
+                Some(*at)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn only_barcode_like_stretches_go_to_the_decoder() {
+        // Code 128 symbols (start C, then 11-module digit pairs) at 2 px a
+        // module.
+        let symbols = [
+            [2, 1, 1, 2, 3, 2],
+            [2, 1, 2, 2, 2, 2],
+            [1, 3, 1, 2, 2, 2],
+            [3, 1, 1, 1, 2, 3],
+        ];
+        let code: Vec<usize> = (0..8).flat_map(|i| symbols[i % 4]).map(|m| m * 2).collect();
+        let mut out = Vec::new();
+        dense_stretches(&changes(&code), 2000, &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        // Uniform stripes, and texture of wildly mixed widths, do not.
+        dense_stretches(&changes(&[3; 60]), 2000, &mut out);
+        assert!(out.is_empty());
+        let texture: Vec<usize> = (0..60).map(|i| [1, 9, 2, 30, 1, 14][i % 6]).collect();
+        dense_stretches(&changes(&texture), 2000, &mut out);
+        assert!(out.is_empty());
+        // A stretch is cut where a gap is wider than any element.
+        let mut two = code.clone();
+        two.push(200);
+        two.extend(&code);
+        dense_stretches(&changes(&two), 4000, &mut out);
+        assert_eq!(out.len(), 2, "{out:?}");
     }
 
     #[test]

@@ -21,7 +21,6 @@
 //! [`Pipeline::process`] is synchronous and takes one frame: run it on a
 //! thread of its own and always hand it the newest frame.
 
-mod finder;
 mod gray;
 mod linear;
 
@@ -74,9 +73,9 @@ pub struct PipelineConfig {
     /// Try a locally contrast-normalised copy of the frame (dim, noisy,
     /// glared codes). Default on.
     pub normalize: bool,
-    /// Look for 2D codes too fine for the 2× downscale (modules under ~3
-    /// pixels) in full-resolution crops around finder-like patterns.
-    /// Default on.
+    /// When the downscaled passes found nothing, try the whole frame at
+    /// full resolution: 2D codes too fine for the 2× downscale (modules
+    /// under ~3 pixels) or foreshortened by perspective. Default on.
     pub full_resolution: bool,
     /// Code 128: how many scan lines must agree before a read is believed.
     /// Lines from the previous frames count. Default 2.
@@ -115,8 +114,8 @@ pub enum Stage {
     ScanLines,
     /// The contrast-normalised half-resolution frame.
     Normalized,
-    /// Full-resolution crops around finder-like patterns.
-    FinderCrops,
+    /// The whole frame at full resolution.
+    FullResolution,
 }
 
 /// A code read from a frame.
@@ -330,33 +329,11 @@ impl Pipeline {
                 return Some((d, Stage::Normalized));
             }
         }
-        // 5. Small modules: full resolution, but only around finder-like
-        // patterns too fine for the downscale.
+        // 5. Small modules, strong perspective: the whole frame at full
+        // resolution (about 2.5× the cost of the downscale).
         if self.config.full_resolution && !formats.is_empty() {
-            let mut tried: Vec<(f32, f32, f32, f32)> = Vec::new();
-            for c in finder::locate(full, 0.8, 9.0).into_iter().take(3) {
-                if tried
-                    .iter()
-                    .any(|r| c.x >= r.0 && c.x < r.2 && c.y >= r.1 && c.y < r.3)
-                {
-                    continue;
-                }
-                // The finder may be any corner of a code of up to ~45
-                // modules.
-                let reach = 48.0 * c.module;
-                let rect = (c.x - reach, c.y - reach, c.x + reach, c.y + reach);
-                tried.push(rect);
-                let crop_rect = (
-                    rect.0.max(0.0) as usize,
-                    rect.1.max(0.0) as usize,
-                    rect.2.max(0.0) as usize,
-                    rect.3.max(0.0) as usize,
-                );
-                let crop = full.crop(crop_rect);
-                let offset = (crop_rect.0 as f32, crop_rect.1 as f32);
-                if let Some(d) = decode_2d(&crop, formats, true, 1.0, offset) {
-                    return Some((d, Stage::FinderCrops));
-                }
+            if let Some(d) = decode_2d(full, formats, true, 1.0, (0.0, 0.0)) {
+                return Some((d, Stage::FullResolution));
             }
         }
         None

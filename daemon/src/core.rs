@@ -806,7 +806,8 @@ impl Terminal {
     /// # Errors
     ///
     /// `InvalidArgument` for a malformed code, `Backend` when no backend is
-    /// configured or it fails, `NotBound` at the deadline.
+    /// configured or it fails, `NotBound` at the deadline, `Cancelled` when
+    /// kassad stops first.
     pub async fn show_order_for_code(
         &self,
         code: &str,
@@ -818,7 +819,12 @@ impl Terminal {
             CoreError::Backend("no backend is configured ([backend] in kassa.toml)".into())
         })?;
         let timeout = timeout.unwrap_or(self.shared.config.checkout.order_timeout);
-        let order = backend.query_order(&code, Instant::now() + timeout).await?;
+        let order = tokio::select! {
+            order = backend.query_order(&code, Instant::now() + timeout) => order?,
+            () = self.shared.stopping.cancelled() => {
+                return Err(CoreError::Cancelled("kassad is stopping".into()));
+            }
+        };
         self.show(View::Order(order.clone()));
         self.set_state(TerminalState::ShowingOrder);
         Ok(order)

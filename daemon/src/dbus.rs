@@ -815,7 +815,14 @@ pub async fn run(
     {
         warn!("stopping the devices failed");
     }
-    conn.graceful_shutdown().await;
+    // Calls still running are answered first, but a stop is not held up
+    // for longer than systemd would wait.
+    if tokio::time::timeout(Duration::from_secs(5), conn.graceful_shutdown())
+        .await
+        .is_err()
+    {
+        warn!("stopping with method calls still unanswered");
+    }
     Ok(())
 }
 

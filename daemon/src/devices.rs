@@ -25,6 +25,9 @@ use crate::config::{DisplayConfig, DisplayDriver, ScannerConfig, ScannerDriver};
 use crate::console::ConsoleDisplay;
 use crate::web::WebSink;
 
+/// How long [`Devices::stop`] waits for the worker threads.
+pub const STOP_WAIT: Duration = Duration::from_secs(3);
+
 /// What a device is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -460,7 +463,8 @@ impl Devices {
     }
 
     /// Stops every worker: triggers off, ports closed. Blocks until the
-    /// worker threads have ended (at most one read timeout).
+    /// worker threads have ended (normally one read timeout), at most
+    /// [`STOP_WAIT`].
     pub fn stop(&self) {
         self.stop.store(true, Ordering::Relaxed);
         for display in &self.displays {
@@ -475,7 +479,21 @@ impl Devices {
             .unwrap_or_else(|p| p.into_inner())
             .drain(..)
             .collect();
+        // A worker stuck in a driver call that cannot be interrupted (a
+        // serial flush held by flow control, a console FIFO nobody reads)
+        // is left behind after a while rather than holding up the stop.
+        let deadline = Instant::now() + STOP_WAIT;
         for handle in threads {
+            while !handle.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if !handle.is_finished() {
+                warn!(
+                    "device worker {} did not stop within {STOP_WAIT:?}; left behind",
+                    handle.thread().name().unwrap_or("?")
+                );
+                continue;
+            }
             if handle.join().is_err() {
                 warn!("a device worker panicked while stopping");
             }

@@ -33,37 +33,52 @@ impl PrivateBus {
     pub fn start() -> PrivateBus {
         let dir = tempfile::tempdir().expect("temporary directory");
         let socket = dir.path().join("bus");
+        PrivateBus::spawn(
+            &[
+                "--session".to_string(),
+                format!("--address=unix:path={}", socket.display()),
+            ],
+            Some(dir),
+        )
+    }
+
+    /// Starts one from a bus configuration file of the test's (which names
+    /// the socket it listens on); stopped when dropped, like [`start`]'s.
+    ///
+    /// [`start`]: PrivateBus::start
+    ///
+    /// # Panics
+    ///
+    /// As [`PrivateBus::start`].
+    pub fn with_config(config: &std::path::Path) -> PrivateBus {
+        PrivateBus::spawn(&[format!("--config-file={}", config.display())], None)
+    }
+
+    fn spawn(args: &[String], dir: Option<tempfile::TempDir>) -> PrivateBus {
         let mut child = Command::new("dbus-daemon")
-            .arg("--session")
+            .args(args)
             .arg("--nofork")
             .arg("--nopidfile")
-            .arg(format!("--address=unix:path={}", socket.display()))
             .arg("--print-address=1")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("dbus-daemon (install it with scripts/setup-debian.sh)");
+        // Dropped (and killed) if the address never comes.
+        let mut bus = PrivateBus {
+            child: None,
+            address: String::new(),
+            _dir: dir,
+        };
         let stdout = child.stdout.take().expect("dbus-daemon stdout");
+        bus.child = Some(child);
         let mut line = String::new();
         BufReader::new(stdout)
             .read_line(&mut line)
             .expect("dbus-daemon address");
-        let address = line.trim().to_string();
-        assert!(!address.is_empty(), "dbus-daemon printed no address");
-        PrivateBus {
-            child: Some(child),
-            address,
-            _dir: Some(dir),
-        }
-    }
-
-    /// A bus someone else started, at `address`.
-    pub fn attach(address: &str) -> PrivateBus {
-        PrivateBus {
-            child: None,
-            address: address.to_string(),
-            _dir: None,
-        }
+        bus.address = line.trim().to_string();
+        assert!(!bus.address.is_empty(), "dbus-daemon printed no address");
+        bus
     }
 
     /// The bus address (`unix:path=…,guid=…`).
@@ -79,6 +94,10 @@ impl PrivateBus {
     pub async fn connect(&self) -> zbus::Connection {
         zbus::connection::Builder::address(self.address.as_str())
             .expect("bus address")
+            // A method call kassad never answers fails the test instead of
+            // hanging it (the longest calls in the tests wait a few
+            // seconds).
+            .method_timeout(std::time::Duration::from_secs(60))
             .build()
             .await
             .expect("connect to the private bus")
@@ -132,7 +151,10 @@ impl Kassad {
             )
             .await
         });
-        if ready_rx.await.is_err() {
+        let ready = tokio::time::timeout(std::time::Duration::from_secs(30), ready_rx)
+            .await
+            .expect("kassad starts within 30 s");
+        if ready.is_err() {
             let result = task.await;
             panic!("kassad did not start: {result:?}");
         }
@@ -152,7 +174,11 @@ impl Kassad {
             let _ = stop.send(());
         }
         if let Some(task) = self.task.take() {
-            task.await.expect("kassad task").expect("kassad result");
+            tokio::time::timeout(std::time::Duration::from_secs(30), task)
+                .await
+                .expect("kassad stops within 30 s")
+                .expect("kassad task")
+                .expect("kassad result");
         }
     }
 }

@@ -363,6 +363,29 @@ async fn show_order_for_code_waits_for_a_late_binding() {
     assert_eq!(terminal.state().await.unwrap(), "showing_order");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_answers_a_waiting_show_order_for_code() {
+    let mut rig = Rig::start().await;
+    let terminal = rig.terminal().await;
+    let waiting = tokio::spawn(async move {
+        // Never bound: without the stop this would wait a minute.
+        terminal
+            .show_order_for_code(WECHAT, options(&[("timeout_ms", Value::U32(60_000))]))
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let kassad = rig.kassad.take().unwrap();
+    tokio::time::timeout(Duration::from_secs(10), kassad.stop())
+        .await
+        .expect("kassad stops while a ShowOrderForCode waits");
+    let err = tokio::time::timeout(Duration::from_secs(10), waiting)
+        .await
+        .expect("the call is answered")
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(err_name(&err), "org.kassa.Error.Cancelled", "{err}");
+}
+
 /// Every org.kassa.Error name, each from a real cause.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_error_name_from_a_real_cause() {

@@ -217,7 +217,7 @@ fn the_activation_file_names_the_bus_name_and_unit() {
 /// A bus configured like Debian's system bus, with the shipped policy
 /// included. Group `kassa` is swapped for `users`, which exists on every
 /// Debian machine, and user `kassad` for `root`'s peer `daemon`.
-fn policy_bus(dir: &Path) -> (std::process::Child, String) {
+fn policy_bus(dir: &Path) -> PrivateBus {
     let policy = std::fs::read_to_string(
         repo().join("packaging/usr/share/dbus-1/system.d/org.kassa.Terminal1.conf"),
     )
@@ -254,21 +254,7 @@ fn policy_bus(dir: &Path) -> (std::process::Child, String) {
         policy = dir.join("kassa.conf").display()
     );
     std::fs::write(dir.join("bus.conf"), config).unwrap();
-    let child = Command::new("dbus-daemon")
-        .arg(format!("--config-file={}", dir.join("bus.conf").display()))
-        .arg("--nofork")
-        .arg("--nopidfile")
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let address = format!("unix:path={}", socket.display());
-    for _ in 0..100 {
-        if socket.exists() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    (child, address)
+    PrivateBus::with_config(&dir.join("bus.conf"))
 }
 
 /// gdbus as another user: (uid, gid).
@@ -313,9 +299,8 @@ async fn the_bus_policy_lets_group_kassa_call_and_denies_everyone_else() {
         std::os::unix::fs::PermissionsExt::from_mode(0o755),
     )
     .unwrap();
-    let (mut daemon, address) = policy_bus(dir.path());
+    let bus = policy_bus(dir.path());
     // root may own the name: kassad (in-process, as root) starts.
-    let bus = kassa_tests::bus::PrivateBus::attach(&address);
     let _kassad = Kassad::start(&mock_config("134567890123456789", 60000), &bus).await;
     let call = [
         "--dest",
@@ -329,7 +314,7 @@ async fn the_bus_policy_lets_group_kassa_call_and_denies_everyone_else() {
     let users_gid = 100;
     let nogroup = 65534;
     let nobody = 65534;
-    let address2 = address.clone();
+    let address2 = bus.address().to_string();
     let (member, denied, owner) = tokio::task::spawn_blocking(move || {
         let member = gdbus_as(nobody, users_gid, &address2, &call);
         let denied = gdbus_as(nobody, nogroup, &address2, &call);
@@ -363,6 +348,4 @@ async fn the_bus_policy_lets_group_kassa_call_and_denies_everyone_else() {
         "a group member took the name: {}",
         owner.1
     );
-    let _ = daemon.kill();
-    let _ = daemon.wait();
 }

@@ -288,3 +288,61 @@ fn only_the_configured_formats_are_read() {
         bar.expected.map(|(t, _)| t)
     );
 }
+
+/// A 640×360 frame with `format`'s symbol for `text` drawn at `scale`
+/// pixels a module, dark grey on light grey, 40 px from the corner.
+fn drawn(format: rxing::BarcodeFormat, text: &str, scale: u32) -> Frame {
+    use rxing::Writer;
+    let bits = rxing::MultiFormatWriter
+        .encode(text, &format, 0, 0)
+        .expect("encodes");
+    let (w, h) = (640usize, 360usize);
+    let mut luma = vec![205u8; w * h];
+    for y in 0..bits.height() {
+        for x in 0..bits.width() {
+            if bits.get(x, y) {
+                for dy in 0..scale {
+                    for dx in 0..scale {
+                        let (px, py) = (
+                            (40 + x * scale + dx) as usize,
+                            (40 + y * scale + dy) as usize,
+                        );
+                        if px < w && py < h {
+                            luma[py * w + px] = 35;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Frame::packed(w, h, luma, 1).unwrap()
+}
+
+#[test]
+fn data_matrix_and_pdf417_are_read_where_configured() {
+    let code = "134567890123456789";
+    for (barcode, format, symbology, scale) in [
+        (
+            rxing::BarcodeFormat::DATA_MATRIX,
+            CodeFormat::DataMatrix,
+            Symbology::DataMatrix,
+            6,
+        ),
+        (
+            rxing::BarcodeFormat::PDF_417,
+            CodeFormat::Pdf417,
+            Symbology::Pdf417,
+            3,
+        ),
+    ] {
+        let frame = drawn(barcode, code, scale);
+        let mut configured = Pipeline::new(PipelineConfig {
+            formats: vec![CodeFormat::Qr, format],
+            ..PipelineConfig::default()
+        });
+        let read = configured.process(&frame).expect("read where configured");
+        assert_eq!((read.text.as_str(), read.symbology), (code, symbology));
+        // The default formats (QR, Code 128) do not look for it.
+        assert_eq!(pipeline().process(&frame), None, "{format:?}");
+    }
+}

@@ -137,18 +137,6 @@ impl Gray {
             data,
         }
     }
-
-    /// The pixel at `(x, y)` (nearest), or `None` outside.
-    pub fn at(&self, x: f32, y: f32) -> Option<u8> {
-        if x < 0.0 || y < 0.0 {
-            return None;
-        }
-        let (xi, yi) = (x as usize, y as usize);
-        if xi >= self.width || yi >= self.height {
-            return None;
-        }
-        self.data.get(yi * self.width + xi).copied()
-    }
 }
 
 #[cfg(test)]

@@ -36,12 +36,25 @@ fn sample_line(img: &Gray, origin: (f32, f32), dir: (f32, f32), out: &mut Vec<u8
         }
     }
     let (t0, t1) = (t0.ceil(), t1.floor());
-    let mut t = t0;
-    while t <= t1 {
-        if let Some(p) = img.at(origin.0 + t * dir.0, origin.1 + t * dir.1) {
-            out.push(p);
+    if t1 < t0 {
+        return (t0, t1);
+    }
+    // Fixed point (16 fractional bits) along the clipped line: no float
+    // conversion per sample.
+    const ONE: f32 = 65536.0;
+    let (mut x, mut y) = (
+        ((origin.0 + t0 * dir.0) * ONE) as i64,
+        ((origin.1 + t0 * dir.1) * ONE) as i64,
+    );
+    let (dx, dy) = ((dir.0 * ONE) as i64, (dir.1 * ONE) as i64);
+    let (w, h) = (img.width as i64, img.height as i64);
+    for _ in 0..=(t1 - t0) as usize {
+        let (xi, yi) = (x >> 16, y >> 16);
+        if xi >= 0 && yi >= 0 && xi < w && yi < h {
+            out.push(img.data[(yi * w + xi) as usize]);
         }
-        t += 1.0;
+        x += dx;
+        y += dy;
     }
     (t0, t1)
 }

@@ -21,6 +21,7 @@ use kassa_daemon::client::{CheckoutProxy, TerminalProxy};
 use kassa_tests::Pty;
 use zbus::zvariant::Value;
 
+mod face;
 mod wedge;
 
 #[derive(Parser)]
@@ -68,6 +69,16 @@ enum Bench {
     Wedge {
         #[arg(long, default_value_t = 2000)]
         rounds: usize,
+    },
+    /// Face detection time per frame (the detector CaptureFace runs), on
+    /// drawn faces and empty scenes. Needs no kassad.
+    Face {
+        #[arg(long, default_value_t = 200)]
+        frames: usize,
+        #[arg(long, default_value_t = 640)]
+        width: usize,
+        #[arg(long, default_value_t = 360)]
+        height: usize,
     },
     /// kassad's RSS idle, and after many checkouts.
     Memory {
@@ -288,6 +299,15 @@ async fn main() {
         wedge::run(rounds);
         return;
     }
+    if let Bench::Face {
+        frames,
+        width,
+        height,
+    } = cli.command
+    {
+        face::run(frames, width, height);
+        return;
+    }
     let web_port = matches!(cli.command, Bench::WebUpdate { .. }).then(kassa_tests::free_port);
     let mut rig = start(web_port).await;
     let (conn, terminal) = (rig.conn.clone(), rig.terminal.clone());
@@ -392,7 +412,7 @@ async fn main() {
                 samples,
             );
         }
-        Bench::Wedge { .. } => {}
+        Bench::Wedge { .. } | Bench::Face { .. } => {}
         Bench::Memory { checkouts, mode } => {
             let pid = rig.kassad.id();
             tokio::time::sleep(Duration::from_secs(2)).await;

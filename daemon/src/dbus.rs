@@ -775,30 +775,16 @@ pub async fn run(
 ) -> Result<(), RunError> {
     let terminal = Terminal::start(config).map_err(RunError::Setup)?;
     let stop = CancellationToken::new();
-    let builder = match &bus {
-        Bus::System => connection::Builder::system()?,
-        Bus::Session => connection::Builder::session()?,
-        Bus::Address(address) => connection::Builder::address(address.as_str())?,
+    let conn = match serve(&bus, &terminal, &stop).await {
+        Ok(conn) => conn,
+        Err(e) => {
+            // The devices are running already: stop them before failing.
+            stop.cancel();
+            let devices = terminal.clone();
+            let _ = tokio::task::spawn_blocking(move || devices.shutdown()).await;
+            return Err(e);
+        }
     };
-    let conn = builder
-        .serve_at(
-            ROOT,
-            TerminalIface {
-                terminal: terminal.clone(),
-                stop: stop.clone(),
-                finished: Finished::default(),
-            },
-        )?
-        .serve_at(ROOT, zbus::fdo::ObjectManager)?
-        .build()
-        .await?;
-    for device in terminal.devices() {
-        serve_device(&conn, device, stop.clone()).await?;
-    }
-    watch_owners(&conn, terminal.clone(), stop.clone()).await?;
-    watch_state(&conn, terminal.clone(), stop.clone()).await?;
-    // Claim the name last, so that a client that sees it finds every object.
-    conn.request_name(BUS_NAME).await?;
     info!(
         "kassad {} serving {BUS_NAME} on {bus:?}",
         env!("CARGO_PKG_VERSION")
@@ -824,6 +810,42 @@ pub async fn run(
         warn!("stopping with method calls still unanswered");
     }
     Ok(())
+}
+
+/// Serves every object on a new connection to `bus` and claims the name.
+async fn serve(
+    bus: &Bus,
+    terminal: &Terminal,
+    stop: &CancellationToken,
+) -> Result<Connection, RunError> {
+    let builder = match bus {
+        Bus::System => connection::Builder::system()?,
+        Bus::Session => connection::Builder::session()?,
+        Bus::Address(address) => connection::Builder::address(address.as_str())?,
+    };
+    let conn = builder
+        .serve_at(
+            ROOT,
+            TerminalIface {
+                terminal: terminal.clone(),
+                stop: stop.clone(),
+                finished: Finished::default(),
+            },
+        )?
+        .serve_at(ROOT, zbus::fdo::ObjectManager)?
+        .build()
+        .await?;
+    for device in terminal.devices() {
+        serve_device(&conn, device, stop.clone()).await?;
+    }
+    watch_owners(&conn, terminal.clone(), stop.clone()).await?;
+    watch_state(&conn, terminal.clone(), stop.clone()).await?;
+    // Claim the name last, so that a client that sees it finds every object.
+    // Not queued behind another kassad: that would look ready and serve
+    // nothing (NameTaken instead).
+    conn.request_name_with_flags(BUS_NAME, zbus::fdo::RequestNameFlags::DoNotQueue.into())
+        .await?;
+    Ok(conn)
 }
 
 /// Callers that leave the bus lose their checkouts and claims.

@@ -37,8 +37,9 @@ def main():
         # The POS binds the code to its order at its backend, then shows it.
         order = ('{"id": "A-1001", "currency": "CNY", "items": [{"name": "拿铁 Latte",'
                  ' "quantity": "2", "unit_price": 1800, "total": 3600}], "total": 3600}')
-        conn.send_and_get_reply(new_method_call(KASSA, "ShowOrder", "s", (order,)))
-        conn.send_and_get_reply(new_method_call(KASSA, "ShowPaymentResult", "ss", ("paid", "Thank you")))
+        conn.send_and_get_reply(new_method_call(KASSA, "ShowOrder", "s", (order,)), timeout=10)
+        conn.send_and_get_reply(
+            new_method_call(KASSA, "ShowPaymentResult", "ss", ("paid", "Thank you")), timeout=10)
     return 0
 
 

@@ -386,6 +386,33 @@ async fn stopping_answers_a_waiting_show_order_for_code() {
     assert_eq!(err_name(&err), "org.kassa.Error.Cancelled", "{err}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_kassad_on_the_bus_says_the_name_is_taken() {
+    let rig = Rig::start().await;
+    let config = kassa_daemon::config::Config::parse(
+        &kassa_tests::bus::mock_config("134567890123456789", 50),
+        "second.toml",
+    )
+    .unwrap();
+    let second = kassa_daemon::dbus::run(
+        config,
+        kassa_daemon::dbus::Bus::Address(rig.bus.address().to_string()),
+        || panic!("the second kassad must not become ready"),
+        std::future::pending(),
+    );
+    // It fails, and having stopped its own devices, returns.
+    let err = tokio::time::timeout(Duration::from_secs(10), second)
+        .await
+        .expect("the second kassad gives up")
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("is another kassad running?"),
+        "{err}"
+    );
+    // The first one goes on.
+    assert_eq!(rig.terminal().await.state().await.unwrap(), "idle");
+}
+
 /// Every org.kassa.Error name, each from a real cause.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_error_name_from_a_real_cause() {

@@ -6,7 +6,10 @@ use std::process::Command;
 use kassa_tests::bus::{Kassad, PrivateBus, mock_config};
 
 fn run(program: &str, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(program)
+    // coreutils' timeout: a client that never returns fails the test.
+    let out = Command::new("timeout")
+        .arg("60")
+        .arg(program)
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("{program}: {e} (scripts/setup-debian.sh installs it)"));

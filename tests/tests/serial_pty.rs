@@ -22,6 +22,20 @@ fn scanner_on(pty: &mut Pty, config: ScannerConfig) -> SerialScanner<TtyPort> {
     SerialScanner::new(port, config)
 }
 
+/// The next scan or error, failing the test after 10 s instead of waiting
+/// for ever when a scan is lost.
+fn within(
+    scanner: &mut SerialScanner<TtyPort>,
+) -> Result<kassa_hal::Scan, kassa_drivers::serial::Error<linux::PortError>> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(scan) = scanner.poll_scan()? {
+            return Ok(scan);
+        }
+        assert!(std::time::Instant::now() < deadline, "no scan within 10 s");
+    }
+}
+
 fn aim_config() -> ScannerConfig {
     ScannerConfig {
         aim_ids: true,
@@ -37,16 +51,16 @@ fn scans_written_on_the_master_arrive_as_scans() {
     let mut scanner = scanner_on(&mut pty, aim_config());
     pty.send(b"]Q1134567890123456789\r]C0COUPON-");
     pty.send(b"42\r\xb2\xe2\xca\xd4\r");
-    let wechat = scanner.read_scan().unwrap();
+    let wechat = within(&mut scanner).unwrap();
     assert_eq!(wechat.data, b"134567890123456789");
     assert_eq!(wechat.symbology, Symbology::Qr);
     assert_eq!(wechat.source, SourceKind::Serial);
-    let coupon = scanner.read_scan().unwrap();
+    let coupon = within(&mut scanner).unwrap();
     assert_eq!(
         (coupon.data.as_slice(), coupon.symbology),
         (&b"COUPON-42"[..], Symbology::Code128)
     );
-    let gbk = scanner.read_scan().unwrap();
+    let gbk = within(&mut scanner).unwrap();
     assert_eq!(
         gbk.data,
         [0xB2, 0xE2, 0xCA, 0xD4],
@@ -66,9 +80,9 @@ fn idle_gap_framing_over_a_tty() {
     };
     let mut scanner = scanner_on(&mut pty, config);
     pty.send(b"2812345678901234");
-    assert_eq!(scanner.read_scan().unwrap().data, b"2812345678901234");
+    assert_eq!(within(&mut scanner).unwrap().data, b"2812345678901234");
     pty.send(b"6212345678901234567");
-    assert_eq!(scanner.read_scan().unwrap().data, b"6212345678901234567");
+    assert_eq!(within(&mut scanner).unwrap().data, b"6212345678901234567");
 }
 
 #[test]
@@ -85,10 +99,10 @@ fn overlong_garbage_does_not_eat_the_next_scan() {
     pty.send(&[b'x'; 1000]);
     pty.send(b"\r134567890123456789\r");
     assert_eq!(
-        scanner.read_scan().unwrap_err().kind(),
+        within(&mut scanner).unwrap_err().kind(),
         ErrorKind::InvalidData
     );
-    assert_eq!(scanner.read_scan().unwrap().data, b"134567890123456789");
+    assert_eq!(within(&mut scanner).unwrap().data, b"134567890123456789");
 }
 
 #[test]
@@ -106,9 +120,9 @@ fn closing_the_master_is_a_disconnect() {
     let mut pty = Pty::open();
     let mut scanner = scanner_on(&mut pty, ScannerConfig::default());
     pty.send(b"1234567890\r");
-    assert_eq!(scanner.read_scan().unwrap().data, b"1234567890");
+    assert_eq!(within(&mut scanner).unwrap().data, b"1234567890");
     pty.unplug();
-    let err = scanner.read_scan().unwrap_err();
+    let err = within(&mut scanner).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Disconnected, "{err}");
 }
 
@@ -126,7 +140,7 @@ fn a_reopened_port_works_again() {
     );
     first.release_slave();
     first.send(b"1111111111\r");
-    assert_eq!(scanner.read_scan().unwrap().data, b"1111111111");
+    assert_eq!(within(&mut scanner).unwrap().data, b"1111111111");
 
     // Closing and reopening the same live port.
     drop(scanner.release());
@@ -135,12 +149,12 @@ fn a_reopened_port_works_again() {
         ScannerConfig::default(),
     );
     first.send(b"2222222222\r");
-    assert_eq!(scanner.read_scan().unwrap().data, b"2222222222");
+    assert_eq!(within(&mut scanner).unwrap().data, b"2222222222");
 
     // Unplugged, then plugged back as a new device behind the same name.
     first.unplug();
     assert_eq!(
-        scanner.read_scan().unwrap_err().kind(),
+        within(&mut scanner).unwrap_err().kind(),
         ErrorKind::Disconnected
     );
     let mut second = Pty::open();
@@ -152,7 +166,7 @@ fn a_reopened_port_works_again() {
     );
     second.release_slave();
     second.send(b"3333333333\r");
-    assert_eq!(scanner.read_scan().unwrap().data, b"3333333333");
+    assert_eq!(within(&mut scanner).unwrap().data, b"3333333333");
 }
 
 #[test]

@@ -184,7 +184,8 @@ impl CameraWorker {
             if !scanner.is_open() {
                 if Instant::now() < retry_at {
                     // A face request is not kept waiting for the retry: it
-                    // gets the error that made the camera fail to open.
+                    // gets the error that closed the camera or made it fail
+                    // to open.
                     if want_faces {
                         self.fail_faces(&open_error);
                     }
@@ -222,7 +223,8 @@ impl CameraWorker {
                 }
                 Ok(None) => {}
                 Err(e) => {
-                    report(&self.status, &self.what, false, Some(e.to_string()));
+                    open_error = e.to_string();
+                    report(&self.status, &self.what, false, Some(open_error.clone()));
                     retry_at = Instant::now() + backoff.next();
                 }
             }

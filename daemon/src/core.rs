@@ -385,7 +385,8 @@ impl Terminal {
     }
 
     /// Stops the device workers and cancels what is under way. Blocks
-    /// until the device threads have ended.
+    /// until the device threads have ended, or at most
+    /// [`crate::devices::STOP_WAIT`].
     pub fn shutdown(&self) {
         {
             let mut st = self.lock();

@@ -289,18 +289,23 @@ fn only_the_configured_formats_are_read() {
     );
 }
 
-/// A 640×360 frame with `format`'s symbol for `text` drawn at `scale`
-/// pixels a module, dark grey on light grey, 40 px from the corner.
-fn drawn(format: rxing::BarcodeFormat, text: &str, scale: u32) -> Frame {
+/// A `w`×`h` frame with `format`'s symbol for `text` drawn at `scale`
+/// pixels a module (a linear symbol 40 modules tall), dark grey on light
+/// grey, 40 px from the corner.
+fn drawn(format: rxing::BarcodeFormat, text: &str, scale: u32, w: usize, h: usize) -> Frame {
     use rxing::Writer;
     let bits = rxing::MultiFormatWriter
         .encode(text, &format, 0, 0)
         .expect("encodes");
-    let (w, h) = (640usize, 360usize);
+    let rows = if bits.height() == 1 {
+        40
+    } else {
+        bits.height()
+    };
     let mut luma = vec![205u8; w * h];
-    for y in 0..bits.height() {
+    for y in 0..rows {
         for x in 0..bits.width() {
-            if bits.get(x, y) {
+            if bits.get(x, y.min(bits.height() - 1)) {
                 for dy in 0..scale {
                     for dx in 0..scale {
                         let (px, py) = (
@@ -335,7 +340,7 @@ fn data_matrix_and_pdf417_are_read_where_configured() {
             3,
         ),
     ] {
-        let frame = drawn(barcode, code, scale);
+        let frame = drawn(barcode, code, scale, 640, 360);
         let mut configured = Pipeline::new(PipelineConfig {
             formats: vec![CodeFormat::Qr, format],
             ..PipelineConfig::default()
@@ -345,4 +350,16 @@ fn data_matrix_and_pdf417_are_read_where_configured() {
         // The default formats (QR, Code 128) do not look for it.
         assert_eq!(pipeline().process(&frame), None, "{format:?}");
     }
+}
+
+#[test]
+fn a_code128_filling_the_frame_is_read() {
+    // A phone held close: 10 px modules, a barcode 1,500 px wide.
+    let code = "134567890123456789";
+    let frame = drawn(rxing::BarcodeFormat::CODE_128, code, 10, 1920, 1080);
+    let read = pipeline().process(&frame).expect("read");
+    assert_eq!(
+        (read.text.as_str(), read.symbology),
+        (code, Symbology::Code128)
+    );
 }

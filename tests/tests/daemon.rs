@@ -373,7 +373,12 @@ async fn stopping_answers_a_waiting_show_order_for_code() {
             .show_order_for_code(WECHAT, options(&[("timeout_ms", Value::U32(60_000))]))
             .await
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Stop once kassad is asking the backend.
+    let deadline = Instant::now() + LONG;
+    while rig.backend.queries() == 0 {
+        assert!(Instant::now() < deadline, "kassad never asked the backend");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let kassad = rig.kassad.take().unwrap();
     tokio::time::timeout(Duration::from_secs(10), kassad.stop())
         .await

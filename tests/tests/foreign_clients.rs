@@ -12,7 +12,13 @@ fn run(program: &str, args: &[&str]) -> (bool, String, String) {
         .arg(program)
         .args(args)
         .output()
-        .unwrap_or_else(|e| panic!("{program}: {e} (scripts/setup-debian.sh installs it)"));
+        .unwrap_or_else(|e| panic!("timeout: {e}"));
+    // 127: timeout could not run the program.
+    assert_ne!(
+        out.status.code(),
+        Some(127),
+        "{program} is missing (scripts/setup-debian.sh installs it)"
+    );
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -19,6 +19,13 @@ pub(crate) struct LineRead {
 /// the parameters of its first and last samples.
 fn sample_line(img: &Gray, origin: (f32, f32), dir: (f32, f32), out: &mut Vec<u8>) -> (f32, f32) {
     out.clear();
+    // (A NaN or infinite angle in the configuration.)
+    if ![origin.0, origin.1, dir.0, dir.1]
+        .iter()
+        .all(|v| v.is_finite())
+    {
+        return (0.0, 0.0);
+    }
     // Clip the line to the image rectangle (Liang–Barsky).
     let (mut t0, mut t1) = (f32::MIN, f32::MAX);
     for (o, d, hi) in [
@@ -37,7 +44,7 @@ fn sample_line(img: &Gray, origin: (f32, f32), dir: (f32, f32), out: &mut Vec<u8
     }
     let (t0, t1) = (t0.ceil(), t1.floor());
     if t1 < t0 {
-        return (t0, t1);
+        return (0.0, 0.0);
     }
     // Fixed point (16 fractional bits) along the clipped line: no float
     // conversion per sample.
@@ -106,20 +113,40 @@ fn binarize(
 /// payment-code barcode (an 18-digit Code 128 has about 70 elements).
 const MIN_CHANGES: usize = 30;
 
-/// Samples between two changes above which a stretch of line ends: wider
-/// than any bar or space of a barcode in view (4 modules of up to ~8 px).
-const MAX_GAP: usize = 32;
+/// Samples between two changes that always end a stretch of line.
+const MIN_GAP: usize = 32;
+
+/// The longest gap that may continue a stretch: wider than any bar or
+/// space of a barcode in view. A 4-module element of a barcode that fills
+/// the frame's width, tilted, is about a twentieth of its longer side.
+fn max_gap(img: &Gray) -> usize {
+    (img.width.max(img.height) / 20).max(MIN_GAP)
+}
 
 /// The stretches `[start, end)` of a line dense enough in changes to hold
-/// a barcode, widened by a quiet-zone margin.
-fn dense_stretches(changes: &[usize], len: usize, out: &mut Vec<(usize, usize)>) {
+/// a barcode, widened by a quiet-zone margin. A gap ends a stretch when it
+/// is over [`MIN_GAP`] and over three times the mean of the last six
+/// elements (a barcode's widest element is about twice its mean; a quiet
+/// zone is five times), or over `max_gap`.
+fn dense_stretches(changes: &[usize], len: usize, max_gap: usize, out: &mut Vec<(usize, usize)>) {
     out.clear();
     let mut first = 0;
     for i in 1..=changes.len() {
-        if i == changes.len() || changes[i] - changes[i - 1] > MAX_GAP {
+        let ends = i == changes.len() || {
+            let gap = changes[i] - changes[i - 1];
+            let recent = (i - 1 - first).min(6);
+            let mean = if recent == 0 {
+                0
+            } else {
+                (changes[i - 1] - changes[i - 1 - recent]) / recent
+            };
+            gap > max_gap || (gap > MIN_GAP && gap > 3 * mean)
+        };
+        if ends {
             if i - first >= MIN_CHANGES && barcode_like(&changes[first..i]) {
-                let start = changes[first].saturating_sub(MAX_GAP);
-                let end = (changes[i - 1] + MAX_GAP).min(len);
+                let margin = (changes[i - 1] - changes[first]) / 10;
+                let start = changes[first].saturating_sub(margin);
+                let end = (changes[i - 1] + margin).min(len);
                 out.push((start, end));
             }
             first = i;
@@ -151,6 +178,7 @@ pub(crate) fn scan(img: &Gray, angles: &[f32], spacing: f32, enough: usize) -> V
     let mut dark = Vec::new();
     let mut changes = Vec::new();
     let mut stretches = Vec::new();
+    let gap = max_gap(img);
     let (cx, cy) = (img.width as f32 / 2.0, img.height as f32 / 2.0);
     let half_diag = ((img.width * img.width + img.height * img.height) as f32).sqrt() / 2.0;
     for &angle in angles {
@@ -168,7 +196,7 @@ pub(crate) fn scan(img: &Gray, angles: &[f32], spacing: f32, enough: usize) -> V
                 continue;
             }
             binarize(&profile, 48, 6, &mut dark, &mut changes);
-            dense_stretches(&changes, profile.len(), &mut stretches);
+            dense_stretches(&changes, profile.len(), gap, &mut stretches);
             for &(a, b) in &stretches {
                 let at = |i: usize| {
                     let t = t0 + i as f32;
@@ -243,19 +271,23 @@ mod tests {
         ];
         let code: Vec<usize> = (0..8).flat_map(|i| symbols[i % 4]).map(|m| m * 2).collect();
         let mut out = Vec::new();
-        dense_stretches(&changes(&code), 2000, &mut out);
+        dense_stretches(&changes(&code), 2000, 32, &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        // The same at 10 px a module: 40 px elements do not end it.
+        let big: Vec<usize> = code.iter().map(|w| w * 5).collect();
+        dense_stretches(&changes(&big), 4000, 96, &mut out);
         assert_eq!(out.len(), 1, "{out:?}");
         // Uniform stripes, and texture of wildly mixed widths, do not.
-        dense_stretches(&changes(&[3; 60]), 2000, &mut out);
+        dense_stretches(&changes(&[3; 60]), 2000, 32, &mut out);
         assert!(out.is_empty());
         let texture: Vec<usize> = (0..60).map(|i| [1, 9, 2, 30, 1, 14][i % 6]).collect();
-        dense_stretches(&changes(&texture), 2000, &mut out);
+        dense_stretches(&changes(&texture), 2000, 32, &mut out);
         assert!(out.is_empty());
         // A stretch is cut where a gap is wider than any element.
         let mut two = code.clone();
-        two.push(200);
+        two.push(60);
         two.extend(&code);
-        dense_stretches(&changes(&two), 4000, &mut out);
+        dense_stretches(&changes(&two), 4000, 32, &mut out);
         assert_eq!(out.len(), 2, "{out:?}");
     }
 

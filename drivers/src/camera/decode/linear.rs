@@ -135,11 +135,9 @@ fn dense_stretches(changes: &[usize], len: usize, max_gap: usize, out: &mut Vec<
         let ends = i == changes.len() || {
             let gap = changes[i] - changes[i - 1];
             let recent = (i - 1 - first).min(6);
-            let mean = if recent == 0 {
-                0
-            } else {
-                (changes[i - 1] - changes[i - 1 - recent]) / recent
-            };
+            let mean = (changes[i - 1] - changes[i - 1 - recent])
+                .checked_div(recent)
+                .unwrap_or(0);
             gap > max_gap || (gap > MIN_GAP && gap > 3 * mean)
         };
         if ends {

@@ -61,7 +61,11 @@ impl FaceQueue {
         rx
     }
 
+    /// Wakes the worker after a change outside the queue (the trigger, the
+    /// stop flag). The lock is taken first, so the wake-up cannot fall
+    /// between the worker's last look at that state and its wait.
     fn wake(&self) {
+        let _queue = self.lock();
         self.changed.notify_all();
     }
 }
@@ -128,11 +132,19 @@ pub struct CameraWorker {
     pub status: watch::Sender<DeviceStatus>,
     /// Set when kassad stops.
     pub stop: Arc<AtomicBool>,
+    /// How long an idle worker sleeps between looks at the trigger and the
+    /// device node: [`IDLE_WAIT`] when [`wake_on_trigger`] runs, else
+    /// [`FRAME_WAIT`].
+    pub idle_wait: Duration,
 }
 
-const FRAME_WAIT: Duration = Duration::from_millis(100);
+/// How long the worker waits for a frame, or when idle without a trigger
+/// waker.
+pub const FRAME_WAIT: Duration = Duration::from_millis(100);
 /// How often an idle camera's device node is looked for.
 const PRESENCE_CHECK: Duration = Duration::from_secs(1);
+/// How long an idle worker with a trigger waker sleeps.
+pub const IDLE_WAIT: Duration = PRESENCE_CHECK;
 
 impl CameraWorker {
     /// Runs until kassad stops.
@@ -189,7 +201,8 @@ impl CameraWorker {
                     if want_faces {
                         self.fail_faces(&open_error);
                     }
-                    self.idle();
+                    // Wanted but not openable: sleep towards the retry.
+                    self.wait(FRAME_WAIT, false);
                     continue;
                 }
                 match scanner.set_armed(true) {
@@ -234,17 +247,28 @@ impl CameraWorker {
         self.fail_faces("kassad is stopping");
     }
 
-    /// Waits a little for someone to want the camera.
+    /// Waits for someone to want the camera: woken by a face request, by
+    /// the trigger (see [`wake_on_trigger`]) or by the stop, else after
+    /// `self.idle_wait`.
     fn idle(&self) {
+        self.wait(self.idle_wait, true);
+    }
+
+    /// Waits up to `timeout` unless a face request waits (or, with
+    /// `for_trigger`, the trigger is on or kassad stops), then answers the
+    /// face requests that are due.
+    fn wait(&self, timeout: Duration, for_trigger: bool) {
         {
             let requests = self.faces.lock();
-            if requests.is_empty() {
+            let wanted =
+                for_trigger && (*self.trigger.borrow() || self.stop.load(Ordering::Relaxed));
+            if requests.is_empty() && !wanted {
                 // The guard comes back from the wait and is dropped here,
                 // before `answer_due_faces` takes the lock again.
                 drop(
                     self.faces
                         .changed
-                        .wait_timeout(requests, FRAME_WAIT)
+                        .wait_timeout(requests, timeout)
                         .unwrap_or_else(|p| p.into_inner()),
                 );
             }
@@ -319,4 +343,12 @@ impl CameraWorker {
 /// Wakes a camera worker that waits for work, so it sees the stop flag.
 pub fn wake(faces: &FaceQueue) {
     faces.wake();
+}
+
+/// Wakes the worker waiting on `faces` whenever `trigger` changes, so an
+/// idle camera needs no polling; ends when the trigger's sender is gone.
+pub async fn wake_on_trigger(mut trigger: watch::Receiver<bool>, faces: Arc<FaceQueue>) {
+    while trigger.changed().await.is_ok() {
+        faces.wake();
+    }
 }

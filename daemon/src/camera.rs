@@ -132,19 +132,12 @@ pub struct CameraWorker {
     pub status: watch::Sender<DeviceStatus>,
     /// Set when kassad stops.
     pub stop: Arc<AtomicBool>,
-    /// How long an idle worker sleeps between looks at the trigger and the
-    /// device node: [`IDLE_WAIT`] when [`wake_on_trigger`] runs, else
-    /// [`FRAME_WAIT`].
-    pub idle_wait: Duration,
 }
 
-/// How long the worker waits for a frame, or when idle without a trigger
-/// waker.
-pub const FRAME_WAIT: Duration = Duration::from_millis(100);
-/// How often an idle camera's device node is looked for.
+const FRAME_WAIT: Duration = Duration::from_millis(100);
+/// How often an idle camera's device node is looked for; an idle worker
+/// sleeps this long unless woken (see [`wake_on_trigger`]).
 const PRESENCE_CHECK: Duration = Duration::from_secs(1);
-/// How long an idle worker with a trigger waker sleeps.
-pub const IDLE_WAIT: Duration = PRESENCE_CHECK;
 
 impl CameraWorker {
     /// Runs until kassad stops.
@@ -249,9 +242,9 @@ impl CameraWorker {
 
     /// Waits for someone to want the camera: woken by a face request, by
     /// the trigger (see [`wake_on_trigger`]) or by the stop, else after
-    /// `self.idle_wait`.
+    /// [`PRESENCE_CHECK`].
     fn idle(&self) {
-        self.wait(self.idle_wait, true);
+        self.wait(PRESENCE_CHECK, true);
     }
 
     /// Waits up to `timeout` unless a face request waits (or, with

@@ -779,9 +779,7 @@ pub async fn run(
         Ok(conn) => conn,
         Err(e) => {
             // The devices are running already: stop them before failing.
-            stop.cancel();
-            let devices = terminal.clone();
-            let _ = tokio::task::spawn_blocking(move || devices.shutdown()).await;
+            stop_devices(&terminal, &stop).await;
             return Err(e);
         }
     };
@@ -793,14 +791,7 @@ pub async fn run(
     shutdown.await;
     info!("kassad stopping");
     let _ = conn.release_name(BUS_NAME).await;
-    stop.cancel();
-    let devices = terminal.clone();
-    if tokio::task::spawn_blocking(move || devices.shutdown())
-        .await
-        .is_err()
-    {
-        warn!("stopping the devices failed");
-    }
+    stop_devices(&terminal, &stop).await;
     // Calls still running are answered first, but a stop is not held up
     // for longer than systemd would wait.
     if tokio::time::timeout(Duration::from_secs(5), conn.graceful_shutdown())
@@ -810,6 +801,19 @@ pub async fn run(
         warn!("stopping with method calls still unanswered");
     }
     Ok(())
+}
+
+/// Ends the bus-side tasks and stops the device workers (off the runtime:
+/// it blocks until they have ended).
+async fn stop_devices(terminal: &Terminal, stop: &CancellationToken) {
+    stop.cancel();
+    let devices = terminal.clone();
+    if tokio::task::spawn_blocking(move || devices.shutdown())
+        .await
+        .is_err()
+    {
+        warn!("stopping the devices failed");
+    }
 }
 
 /// Serves every object on a new connection to `bus` and claims the name.

@@ -272,18 +272,10 @@ impl Devices {
                 ScannerDriver::Camera { capture, formats } => {
                     let queue = Arc::new(FaceQueue::default());
                     faces = Some(queue.clone());
-                    // Outside a runtime (never in kassad) the idle worker
-                    // polls the trigger instead.
-                    let idle_wait = match tokio::runtime::Handle::try_current() {
-                        Ok(runtime) => {
-                            runtime.spawn(crate::camera::wake_on_trigger(
-                                trigger_rx.clone(),
-                                queue.clone(),
-                            ));
-                            crate::camera::IDLE_WAIT
-                        }
-                        Err(_) => crate::camera::FRAME_WAIT,
-                    };
+                    tokio::spawn(crate::camera::wake_on_trigger(
+                        trigger_rx.clone(),
+                        queue.clone(),
+                    ));
                     let worker = CameraWorker {
                         name: config.name.clone(),
                         what: what.clone(),
@@ -294,7 +286,6 @@ impl Devices {
                         scans: scans.clone(),
                         status: status_tx.clone(),
                         stop: stop.clone(),
-                        idle_wait,
                     };
                     let spawned = std::thread::Builder::new()
                         .name(format!("camera-{}", config.name))

@@ -16,15 +16,15 @@ pub(crate) struct LineRead {
 }
 
 /// Samples the line through `origin` along `dir` across the image; returns
-/// the parameters of its first and last samples.
-fn sample_line(img: &Gray, origin: (f32, f32), dir: (f32, f32), out: &mut Vec<u8>) -> (f32, f32) {
+/// the parameter of its first sample.
+fn sample_line(img: &Gray, origin: (f32, f32), dir: (f32, f32), out: &mut Vec<u8>) -> f32 {
     out.clear();
     // (A NaN or infinite angle in the configuration.)
     if ![origin.0, origin.1, dir.0, dir.1]
         .iter()
         .all(|v| v.is_finite())
     {
-        return (0.0, 0.0);
+        return 0.0;
     }
     // Clip the line to the image rectangle (Liang–Barsky).
     let (mut t0, mut t1) = (f32::MIN, f32::MAX);
@@ -34,7 +34,7 @@ fn sample_line(img: &Gray, origin: (f32, f32), dir: (f32, f32), out: &mut Vec<u8
     ] {
         if d.abs() < 1e-6 {
             if o < 0.0 || o >= hi {
-                return (0.0, 0.0);
+                return 0.0;
             }
         } else {
             let (a, b) = ((0.0 - o) / d, (hi - 1e-3 - o) / d);
@@ -44,7 +44,7 @@ fn sample_line(img: &Gray, origin: (f32, f32), dir: (f32, f32), out: &mut Vec<u8
     }
     let (t0, t1) = (t0.ceil(), t1.floor());
     if t1 < t0 {
-        return (0.0, 0.0);
+        return 0.0;
     }
     // Fixed point (16 fractional bits) along the clipped line: no float
     // conversion per sample.
@@ -63,7 +63,7 @@ fn sample_line(img: &Gray, origin: (f32, f32), dir: (f32, f32), out: &mut Vec<u8
         x += dx;
         y += dy;
     }
-    (t0, t1)
+    t0
 }
 
 /// Thresholds a line profile against its running mean over `window`
@@ -189,7 +189,7 @@ pub(crate) fn scan(img: &Gray, angles: &[f32], spacing: f32, enough: usize) -> V
             let step = if k % 2 == 0 { k / 2 } else { -(k + 1) / 2 };
             let off = step as f32 * spacing;
             let origin = (cx + off * normal.0, cy + off * normal.1);
-            let (t0, _) = sample_line(img, origin, dir, &mut profile);
+            let t0 = sample_line(img, origin, dir, &mut profile);
             if profile.len() < 40 {
                 continue;
             }

@@ -21,17 +21,21 @@
 //! [`Pipeline::process`] is synchronous and takes one frame: run it on a
 //! thread of its own and always hand it the newest frame.
 
+mod binarize;
 mod gray;
 mod linear;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use kassa_hal::Symbology;
 use rxing::common::HybridBinarizer;
-use rxing::{BinaryBitmap, DecodeHints, Luma8Source, Reader};
+use rxing::{
+    BarcodeFormat, Binarizer, BinaryBitmap, DecodeHints, Luma8Source, RXingResult, Reader,
+};
 
 use super::Frame;
+use binarize::FastHybrid;
 use gray::Gray;
 
 /// A symbology the pipeline can be asked to read.
@@ -416,28 +420,28 @@ fn decode_2d(
     if img.width < 21 || img.height < 21 {
         return None;
     }
+    let hints = DecodeHints {
+        TryHarder: Some(try_harder),
+        ..DecodeHints::default()
+    };
     for &format in formats {
         // rxing is a large port of zxing: a panic on some odd image must not
         // take the camera thread down.
         let result = catch_unwind(AssertUnwindSafe(|| {
             let source =
                 Luma8Source::new_with_slice(&img.data, img.width as u32, img.height as u32).ok()?;
-            let mut bitmap = BinaryBitmap::new(HybridBinarizer::new(source));
-            let hints = DecodeHints {
-                TryHarder: Some(try_harder),
-                ..DecodeHints::default()
-            };
-            match format {
-                CodeFormat::Qr => rxing::qrcode::cpp_port::QrReader
-                    .decode_with_hints(&mut bitmap, &hints)
-                    .ok(),
-                CodeFormat::DataMatrix => rxing::datamatrix::DataMatrixReader
-                    .decode_with_hints(&mut bitmap, &hints)
-                    .ok(),
-                CodeFormat::Pdf417 => rxing::pdf417::PDF417Reader
-                    .decode_with_hints(&mut bitmap, &hints)
-                    .ok(),
-                CodeFormat::Code128 => None,
+            if img.width >= binarize::MIN_SIDE && img.height >= binarize::MIN_SIDE {
+                read(
+                    &mut BinaryBitmap::new(FastHybrid::new(source)),
+                    format,
+                    &hints,
+                )
+            } else {
+                read(
+                    &mut BinaryBitmap::new(HybridBinarizer::new(source)),
+                    format,
+                    &hints,
+                )
             }
         }))
         .ok()
@@ -459,6 +463,34 @@ fn decode_2d(
         });
     }
     None
+}
+
+/// One rxing reader for `format` on a binarized image.
+fn read<B: Binarizer>(
+    bitmap: &mut BinaryBitmap<B>,
+    format: CodeFormat,
+    hints: &DecodeHints,
+) -> Option<RXingResult> {
+    match format {
+        CodeFormat::Qr => {
+            // QR only: without the hint the reader also samples every
+            // finder-like pattern as a Micro QR and an rMQR symbol.
+            let hints = DecodeHints {
+                PossibleFormats: Some(HashSet::from([BarcodeFormat::QR_CODE])),
+                ..hints.clone()
+            };
+            rxing::qrcode::cpp_port::QrReader
+                .decode_with_hints(bitmap, &hints)
+                .ok()
+        }
+        CodeFormat::DataMatrix => rxing::datamatrix::DataMatrixReader
+            .decode_with_hints(bitmap, hints)
+            .ok(),
+        CodeFormat::Pdf417 => rxing::pdf417::PDF417Reader
+            .decode_with_hints(bitmap, hints)
+            .ok(),
+        CodeFormat::Code128 => None,
+    }
 }
 
 /// Four corners from a decoder's points: the points themselves when there

@@ -67,46 +67,92 @@ fn sample_line(img: &Gray, origin: (f32, f32), dir: (f32, f32), out: &mut Vec<u8
 }
 
 /// Thresholds a line profile against its running mean over `window`
-/// samples; dark (bar) is `true`. Differences under `min_contrast` keep the
-/// previous decision, so sensor noise on white does not become bars. The
-/// positions where the decision changes go to `changes`.
-fn binarize(
-    profile: &[u8],
-    window: usize,
-    min_contrast: i32,
-    dark: &mut Vec<bool>,
-    changes: &mut Vec<usize>,
-) {
+/// samples; dark (bar) is the state after an odd number of changes.
+/// Differences under `min_contrast` keep the previous decision, so sensor
+/// noise on white does not become bars. The positions where the decision
+/// changes go to `changes` (the profile starts light).
+fn binarize(profile: &[u8], window: usize, min_contrast: i32, changes: &mut Vec<usize>) {
     let n = profile.len();
-    dark.clear();
     changes.clear();
     let half = window / 2;
     // Running sum over the window instead of a prefix array.
     let mut sum: i32 = profile[..half.min(n)].iter().map(|&p| i32::from(p)).sum();
     let mut is_dark = false;
+    // p - mean, scaled by the window's count to avoid a division per sample.
+    let mut decide = |i: usize, p: u8, sum: i32, count: i32| {
+        let d = i32::from(p) * count - sum;
+        let now = if d <= -min_contrast * count {
+            true
+        } else if d >= min_contrast * count {
+            false
+        } else {
+            is_dark
+        };
+        if now != is_dark {
+            is_dark = now;
+            changes.push(i);
+        }
+    };
+    // Near the ends the window is cut short; in between it holds
+    // 2 × half + 1 samples.
+    let interior = half + 1..n.saturating_sub(half);
     for (i, &p) in profile.iter().enumerate() {
+        if interior.contains(&i) {
+            break;
+        }
         if i + half < n {
             sum += i32::from(profile[i + half]);
         }
         if i > half {
             sum -= i32::from(profile[i - half - 1]);
         }
-        let a = i.saturating_sub(half);
-        let b = (i + half + 1).min(n);
-        let count = (b - a) as i32;
-        // p - mean, scaled by count to avoid a division per sample.
-        let d = i32::from(p) * count - sum;
-        let was = is_dark;
-        if d <= -min_contrast * count {
-            is_dark = true;
-        } else if d >= min_contrast * count {
-            is_dark = false;
-        }
-        if was != is_dark {
-            changes.push(i);
-        }
-        dark.push(is_dark);
+        let count = ((i + half + 1).min(n) - i.saturating_sub(half)) as i32;
+        decide(i, p, sum, count);
     }
+    if interior.is_empty() {
+        return;
+    }
+    let count = (2 * half + 1) as i32;
+    for i in interior.clone() {
+        sum += i32::from(profile[i + half]) - i32::from(profile[i - half - 1]);
+        decide(i, profile[i], sum, count);
+    }
+    for i in interior.end..n {
+        if i + half < n {
+            sum += i32::from(profile[i + half]);
+        }
+        sum -= i32::from(profile[i - half - 1]);
+        let count = ((i + half + 1).min(n) - (i - half)) as i32;
+        decide(i, profile[i], sum, count);
+    }
+}
+
+/// The bars (`true`) of samples `[a, b)` of a line whose decisions change
+/// at `changes`, first to last or reversed.
+fn bars(changes: &[usize], a: usize, b: usize, reversed: bool) -> BitArray {
+    let mut bits = BitArray::with_size(b - a);
+    let first = changes.partition_point(|&c| c <= a);
+    // Dark at `a` after an odd number of changes.
+    let mut dark_from = (first % 2 == 1).then_some(a);
+    let mut mark = |from: usize, to: usize| {
+        let (s, e) = if reversed {
+            (b - to, b - from)
+        } else {
+            (from - a, to - a)
+        };
+        // In range by construction: a ≤ from < to ≤ b.
+        let _ = bits.setRange(s, e);
+    };
+    for &c in changes[first..].iter().take_while(|&&c| c < b) {
+        match dark_from.take() {
+            Some(from) => mark(from, c),
+            None => dark_from = Some(c),
+        }
+    }
+    if let Some(from) = dark_from {
+        mark(from, b);
+    }
+    bits
 }
 
 /// Bar/space changes below which a stretch of line cannot hold a
@@ -173,7 +219,6 @@ pub(crate) fn scan(img: &Gray, angles: &[f32], spacing: f32, enough: usize) -> V
     let mut reader = Code128Reader;
     let hints = DecodeHints::default();
     let mut profile = Vec::new();
-    let mut dark = Vec::new();
     let mut changes = Vec::new();
     let mut stretches = Vec::new();
     let gap = max_gap(img);
@@ -193,7 +238,7 @@ pub(crate) fn scan(img: &Gray, angles: &[f32], spacing: f32, enough: usize) -> V
             if profile.len() < 40 {
                 continue;
             }
-            binarize(&profile, 48, 6, &mut dark, &mut changes);
+            binarize(&profile, 48, 6, &mut changes);
             dense_stretches(&changes, profile.len(), gap, &mut stretches);
             for &(a, b) in &stretches {
                 let at = |i: usize| {
@@ -202,13 +247,7 @@ pub(crate) fn scan(img: &Gray, angles: &[f32], spacing: f32, enough: usize) -> V
                 };
                 let (start, end) = (at(a), at(b - 1));
                 for reversed in [false, true] {
-                    let mut bits = BitArray::with_size(b - a);
-                    for i in 0..b - a {
-                        let j = if reversed { b - 1 - i } else { a + i };
-                        if dark[j] {
-                            bits.set(i);
-                        }
-                    }
+                    let bits = bars(&changes, a, b, reversed);
                     let Ok(result) = reader.decode_row(0, &bits, &hints) else {
                         continue;
                     };
@@ -238,12 +277,32 @@ mod tests {
         profile.extend([40u8; 10]);
         profile.extend([200u8; 30]);
         profile[5] = 196;
-        let (mut dark, mut changes) = (Vec::new(), Vec::new());
-        binarize(&profile, 20, 6, &mut dark, &mut changes);
+        let mut changes = Vec::new();
+        binarize(&profile, 20, 6, &mut changes);
         assert_eq!(changes, vec![30, 40]);
-        assert!(!dark[5]);
-        assert!(dark[35]);
-        assert!(!dark[60]);
+        // Short profiles, all edge: no window fits inside.
+        binarize(&[200, 40, 200], 20, 6, &mut changes);
+        assert_eq!(changes, vec![1, 2]);
+        binarize(&[], 20, 6, &mut changes);
+        assert!(changes.is_empty());
+    }
+
+    #[test]
+    fn bars_follow_the_changes_both_ways() {
+        // Dark over [3, 5) and from 8 on.
+        let changes = [3, 5, 8];
+        let bits = |b: &BitArray| (0..b.get_size()).map(|i| b.get(i)).collect::<Vec<_>>();
+        let (f, t) = (false, true);
+        assert_eq!(
+            bits(&bars(&changes, 0, 10, false)),
+            [f, f, f, t, t, f, f, f, t, t]
+        );
+        assert_eq!(
+            bits(&bars(&changes, 0, 10, true)),
+            [t, t, f, f, f, t, t, f, f, f]
+        );
+        // Starting inside a bar.
+        assert_eq!(bits(&bars(&changes, 4, 9, false)), [t, f, f, f, t]);
     }
 
     /// Change positions for elements of these widths (in pixels).

@@ -10,12 +10,14 @@
 //!   full resolution (a *region of interest*, carried from frame to frame);
 //! - 2D codes are looked for in a 2× downscale first (a quarter of the
 //!   pixels, and the averaging halves sensor noise), then at full
-//!   resolution for small modules;
-//! - a *locally contrast-normalised* copy is tried for dim, noisy and
-//!   glared frames, where rxing's binarizer sees too little contrast;
+//!   resolution for small modules and strong perspective;
 //! - Code 128 is read along scan lines at several angles (tilted codes), and
 //!   a read is only believed when two lines agree, in one frame or across
 //!   consecutive frames (a *hypothesis* carried to the next frame);
+//! - last, a *locally contrast-normalised* copy is tried for dim, noisy and
+//!   glared frames, where rxing's binarizer sees too little contrast;
+//! - images are binarized with rxing's hybrid threshold, computed a word
+//!   at a time (`binarize.rs`);
 //! - a code held in view is reported once.
 //!
 //! [`Pipeline::process`] is synchronous and takes one frame: run it on a
@@ -25,11 +27,13 @@ mod binarize;
 mod gray;
 mod linear;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use kassa_hal::Symbology;
-use rxing::common::HybridBinarizer;
+use rxing::common::{BitMatrix, DetectorRXingResult, HybridBinarizer};
+use rxing::qrcode::cpp_port::decoder::Decode as qr_decode;
+use rxing::qrcode::cpp_port::detector::{FindFinderPatterns, GenerateFinderPatternSets, SampleQR};
 use rxing::{
     BarcodeFormat, Binarizer, BinaryBitmap, DecodeHints, Luma8Source, RXingResult, Reader,
 };
@@ -77,7 +81,7 @@ pub struct PipelineConfig {
     /// Try a locally contrast-normalised copy of the frame (dim, noisy,
     /// glared codes). Default on.
     pub normalize: bool,
-    /// When the downscaled passes found nothing, try the whole frame at
+    /// When the downscale held no code, try the whole frame at
     /// full resolution: 2D codes too fine for the 2× downscale (modules
     /// under ~3 pixels) or foreshortened by perspective. Default on.
     pub full_resolution: bool,
@@ -114,12 +118,12 @@ pub enum Stage {
     RegionOfInterest,
     /// The whole frame at half resolution.
     Downscaled,
+    /// The whole frame at full resolution.
+    FullResolution,
     /// Code 128 scan lines.
     ScanLines,
     /// The contrast-normalised half-resolution frame.
     Normalized,
-    /// The whole frame at full resolution.
-    FullResolution,
 }
 
 /// A code read from a frame.
@@ -320,24 +324,24 @@ impl Pipeline {
                 return Some((d, Stage::Downscaled));
             }
         }
-        // 3. Code 128 along scan lines.
+        // 3. Small modules, strong perspective: the whole frame at full
+        // resolution.
+        if self.config.full_resolution && !formats.is_empty() {
+            if let Some(d) = decode_2d(full, formats, true, 1.0, (0.0, 0.0)) {
+                return Some((d, Stage::FullResolution));
+            }
+        }
+        // 4. Code 128 along scan lines.
         if self.wants(CodeFormat::Code128) {
             if let Some(d) = self.find_linear(full) {
                 return Some((d, Stage::ScanLines));
             }
         }
-        // 4. Dim, noisy, glared: the normalised downscale.
+        // 5. Dim, noisy, glared: the normalised downscale.
         if let (Some(half), true) = (&half, self.config.normalize) {
             let n = half.normalized(8, 3);
             if let Some(d) = decode_2d(&n, formats, true, 2.0, (0.0, 0.0)) {
                 return Some((d, Stage::Normalized));
-            }
-        }
-        // 5. Small modules, strong perspective: the whole frame at full
-        // resolution (about 2.5× the cost of the downscale).
-        if self.config.full_resolution && !formats.is_empty() {
-            if let Some(d) = decode_2d(full, formats, true, 1.0, (0.0, 0.0)) {
-                return Some((d, Stage::FullResolution));
             }
         }
         None
@@ -472,17 +476,7 @@ fn read<B: Binarizer>(
     hints: &DecodeHints,
 ) -> Option<RXingResult> {
     match format {
-        CodeFormat::Qr => {
-            // QR only: without the hint the reader also samples every
-            // finder-like pattern as a Micro QR and an rMQR symbol.
-            let hints = DecodeHints {
-                PossibleFormats: Some(HashSet::from([BarcodeFormat::QR_CODE])),
-                ..hints.clone()
-            };
-            rxing::qrcode::cpp_port::QrReader
-                .decode_with_hints(bitmap, &hints)
-                .ok()
-        }
+        CodeFormat::Qr => read_qr(bitmap.get_black_matrix(), hints.TryHarder == Some(true)),
         CodeFormat::DataMatrix => rxing::datamatrix::DataMatrixReader
             .decode_with_hints(bitmap, hints)
             .ok(),
@@ -491,6 +485,26 @@ fn read<B: Binarizer>(
             .ok(),
         CodeFormat::Code128 => None,
     }
+}
+
+/// rxing's QR reader (its port of zxing-cpp's) for QR symbols only: its
+/// `QrReader` also samples every finder-like pattern as a Micro QR and an
+/// rMQR symbol.
+fn read_qr(matrix: &BitMatrix, try_harder: bool) -> Option<RXingResult> {
+    let mut finders = FindFinderPatterns(matrix, try_harder, 0);
+    GenerateFinderPatternSets(&mut finders)
+        .iter()
+        .find_map(|set| {
+            let detected = SampleQR(matrix, set).ok()?;
+            let decoded = qr_decode(detected.getBits()).ok()?;
+            decoded.isValid().then(|| {
+                RXingResult::with_decoder_result(
+                    decoded,
+                    detected.getPoints(),
+                    BarcodeFormat::QR_CODE,
+                )
+            })
+        })
 }
 
 /// Four corners from a decoder's points: the points themselves when there

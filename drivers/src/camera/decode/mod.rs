@@ -26,6 +26,7 @@
 mod binarize;
 mod gray;
 mod linear;
+mod perspective;
 
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -492,8 +493,8 @@ fn read<B: Binarizer>(
 /// rMQR symbol.
 fn read_qr(matrix: &BitMatrix, try_harder: bool) -> Option<RXingResult> {
     let mut finders = FindFinderPatterns(matrix, try_harder, 0);
-    GenerateFinderPatternSets(&mut finders)
-        .iter()
+    let sets = GenerateFinderPatternSets(&mut finders);
+    sets.iter()
         .find_map(|set| {
             let detected = SampleQR(matrix, set).ok()?;
             let decoded = qr_decode(detected.getBits()).ok()?;
@@ -504,6 +505,13 @@ fn read_qr(matrix: &BitMatrix, try_harder: bool) -> Option<RXingResult> {
                     BarcodeFormat::QR_CODE,
                 )
             })
+        })
+        // A steep angle: the likeliest sets again, through the finders'
+        // own corners.
+        .or_else(|| {
+            sets.iter()
+                .take(3)
+                .find_map(|set| perspective::read(matrix, set))
         })
 }
 

@@ -1,40 +1,44 @@
 //! Grey images the pipeline works on: packed copies, 2× downscales, crops
 //! and local contrast normalisation.
 
-/// A packed grey image.
+use std::borrow::Cow;
+
+/// A packed grey image: a frame's own buffer, borrowed, or one made here.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Gray {
+pub(crate) struct Gray<'a> {
     pub width: usize,
     pub height: usize,
-    pub data: Vec<u8>,
+    pub data: Cow<'a, [u8]>,
 }
 
-impl Gray {
+impl Gray<'_> {
     /// A 2× smaller image, each pixel the mean of a 2×2 block (which also
     /// halves the sensor noise).
-    pub fn half(&self) -> Gray {
+    pub fn half(&self) -> Gray<'static> {
         let (w, h) = (self.width / 2, self.height / 2);
-        let mut data = Vec::with_capacity(w * h);
-        for y in 0..h {
+        let mut data = vec![0u8; w * h];
+        // Each row pair summed down first (one wide add per pixel), then
+        // neighbouring columns: both loops vectorise.
+        let mut column = vec![0u16; 2 * w];
+        for (y, out) in data.chunks_exact_mut(w.max(1)).enumerate().take(h) {
             let r0 = &self.data[2 * y * self.width..][..2 * w];
             let r1 = &self.data[(2 * y + 1) * self.width..][..2 * w];
-            for x in 0..w {
-                let sum = u16::from(r0[2 * x])
-                    + u16::from(r0[2 * x + 1])
-                    + u16::from(r1[2 * x])
-                    + u16::from(r1[2 * x + 1]);
-                data.push(((sum + 2) / 4) as u8);
+            for ((c, &a), &b) in column.iter_mut().zip(r0).zip(r1) {
+                *c = u16::from(a) + u16::from(b);
+            }
+            for (o, pair) in out.iter_mut().zip(column.chunks_exact(2)) {
+                *o = ((pair[0] + pair[1] + 2) / 4) as u8;
             }
         }
         Gray {
             width: w,
             height: h,
-            data,
+            data: data.into(),
         }
     }
 
     /// The pixels inside `(x0, y0, x1, y1)`, clamped to the image.
-    pub fn crop(&self, rect: (usize, usize, usize, usize)) -> Gray {
+    pub fn crop(&self, rect: (usize, usize, usize, usize)) -> Gray<'static> {
         let x1 = rect.2.min(self.width);
         let y1 = rect.3.min(self.height);
         let x0 = rect.0.min(x1);
@@ -46,7 +50,7 @@ impl Gray {
         Gray {
             width: x1 - x0,
             height: y1 - y0,
-            data,
+            data: data.into(),
         }
     }
 
@@ -58,11 +62,15 @@ impl Gray {
     /// made of). Neighbourhoods whose spread (mean absolute deviation) is
     /// under `min_spread` levels are sensor noise on a flat area: they come
     /// out flat grey, so noise is not turned into texture.
-    pub fn normalized(&self, block: usize, min_spread: u32) -> Gray {
+    pub fn normalized(&self, block: usize, min_spread: u32) -> Gray<'static> {
         let (w, h) = (self.width, self.height);
         let block = block.max(2);
         if w == 0 || h == 0 {
-            return self.clone();
+            return Gray {
+                width: w,
+                height: h,
+                data: self.data.to_vec().into(),
+            };
         }
         let (bw, bh) = (w.div_ceil(block), h.div_ceil(block));
         // Per block: pixel sum, count, and sum of |p - block mean| (two
@@ -134,7 +142,7 @@ impl Gray {
         Gray {
             width: w,
             height: h,
-            data,
+            data: data.into(),
         }
     }
 }
@@ -143,14 +151,14 @@ impl Gray {
 mod tests {
     use super::*;
 
-    fn img(width: usize, height: usize, f: impl Fn(usize, usize) -> u8) -> Gray {
-        let data = (0..width * height)
+    fn img(width: usize, height: usize, f: impl Fn(usize, usize) -> u8) -> Gray<'static> {
+        let data: Vec<u8> = (0..width * height)
             .map(|i| f(i % width, i / width))
             .collect();
         Gray {
             width,
             height,
-            data,
+            data: data.into(),
         }
     }
 
@@ -167,7 +175,7 @@ mod tests {
     fn crop_clamps_to_the_image() {
         let g = img(4, 4, |x, y| (y * 4 + x) as u8);
         let c = g.crop((2, 3, 10, 10));
-        assert_eq!((c.width, c.height, c.data.clone()), (2, 1, vec![14, 15]));
+        assert_eq!((c.width, c.height, c.data.to_vec()), (2, 1, vec![14, 15]));
         let empty = g.crop((9, 9, 1, 1));
         assert_eq!((empty.width, empty.height), (0, 0));
     }

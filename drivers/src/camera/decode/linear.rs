@@ -359,13 +359,13 @@ mod tests {
         let blank = Gray {
             width: 64,
             height: 48,
-            data: vec![128; 64 * 48],
+            data: vec![128; 64 * 48].into(),
         };
         assert!(scan(&blank, &[0.0, 30.0], 8.0, 2).is_empty());
         let tiny = Gray {
             width: 1,
             height: 1,
-            data: vec![0],
+            data: vec![0].into(),
         };
         assert!(scan(&tiny, &[0.0], 8.0, 2).is_empty());
     }

@@ -13,7 +13,9 @@
 //!   resolution for small modules and strong perspective;
 //! - Code 128 is read along scan lines at several angles (tilted codes), and
 //!   a read is only believed when two lines agree, in one frame or across
-//!   consecutive frames (a *hypothesis* carried to the next frame);
+//!   consecutive frames (a *hypothesis* carried to the next frame); the
+//!   lines go before the full-resolution pass when the downscale showed no
+//!   QR finder pattern at all;
 //! - last, a *locally contrast-normalised* copy is tried for dim, noisy and
 //!   glared frames, where rxing's binarizer sees too little contrast;
 //! - images are binarized with rxing's hybrid threshold, computed a word
@@ -159,7 +161,9 @@ pub struct Pipeline {
     /// Where the last code was (x0, y0, x1, y1) and in which frame.
     roi: Option<((f32, f32, f32, f32), u64)>,
     hypotheses: Vec<Hypothesis>,
-    packed: Gray,
+    /// Rows of a frame with padding, packed (frames without padding are
+    /// read in place).
+    packed: Vec<u8>,
     last_stage: Option<Stage>,
 }
 
@@ -172,7 +176,7 @@ impl Pipeline {
             in_view: HashMap::new(),
             roi: None,
             hypotheses: Vec::new(),
-            packed: Gray::default(),
+            packed: Vec::new(),
             last_stage: None,
         }
     }
@@ -206,10 +210,9 @@ impl Pipeline {
         self.frame_no += 1;
         self.last_stage = None;
         let now = self.frame_no;
-        if !self.pack(frame) {
-            return None;
-        }
-        let found = self.find();
+        let mut buf = std::mem::take(&mut self.packed);
+        let found = view(frame, &mut buf).and_then(|full| self.find(&full));
+        self.packed = buf;
         let found = found?;
         let last = self.in_view.insert(found.text.clone(), now);
         self.in_view
@@ -218,38 +221,6 @@ impl Pipeline {
             Some(seen) if now - seen <= u64::from(self.config.repeat_after_frames) => None,
             _ => Some(found),
         }
-    }
-
-    /// Copies the frame into a packed buffer; `false` when it is malformed
-    /// or too small to hold a code.
-    fn pack(&mut self, frame: &Frame) -> bool {
-        let (w, h) = (frame.width, frame.height);
-        if w < 21 || h < 21 || frame.stride < w {
-            return false;
-        }
-        let Some(needed) = frame
-            .stride
-            .checked_mul(h - 1)
-            .and_then(|n| n.checked_add(w))
-        else {
-            return false;
-        };
-        if frame.luma.len() < needed || w > u32::MAX as usize || h > u32::MAX as usize {
-            return false;
-        }
-        self.packed.width = w;
-        self.packed.height = h;
-        self.packed.data.clear();
-        if frame.stride == w {
-            self.packed.data.extend_from_slice(&frame.luma[..w * h]);
-        } else {
-            for y in 0..h {
-                self.packed
-                    .data
-                    .extend_from_slice(&frame.luma[y * frame.stride..y * frame.stride + w]);
-            }
-        }
-        true
     }
 
     fn wants(&self, format: CodeFormat) -> bool {
@@ -265,13 +236,11 @@ impl Pipeline {
             .collect()
     }
 
-    /// The first believable code in the packed frame, and remembers where.
-    fn find(&mut self) -> Option<Decoded> {
+    /// The first believable code in the frame, and remembers where.
+    fn find(&mut self, full: &Gray) -> Option<Decoded> {
         let now = self.frame_no;
         let formats = self.two_d_formats();
-        let full = std::mem::take(&mut self.packed);
-        let found = self.find_in(&full, &formats, now);
-        self.packed = full;
+        let found = self.find_in(full, &formats, now);
         self.last_stage = found.as_ref().map(|(_, stage)| *stage);
         let found = found.map(|(d, _)| d);
         if let Some(d) = &found {
@@ -307,12 +276,12 @@ impl Pipeline {
                 );
                 let crop = full.crop(crop_rect);
                 let offset = (crop_rect.0 as f32, crop_rect.1 as f32);
-                if let Some(d) = decode_2d(&crop, formats, true, 1.0, offset) {
+                if let Ok(d) = decode_2d(&crop, formats, true, 1.0, offset) {
                     return Some((d, Stage::RegionOfInterest));
                 }
                 if self.config.normalize {
                     let n = crop.normalized(8, 3);
-                    if let Some(d) = decode_2d(&n, formats, true, 1.0, offset) {
+                    if let Ok(d) = decode_2d(&n, formats, true, 1.0, offset) {
                         return Some((d, Stage::RegionOfInterest));
                     }
                 }
@@ -320,20 +289,30 @@ impl Pipeline {
         }
         // 2. The whole frame, 2× smaller.
         let half = (!formats.is_empty()).then(|| full.half());
+        let mut missed = Missed::default();
         if let Some(half) = &half {
-            if let Some(d) = decode_2d(half, formats, true, 2.0, (0.0, 0.0)) {
-                return Some((d, Stage::Downscaled));
+            match decode_2d(half, formats, true, 2.0, (0.0, 0.0)) {
+                Ok(d) => return Some((d, Stage::Downscaled)),
+                Err(m) => missed = m,
             }
         }
         // 3. Small modules, strong perspective: the whole frame at full
-        // resolution.
+        // resolution; but where the downscale showed no finder pattern at
+        // all, a barcode is as likely, and the scan lines cost about as
+        // much: them first.
+        let lines_first = missed.qr_finders == 0;
+        if lines_first {
+            if let Some(d) = self.find_linear(full) {
+                return Some((d, Stage::ScanLines));
+            }
+        }
         if self.config.full_resolution && !formats.is_empty() {
-            if let Some(d) = decode_2d(full, formats, true, 1.0, (0.0, 0.0)) {
+            if let Ok(d) = decode_2d(full, formats, true, 1.0, (0.0, 0.0)) {
                 return Some((d, Stage::FullResolution));
             }
         }
         // 4. Code 128 along scan lines.
-        if self.wants(CodeFormat::Code128) {
+        if !lines_first {
             if let Some(d) = self.find_linear(full) {
                 return Some((d, Stage::ScanLines));
             }
@@ -341,14 +320,18 @@ impl Pipeline {
         // 5. Dim, noisy, glared: the normalised downscale.
         if let (Some(half), true) = (&half, self.config.normalize) {
             let n = half.normalized(8, 3);
-            if let Some(d) = decode_2d(&n, formats, true, 2.0, (0.0, 0.0)) {
+            if let Ok(d) = decode_2d(&n, formats, true, 2.0, (0.0, 0.0)) {
                 return Some((d, Stage::Normalized));
             }
         }
         None
     }
 
+    /// Code 128 along scan lines, when configured.
     fn find_linear(&mut self, full: &Gray) -> Option<Decoded> {
+        if !self.wants(CodeFormat::Code128) {
+            return None;
+        }
         let now = self.frame_no;
         self.hypotheses.retain(|h| now - h.frame <= 3);
         let config = &self.config;
@@ -413,6 +396,34 @@ impl Pipeline {
     }
 }
 
+/// The frame's luma as a packed image: in place when its rows have no
+/// padding, else copied into `buf`. `None` when it is malformed or too
+/// small to hold a code.
+fn view<'a>(frame: &'a Frame, buf: &'a mut Vec<u8>) -> Option<Gray<'a>> {
+    let (w, h) = (frame.width, frame.height);
+    if w < 21 || h < 21 || frame.stride < w || w > u32::MAX as usize || h > u32::MAX as usize {
+        return None;
+    }
+    let needed = frame.stride.checked_mul(h - 1)?.checked_add(w)?;
+    if frame.luma.len() < needed {
+        return None;
+    }
+    let data = if frame.stride == w {
+        &frame.luma[..w * h]
+    } else {
+        buf.clear();
+        for row in frame.luma.chunks(frame.stride).take(h) {
+            buf.extend_from_slice(&row[..w]);
+        }
+        &buf[..]
+    };
+    Some(Gray {
+        width: w,
+        height: h,
+        data: data.into(),
+    })
+}
+
 /// Runs rxing's readers for `formats` on `img`; points are scaled by
 /// `scale` and moved by `offset` back into frame coordinates.
 fn decode_2d(
@@ -421,9 +432,10 @@ fn decode_2d(
     try_harder: bool,
     scale: f32,
     offset: (f32, f32),
-) -> Option<Decoded> {
+) -> Result<Decoded, Missed> {
+    let mut missed = Missed::default();
     if img.width < 21 || img.height < 21 {
-        return None;
+        return Err(missed);
     }
     let hints = DecodeHints {
         TryHarder: Some(try_harder),
@@ -432,9 +444,12 @@ fn decode_2d(
     for &format in formats {
         // rxing is a large port of zxing: a panic on some odd image must not
         // take the camera thread down.
-        let result = catch_unwind(AssertUnwindSafe(|| {
-            let source =
-                Luma8Source::new_with_slice(&img.data, img.width as u32, img.height as u32).ok()?;
+        let (result, finders) = catch_unwind(AssertUnwindSafe(|| {
+            let Ok(source) =
+                Luma8Source::new_with_slice(&img.data, img.width as u32, img.height as u32)
+            else {
+                return (None, 0);
+            };
             if img.width >= binarize::MIN_SIDE && img.height >= binarize::MIN_SIDE {
                 read(
                     &mut BinaryBitmap::new(FastHybrid::new(source)),
@@ -449,8 +464,8 @@ fn decode_2d(
                 )
             }
         }))
-        .ok()
-        .flatten();
+        .unwrap_or((None, 0));
+        missed.qr_finders += finders;
         let Some(result) = result else { continue };
         let text = result.getText().to_owned();
         if text.is_empty() {
@@ -461,40 +476,56 @@ fn decode_2d(
             .iter()
             .map(|p| (p.x * scale + offset.0, p.y * scale + offset.1))
             .collect();
-        return Some(Decoded {
+        return Ok(Decoded {
             text,
             symbology: format.symbology(),
             corners: quad(&points),
         });
     }
-    None
+    Err(missed)
 }
 
-/// One rxing reader for `format` on a binarized image.
+/// What a 2D pass that read nothing saw.
+#[derive(Debug, Default, Clone, Copy)]
+struct Missed {
+    /// QR finder-like patterns found.
+    qr_finders: usize,
+}
+
+/// One rxing reader for `format` on a binarized image, and the QR finder
+/// patterns it saw.
 fn read<B: Binarizer>(
     bitmap: &mut BinaryBitmap<B>,
     format: CodeFormat,
     hints: &DecodeHints,
-) -> Option<RXingResult> {
+) -> (Option<RXingResult>, usize) {
     match format {
         CodeFormat::Qr => read_qr(bitmap.get_black_matrix(), hints.TryHarder == Some(true)),
-        CodeFormat::DataMatrix => rxing::datamatrix::DataMatrixReader
-            .decode_with_hints(bitmap, hints)
-            .ok(),
-        CodeFormat::Pdf417 => rxing::pdf417::PDF417Reader
-            .decode_with_hints(bitmap, hints)
-            .ok(),
-        CodeFormat::Code128 => None,
+        CodeFormat::DataMatrix => (
+            rxing::datamatrix::DataMatrixReader
+                .decode_with_hints(bitmap, hints)
+                .ok(),
+            0,
+        ),
+        CodeFormat::Pdf417 => (
+            rxing::pdf417::PDF417Reader
+                .decode_with_hints(bitmap, hints)
+                .ok(),
+            0,
+        ),
+        CodeFormat::Code128 => (None, 0),
     }
 }
 
 /// rxing's QR reader (its port of zxing-cpp's) for QR symbols only: its
 /// `QrReader` also samples every finder-like pattern as a Micro QR and an
-/// rMQR symbol.
-fn read_qr(matrix: &BitMatrix, try_harder: bool) -> Option<RXingResult> {
+/// rMQR symbol. Also gives the number of finder patterns found.
+fn read_qr(matrix: &BitMatrix, try_harder: bool) -> (Option<RXingResult>, usize) {
     let mut finders = FindFinderPatterns(matrix, try_harder, 0);
+    let found = finders.len();
     let sets = GenerateFinderPatternSets(&mut finders);
-    sets.iter()
+    let read = sets
+        .iter()
         .find_map(|set| {
             let detected = SampleQR(matrix, set).ok()?;
             let decoded = qr_decode(detected.getBits()).ok()?;
@@ -512,7 +543,8 @@ fn read_qr(matrix: &BitMatrix, try_harder: bool) -> Option<RXingResult> {
             sets.iter()
                 .take(3)
                 .find_map(|set| perspective::read(matrix, set))
-        })
+        });
+    (read, found)
 }
 
 /// Four corners from a decoder's points: the points themselves when there

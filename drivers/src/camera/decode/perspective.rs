@@ -270,7 +270,7 @@ mod tests {
         let half = super::super::gray::Gray {
             width: 1280,
             height: 720,
-            data: s.luma.clone(),
+            data: s.luma.clone().into(),
         }
         .half();
         let matrix = super::super::binarize::black_matrix(&half.data, 640, 360).unwrap();

@@ -537,11 +537,11 @@ fn read_qr(matrix: &BitMatrix, try_harder: bool) -> (Option<RXingResult>, usize)
                 )
             })
         })
-        // A steep angle: the likeliest sets again, through the finders'
-        // own corners.
+        // A steep angle: the finders again, grouped and sampled through
+        // their own corners.
         .or_else(|| {
-            sets.iter()
-                .take(3)
+            perspective::candidate_sets(&finders)
+                .iter()
                 .find_map(|set| perspective::read(matrix, set))
         });
     (read, found)

@@ -69,8 +69,12 @@ pub(crate) fn candidate_sets(finders: &[ConcentricPattern]) -> Vec<FinderPattern
 /// [`candidate_sets`] labels them) through a homography fitted to its
 /// finder patterns, trying the symbol sizes the finders' spacing allows.
 pub(crate) fn read(matrix: &BitMatrix, set: &FinderPatternSet) -> Option<RXingResult> {
+    // Each finder's outer ring, at its modules' centres (rxing blends the
+    // ring's inner and outer edges).
+    let rings = [set.tl, set.tr, set.bl]
+        .map(|f| FindConcentricPatternCorners(matrix, f.p, f.size, 2).map(|q| q.0));
     for dim in candidate_sizes(matrix, set) {
-        let points = correspondences(matrix, set, dim);
+        let points = correspondences(set, &rings, dim);
         if points.len() < 6 {
             continue;
         }
@@ -145,7 +149,11 @@ fn candidate_sizes(matrix: &BitMatrix, set: &FinderPatternSet) -> Vec<u32> {
 /// corners of its outer ring (at module centres, 3 modules from the
 /// finder's centre), each matched to the nearest of the corners rxing
 /// found around that finder.
-fn correspondences(matrix: &BitMatrix, set: &FinderPatternSet, dim: u32) -> Vec<[f64; 4]> {
+fn correspondences(
+    set: &FinderPatternSet,
+    rings: &[Option<[Point; 4]>; 3],
+    dim: u32,
+) -> Vec<[f64; 4]> {
     let far = f64::from(dim) - 3.5;
     let finders: [(ConcentricPattern, (f64, f64)); 3] = [
         (set.tl, (3.5, 3.5)),
@@ -164,9 +172,9 @@ fn correspondences(matrix: &BitMatrix, set: &FinderPatternSet, dim: u32) -> Vec<
         )
     };
     let mut points = Vec::with_capacity(15);
-    for (finder, (cx, cy)) in finders {
+    for ((finder, (cx, cy)), ring) in finders.into_iter().zip(rings) {
         points.push([cx, cy, f64::from(finder.p.x), f64::from(finder.p.y)]);
-        let Some(quad) = FindConcentricPatternCorners(matrix, finder.p, finder.size, 2) else {
+        let Some(quad) = ring else {
             continue;
         };
         let mut used = [false; 4];
@@ -175,14 +183,14 @@ fn correspondences(matrix: &BitMatrix, set: &FinderPatternSet, dim: u32) -> Vec<
             let (ex, ey) = affine(mx, my);
             let nearest = (0..4).filter(|&i| !used[i]).min_by(|&i, &j| {
                 let d = |k: usize| {
-                    let c = quad.0[k];
+                    let c = quad[k];
                     (f64::from(c.x) - ex).powi(2) + (f64::from(c.y) - ey).powi(2)
                 };
                 d(i).total_cmp(&d(j))
             });
             if let Some(i) = nearest {
                 used[i] = true;
-                let c = quad.0[i];
+                let c = quad[i];
                 points.push([mx, my, f64::from(c.x), f64::from(c.y)]);
             }
         }

@@ -254,6 +254,26 @@ fn cpu_ticks(pid: u32) -> u64 {
     field(11) + field(12)
 }
 
+/// Context switches of all of a process's threads so far: each is a
+/// thread waking up (voluntary: it slept and was woken; involuntary: it was
+/// preempted).
+fn context_switches(pid: u32) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    tasks
+        .flatten()
+        .map(|task| {
+            let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
+            status
+                .lines()
+                .filter(|l| l.contains("ctxt_switches:"))
+                .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .sum::<u64>()
+        })
+        .sum()
+}
+
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
@@ -327,13 +347,14 @@ async fn main() {
         Bench::Idle { seconds } => {
             let pid = rig.kassad.id();
             tokio::time::sleep(Duration::from_secs(2)).await;
-            let before = cpu_ticks(pid);
+            let (before, switches) = (cpu_ticks(pid), context_switches(pid));
             tokio::time::sleep(Duration::from_secs(seconds)).await;
             let used = cpu_ticks(pid) - before;
+            let wakeups = context_switches(pid) - switches;
             let percent = used as f64 / (seconds as f64 * 100.0) * 100.0;
             println!(
                 "{}",
-                serde_json::json!({"bench": "idle_cpu", "seconds": seconds, "cpu_ticks": used, "cpu_percent": percent, "rss_kib": rss_kib(pid)})
+                serde_json::json!({"bench": "idle_cpu", "seconds": seconds, "cpu_ticks": used, "cpu_percent": percent, "wakeups": wakeups, "wakeups_per_second": wakeups as f64 / seconds as f64, "rss_kib": rss_kib(pid)})
             );
         }
         Bench::WebUpdate {

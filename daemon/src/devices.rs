@@ -372,7 +372,6 @@ impl Devices {
             });
         }
         let mut display_controls = Vec::new();
-        let mut watchdogs = Vec::new();
         for config in displays {
             let (status_tx, status_rx) = watch::channel(DeviceStatus::default());
             let slot = Arc::new(ViewSlot::default());
@@ -412,9 +411,9 @@ impl Devices {
                     name: config.name.clone(),
                 }),
             };
-            let busy = Arc::new(Busy::default());
-            watchdogs.push((
-                busy.clone(),
+            let busy = Busy::default();
+            tokio::spawn(watch_deadline(
+                busy.watch(),
                 config.deadline,
                 status_tx.clone(),
                 config.name.clone(),
@@ -446,9 +445,6 @@ impl Devices {
                 },
                 slot,
             });
-        }
-        if !watchdogs.is_empty() {
-            tokio::spawn(watch_deadlines(watchdogs, stop.clone()));
         }
         Devices {
             scanners: scanner_controls,
@@ -680,47 +676,75 @@ struct DisplayWorker {
     slot: Arc<ViewSlot>,
     status: watch::Sender<DeviceStatus>,
     stop: Arc<AtomicBool>,
-    busy: Arc<Busy>,
+    busy: Busy,
 }
 
 /// Since when a display worker has been inside its driver, for the
 /// deadline watchdog; and whether the watchdog gave up on it.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Busy {
-    since: Mutex<Option<Instant>>,
-    timed_out: AtomicBool,
+    since: watch::Sender<Option<Instant>>,
+    timed_out: Arc<AtomicBool>,
+}
+
+impl Default for Busy {
+    fn default() -> Self {
+        Busy {
+            since: watch::Sender::new(None),
+            timed_out: Arc::default(),
+        }
+    }
 }
 
 impl Busy {
-    fn lock(&self) -> MutexGuard<'_, Option<Instant>> {
-        self.since.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Runs `f` as one call into the driver. Returns its result and whether
     /// the watchdog declared the display hung meanwhile.
     fn run<T>(&self, f: impl FnOnce() -> T) -> (T, bool) {
-        *self.lock() = Some(Instant::now());
+        self.since.send_replace(Some(Instant::now()));
         let out = f();
-        *self.lock() = None;
+        self.since.send_replace(None);
         (out, self.timed_out.swap(false, Ordering::Relaxed))
+    }
+
+    /// What the watchdog of this display needs: it must not keep the
+    /// `Busy` itself alive, so that it ends with the display's worker.
+    fn watch(&self) -> (watch::Receiver<Option<Instant>>, Arc<AtomicBool>) {
+        (self.since.subscribe(), self.timed_out.clone())
     }
 }
 
-/// Reports every display whose driver call has outlasted its deadline. A
-/// hung driver call cannot be interrupted, but it holds up only its own
-/// worker: the others take their views from their own slots.
-async fn watch_deadlines(
-    displays: Vec<(Arc<Busy>, Duration, watch::Sender<DeviceStatus>, String)>,
-    stop: Arc<AtomicBool>,
+/// Reports a display whose driver call outlasts its deadline. A hung
+/// driver call cannot be interrupted, but it holds up only its own worker:
+/// the others take their views from their own slots. Sleeps between
+/// calls and until a call's deadline (no polling); ends when the display's
+/// worker has ended.
+async fn watch_deadline(
+    (mut since, timed_out): (watch::Receiver<Option<Instant>>, Arc<AtomicBool>),
+    deadline: Duration,
+    status: watch::Sender<DeviceStatus>,
+    name: String,
 ) {
-    let mut tick = tokio::time::interval(Duration::from_millis(100));
-    while !stop.load(Ordering::Relaxed) {
-        tick.tick().await;
-        for (busy, deadline, status, name) in &displays {
-            let late = busy.lock().is_some_and(|since| since.elapsed() > *deadline);
-            if late && !busy.timed_out.swap(true, Ordering::Relaxed) {
+    loop {
+        let Some(started) = *since.borrow_and_update() else {
+            if since.changed().await.is_err() {
+                return;
+            }
+            continue;
+        };
+        let late = tokio::select! {
+            () = tokio::time::sleep_until((started + deadline).into()) => true,
+            changed = since.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                false
+            }
+        };
+        // Still the same call: it is late.
+        if late && *since.borrow() == Some(started) {
+            if !timed_out.swap(true, Ordering::Relaxed) {
                 report(
-                    status,
+                    &status,
                     &format!("display {name:?}"),
                     false,
                     Some(format!(
@@ -728,6 +752,10 @@ async fn watch_deadlines(
                         deadline.as_millis()
                     )),
                 );
+            }
+            // Wait for it to return (or the worker to end).
+            if since.changed().await.is_err() {
+                return;
             }
         }
     }
@@ -813,7 +841,8 @@ mod tests {
         let (status, mut status_rx) = watch::channel(DeviceStatus::default());
         let stop = Arc::new(AtomicBool::new(false));
         let slot = Arc::new(ViewSlot::default());
-        let busy = Arc::new(Busy::default());
+        let busy = Busy::default();
+        let watch = busy.watch();
         let worker = DisplayWorker {
             what: "display \"stuck\"".into(),
             sink: Box::new(Stuck {
@@ -824,12 +853,14 @@ mod tests {
             slot: slot.clone(),
             status: status.clone(),
             stop: stop.clone(),
-            busy: busy.clone(),
+            busy,
         };
         let thread = std::thread::spawn(move || worker.run());
-        tokio::spawn(watch_deadlines(
-            vec![(busy, Duration::from_millis(200), status, "stuck".into())],
-            stop.clone(),
+        let watchdog = tokio::spawn(watch_deadline(
+            watch,
+            Duration::from_millis(200),
+            status,
+            "stuck".into(),
         ));
 
         slot.set(View::Text(vec!["first".into()]));
@@ -871,5 +902,8 @@ mod tests {
         stop.store(true, Ordering::Relaxed);
         slot.wake();
         thread.join().unwrap();
+        // The watchdog ends with its worker.
+        let ended = tokio::time::timeout(Duration::from_secs(5), watchdog).await;
+        assert!(ended.is_ok(), "the watchdog outlived its worker");
     }
 }

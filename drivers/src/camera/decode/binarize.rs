@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 use std::cell::OnceCell;
 
-use rxing::common::{BitArray, BitMatrix, LineOrientation, Result};
+use rxing::common::{BitArray, BitMatrix, GlobalHistogramBinarizer, LineOrientation, Result};
 use rxing::{Binarizer, Luma8Source, LuminanceSource};
 
 /// Pixels per block side (zxing: 8).
@@ -18,14 +18,13 @@ const BLOCK: usize = 8;
 /// A block whose grey levels span no more than this is flat (zxing: 24).
 const MIN_DYNAMIC_RANGE: u8 = 24;
 /// Under this width or height the block threshold is undefined (5 blocks).
-pub(crate) const MIN_SIDE: usize = BLOCK * 5;
+const MIN_SIDE: usize = BLOCK * 5;
 
 /// Bits per word of rxing's bit rows.
 const WORD: usize = usize::BITS as usize;
 
 /// A binarizer giving the black matrix of rxing's `HybridBinarizer`; rows
-/// and lines for 1D readers are read off that matrix. Images must be at
-/// least [`MIN_SIDE`] pixels on each side.
+/// and lines for 1D readers are read off that matrix.
 pub(crate) struct FastHybrid<'a> {
     source: Luma8Source<'a>,
     matrix: OnceCell<BitMatrix>,
@@ -44,7 +43,15 @@ impl<'a> FastHybrid<'a> {
             return Ok(m);
         }
         let (w, h) = (self.source.get_width(), self.source.get_height());
-        let m = black_matrix(&self.source.get_matrix(), w, h)?;
+        let m = if w < MIN_SIDE || h < MIN_SIDE {
+            // Too small for 5×5 blocks: where rxing's hybrid binarizer
+            // falls back to its global histogram, so does this one.
+            GlobalHistogramBinarizer::new(self.source.clone())
+                .get_black_matrix()?
+                .clone()
+        } else {
+            black_matrix(&self.source.get_matrix(), w, h)?
+        };
         Ok(self.matrix.get_or_init(|| m))
     }
 }
@@ -276,6 +283,16 @@ mod tests {
                 let ours = black_matrix(&lum, w, h).unwrap();
                 assert!(ours == rxing_matrix(&lum, w, h), "{w}×{h}, seed {seed}");
             }
+        }
+    }
+
+    #[test]
+    fn small_images_fall_back_like_rxings() {
+        for (w, h) in [(30, 21), (39, 100), (100, 39)] {
+            let lum = image(w, h, 7);
+            let source = Luma8Source::new_with_slice(&lum, w as u32, h as u32).unwrap();
+            let ours = FastHybrid::new(source).get_black_matrix().unwrap().clone();
+            assert!(ours == rxing_matrix(&lum, w, h), "{w}×{h}");
         }
     }
 

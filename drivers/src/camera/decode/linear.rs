@@ -75,12 +75,17 @@ fn binarize(profile: &[u8], window: usize, min_contrast: i32, changes: &mut Vec<
     let n = profile.len();
     changes.clear();
     let half = window / 2;
-    // Running sum over the window instead of a prefix array.
-    let mut sum: i32 = profile[..half.min(n)].iter().map(|&p| i32::from(p)).sum();
+    // The window around `i` and its sum, summed afresh: near the ends,
+    // where the window is cut short (at most `window` samples each).
+    let fresh = |i: usize| {
+        let (a, b) = (i.saturating_sub(half), (i + half + 1).min(n));
+        let sum: i32 = profile[a..b].iter().map(|&q| i32::from(q)).sum();
+        (sum, (b - a) as i32)
+    };
     let mut is_dark = false;
-    // p - mean, scaled by the window's count to avoid a division per sample.
-    let mut decide = |i: usize, p: u8, sum: i32, count: i32| {
-        let d = i32::from(p) * count - sum;
+    // p - mean, scaled by the window's count to avoid a division.
+    let mut decide = |i: usize, sum: i32, count: i32| {
+        let d = i32::from(profile[i]) * count - sum;
         let now = if d <= -min_contrast * count {
             true
         } else if d >= min_contrast * count {
@@ -93,37 +98,27 @@ fn binarize(profile: &[u8], window: usize, min_contrast: i32, changes: &mut Vec<
             changes.push(i);
         }
     };
-    // Near the ends the window is cut short; in between it holds
-    // 2 × half + 1 samples.
+    // In between, the whole window fits and its sum is kept running.
     let interior = half + 1..n.saturating_sub(half);
-    for (i, &p) in profile.iter().enumerate() {
-        if interior.contains(&i) {
-            break;
-        }
-        if i + half < n {
-            sum += i32::from(profile[i + half]);
-        }
-        if i > half {
-            sum -= i32::from(profile[i - half - 1]);
-        }
-        let count = ((i + half + 1).min(n) - i.saturating_sub(half)) as i32;
-        decide(i, p, sum, count);
+    let (head, tail) = if interior.is_empty() {
+        (0..n, n..n)
+    } else {
+        (0..interior.start, interior.end..n)
+    };
+    for i in head {
+        let (sum, count) = fresh(i);
+        decide(i, sum, count);
     }
-    if interior.is_empty() {
-        return;
-    }
-    let count = (2 * half + 1) as i32;
-    for i in interior.clone() {
-        sum += i32::from(profile[i + half]) - i32::from(profile[i - half - 1]);
-        decide(i, profile[i], sum, count);
-    }
-    for i in interior.end..n {
-        if i + half < n {
-            sum += i32::from(profile[i + half]);
+    if !interior.is_empty() {
+        let (mut sum, count) = fresh(interior.start - 1);
+        for i in interior {
+            sum += i32::from(profile[i + half]) - i32::from(profile[i - half - 1]);
+            decide(i, sum, count);
         }
-        sum -= i32::from(profile[i - half - 1]);
-        let count = ((i + half + 1).min(n) - (i - half)) as i32;
-        decide(i, profile[i], sum, count);
+    }
+    for i in tail {
+        let (sum, count) = fresh(i);
+        decide(i, sum, count);
     }
 }
 

@@ -34,7 +34,7 @@ use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use kassa_hal::Symbology;
-use rxing::common::{BitMatrix, DetectorRXingResult, HybridBinarizer};
+use rxing::common::{BitMatrix, DetectorRXingResult};
 use rxing::qrcode::cpp_port::decoder::Decode as qr_decode;
 use rxing::qrcode::cpp_port::detector::{FindFinderPatterns, GenerateFinderPatternSets, SampleQR};
 use rxing::{
@@ -276,12 +276,12 @@ impl Pipeline {
                 );
                 let crop = full.crop(crop_rect);
                 let offset = (crop_rect.0 as f32, crop_rect.1 as f32);
-                if let Ok(d) = decode_2d(&crop, formats, true, 1.0, offset) {
+                if let Ok(d) = decode_2d(&crop, formats, 1.0, offset) {
                     return Some((d, Stage::RegionOfInterest));
                 }
                 if self.config.normalize {
                     let n = crop.normalized(8, 3);
-                    if let Ok(d) = decode_2d(&n, formats, true, 1.0, offset) {
+                    if let Ok(d) = decode_2d(&n, formats, 1.0, offset) {
                         return Some((d, Stage::RegionOfInterest));
                     }
                 }
@@ -291,7 +291,7 @@ impl Pipeline {
         let half = (!formats.is_empty()).then(|| full.half());
         let mut missed = Missed::default();
         if let Some(half) = &half {
-            match decode_2d(half, formats, true, 2.0, (0.0, 0.0)) {
+            match decode_2d(half, formats, 2.0, (0.0, 0.0)) {
                 Ok(d) => return Some((d, Stage::Downscaled)),
                 Err(m) => missed = m,
             }
@@ -307,7 +307,7 @@ impl Pipeline {
             }
         }
         if self.config.full_resolution && !formats.is_empty() {
-            if let Ok(d) = decode_2d(full, formats, true, 1.0, (0.0, 0.0)) {
+            if let Ok(d) = decode_2d(full, formats, 1.0, (0.0, 0.0)) {
                 return Some((d, Stage::FullResolution));
             }
         }
@@ -320,7 +320,7 @@ impl Pipeline {
         // 5. Dim, noisy, glared: the normalised downscale.
         if let (Some(half), true) = (&half, self.config.normalize) {
             let n = half.normalized(8, 3);
-            if let Ok(d) = decode_2d(&n, formats, true, 2.0, (0.0, 0.0)) {
+            if let Ok(d) = decode_2d(&n, formats, 2.0, (0.0, 0.0)) {
                 return Some((d, Stage::Normalized));
             }
         }
@@ -429,7 +429,6 @@ fn view<'a>(frame: &'a Frame, buf: &'a mut Vec<u8>) -> Option<Gray<'a>> {
 fn decode_2d(
     img: &Gray,
     formats: &[CodeFormat],
-    try_harder: bool,
     scale: f32,
     offset: (f32, f32),
 ) -> Result<Decoded, Missed> {
@@ -438,7 +437,7 @@ fn decode_2d(
         return Err(missed);
     }
     let hints = DecodeHints {
-        TryHarder: Some(try_harder),
+        TryHarder: Some(true),
         ..DecodeHints::default()
     };
     for &format in formats {
@@ -450,19 +449,11 @@ fn decode_2d(
             else {
                 return (None, 0);
             };
-            if img.width >= binarize::MIN_SIDE && img.height >= binarize::MIN_SIDE {
-                read(
-                    &mut BinaryBitmap::new(FastHybrid::new(source)),
-                    format,
-                    &hints,
-                )
-            } else {
-                read(
-                    &mut BinaryBitmap::new(HybridBinarizer::new(source)),
-                    format,
-                    &hints,
-                )
-            }
+            read(
+                &mut BinaryBitmap::new(FastHybrid::new(source)),
+                format,
+                &hints,
+            )
         }))
         .unwrap_or((None, 0));
         missed.qr_finders += finders;

@@ -37,11 +37,7 @@ pub(crate) fn candidate_sets(finders: &[ConcentricPattern]) -> Vec<FinderPattern
                 if f.size > 3 * h.size.max(1) {
                     continue;
                 }
-                let set = relabel(&FinderPatternSet {
-                    tl: f,
-                    tr: g,
-                    bl: h,
-                });
+                let set = label([f, g, h]);
                 let a = Point::distance(set.tl.p, set.tr.p);
                 let b = Point::distance(set.tl.p, set.bl.p);
                 let c = Point::distance(set.tr.p, set.bl.p);
@@ -101,13 +97,12 @@ pub(crate) fn read(matrix: &BitMatrix, set: &FinderPatternSet) -> Option<RXingRe
     None
 }
 
-/// The set with its corner finder (top left) taken as the one opposite the
-/// longest side, by plain distance: rxing weights distances by the
-/// finders' sizes, and perspective shrinks the far finders, so it can take
-/// the wrong one.
-fn relabel(set: &FinderPatternSet) -> FinderPatternSet {
+/// Three finders as a set, the corner one (top left) taken as the one
+/// opposite the longest side, by plain distance: rxing weights distances by
+/// the finders' sizes, and perspective shrinks the far finders, so it can
+/// take the wrong one.
+fn label([p, q, r]: [ConcentricPattern; 3]) -> FinderPatternSet {
     let d = |a: ConcentricPattern, b: ConcentricPattern| Point::distance(a.p, b.p);
-    let [p, q, r] = [set.tl, set.tr, set.bl];
     let (tl, mut a, mut c) = if d(q, r) >= d(p, q) && d(q, r) >= d(p, r) {
         (p, q, r)
     } else if d(p, r) >= d(p, q) {

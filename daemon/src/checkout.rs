@@ -1,4 +1,4 @@
-//! The checkout state machine (DESIGN §1), free of I/O.
+//! The checkout state machine (code, order, result), free of I/O.
 //!
 //! ```text
 //! waiting_for_code ──code──▶ waiting_for_order ──order──▶ showing_order ──result──▶ paid | failed

@@ -122,6 +122,9 @@ pub trait Device {
     /// Scan count.
     #[zbus(property)]
     fn scan_count(&self) -> zbus::Result<u64>;
+    /// Reads dropped: garbled data, and scans nobody wanted.
+    #[zbus(property)]
+    fn dropped_count(&self) -> zbus::Result<u64>;
 }
 
 /// The `org.kassa.Error.*` name of a method error, if it is one.

@@ -1,15 +1,19 @@
 //! The terminal service: who gets a scan, checkout sessions, claims, and
-//! what the displays show. It knows nothing of D-Bus: callers are named by
-//! an opaque owner string (the D-Bus layer passes the unique bus name), and
-//! results come back as values, events and `watch` snapshots.
+//! what the displays show. It knows nothing of D-Bus: a [`Caller`] is an
+//! opaque name (the D-Bus layer passes the unique bus name) and a token
+//! cancelled when it leaves, and results come back as values, events and
+//! `watch` snapshots.
 //!
-//! Rules (DESIGN §1, §4):
+//! Rules:
 //! - one checkout (or `ScanPaymentCode`) at a time; a second gets `Busy`;
-//! - while a checkout waits for a code it has the scanners; otherwise a
-//!   claim gets every scan; a scan nobody wants is dropped with a log line;
+//! - while a checkout waits for a code it takes the payment codes; a claim
+//!   gets every other scan; a scan nobody wants is counted and dropped;
+//! - during a checkout only its owner may change the display, bind an
+//!   order or end it (`AccessDenied` for anyone else);
 //! - a payment code goes only to the owner of the wait, and is logged
 //!   masked;
-//! - an owner leaving the bus cancels its checkout and releases its claim.
+//! - a caller leaving ends whatever it started: its wait, its checkout,
+//!   its claim, its backend query.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -118,6 +122,28 @@ pub struct CodeScan {
     pub channel: Channel,
     /// The source kind that read it.
     pub source: SourceKind,
+}
+
+/// Who is asking: an opaque name (on D-Bus, the caller's unique bus name)
+/// and a token that is cancelled when the caller goes away. Whatever a
+/// caller starts (a wait, a checkout, a claim, a backend query) ends when
+/// its token is cancelled, so a caller that leaves holds nothing.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// Compared to decide who owns a checkout or a claim.
+    pub name: String,
+    /// Cancelled when the caller has left.
+    pub gone: CancellationToken,
+}
+
+impl Caller {
+    /// A caller named `name`, present until `gone` is cancelled.
+    pub fn new(name: impl Into<String>, gone: CancellationToken) -> Caller {
+        Caller {
+            name: name.into(),
+            gone,
+        }
+    }
 }
 
 /// Options of `ScanPaymentCode` and `BeginCheckout`.
@@ -239,8 +265,9 @@ impl SessionControl {
     ///
     /// # Errors
     ///
-    /// `AccessDenied` for another caller; `InvalidArgument` before a code was
-    /// read or once it ended.
+    /// `AccessDenied` for another caller; `InvalidArgument` for a message
+    /// that is not one line of display text, before a code was read or
+    /// once it ended.
     pub async fn finish(
         &self,
         caller: &str,
@@ -248,6 +275,7 @@ impl SessionControl {
         message: String,
     ) -> Result<(), CoreError> {
         self.check_owner(caller)?;
+        check_line("message", &message)?;
         self.ask(|tx| Control::Finish(status, message, tx)).await
     }
 }
@@ -278,6 +306,8 @@ pub struct ClaimHandle {
 
 struct CodeWait {
     id: u64,
+    /// Who waits: a checkout's owner or a `ScanPaymentCode` caller.
+    owner: String,
     sources: Option<Vec<SourceKind>>,
     tx: Option<oneshot::Sender<CodeScan>>,
 }
@@ -285,6 +315,8 @@ struct CodeWait {
 struct ClaimSlot {
     id: u64,
     owner: String,
+    /// Cancelled when the claim ends, which ends its watch on the owner.
+    released: CancellationToken,
     sources: Option<Vec<SourceKind>>,
     auto_disable: bool,
     enabled: bool,
@@ -295,15 +327,12 @@ struct ActiveCheckout {
     id: u64,
     owner: String,
     control: SessionControl,
-    cancel: CancellationToken,
 }
 
 #[derive(Default)]
 struct State {
     /// Who waits for a payment code (a checkout or `ScanPaymentCode`).
     code_wait: Option<CodeWait>,
-    /// Cancellation of the running `ScanPaymentCode`, by owner.
-    scan_owner: Option<(String, CancellationToken)>,
     claim: Option<ClaimSlot>,
     checkout: Option<ActiveCheckout>,
     /// Bumped whenever the display changes, so a delayed return to idle
@@ -318,6 +347,8 @@ struct Shared {
     state: Mutex<State>,
     terminal_state: watch::Sender<TerminalState>,
     ids: AtomicU64,
+    /// Permits for `ShowOrderForCode` calls waiting on the backend.
+    order_queries: tokio::sync::Semaphore,
     /// Cancelled when kassad stops.
     stopping: CancellationToken,
     /// When to return the display to idle, and the display generation that
@@ -366,6 +397,7 @@ impl Terminal {
                 state: Mutex::new(State::default()),
                 terminal_state: watch::channel(TerminalState::Idle).0,
                 ids: AtomicU64::new(1),
+                order_queries: tokio::sync::Semaphore::new(MAX_ORDER_QUERIES),
                 stopping: CancellationToken::new(),
                 idle_at: watch::channel(None).0,
             }
@@ -388,13 +420,10 @@ impl Terminal {
     /// until the device threads have ended, or at most
     /// [`crate::devices::STOP_WAIT`].
     pub fn shutdown(&self) {
-        {
-            let mut st = self.lock();
-            if let Some(c) = &st.checkout {
-                c.cancel.cancel();
-            }
-            st.claim = None;
+        if let Some(claim) = self.lock().claim.take() {
+            claim.released.cancel();
         }
+        // Ends every wait, checkout and claim watch.
         self.shared.stopping.cancel();
         self.shared.devices.stop();
     }
@@ -487,19 +516,22 @@ impl Terminal {
         }
     }
 
-    /// Hands a scan to whoever wants it.
+    /// Hands a scan to whoever wants it: a payment code to the wait for
+    /// one; anything else (or a payment code nobody waits for) to the
+    /// claim; otherwise it is counted and dropped.
     fn route(&self, routed: RoutedScan) {
         let RoutedScan { device, scan } = routed;
-        if let Some(s) = self
+        let scanner = self
             .shared
             .devices
             .scanners
             .iter()
-            .find(|s| s.device.info.name == device)
-        {
+            .find(|s| s.device.info.name == device);
+        if let Some(s) = scanner {
             s.count_scan();
         }
         let mut st = self.lock();
+        let mut not_a_code = None;
         if let Some(wait) = st
             .code_wait
             .as_mut()
@@ -518,13 +550,12 @@ impl Terminal {
                     }
                     st.code_wait = None;
                     self.update_triggers(&st);
+                    return;
                 }
-                Err(e) => warn!(
-                    "scan {} from {device:?} ignored while waiting for a payment code: {e}",
-                    mask(&scan.text())
-                ),
+                // A member card or a coupon while the customer is asked
+                // for a payment code: the claim may still want it.
+                Err(e) => not_a_code = Some(e),
             }
-            return;
         }
         if let Some(claim) = st
             .claim
@@ -543,10 +574,15 @@ impl Terminal {
             }
             return;
         }
-        info!(
-            "scan {} from {device:?} dropped: no checkout or claim wants it",
-            mask(&scan.text())
-        );
+        drop(st);
+        let why = match not_a_code {
+            Some(e) => format!("not a payment code ({e}), and no claim wants it"),
+            None => "no checkout or claim wants it".into(),
+        };
+        match scanner {
+            Some(s) => s.drop_scan(&scan.text(), &why),
+            None => info!("scan {} from {device:?} dropped: {why}", mask(&scan.text())),
+        }
     }
 
     fn parse_sources(
@@ -646,6 +682,7 @@ impl Terminal {
     fn start_code_wait(
         &self,
         st: &mut State,
+        owner: &str,
         sources: Option<Vec<SourceKind>>,
     ) -> Result<(u64, oneshot::Receiver<CodeScan>), CoreError> {
         if st.code_wait.is_some() || st.checkout.is_some() {
@@ -656,6 +693,7 @@ impl Terminal {
         let (tx, rx) = oneshot::channel();
         st.code_wait = Some(CodeWait {
             id,
+            owner: owner.to_string(),
             sources,
             tx: Some(tx),
         });
@@ -678,30 +716,29 @@ impl Terminal {
     /// `Busy`, `NoDevice`, `InvalidArgument`, `Timeout`, `Cancelled`.
     pub async fn scan_payment_code(
         &self,
-        owner: &str,
+        caller: &Caller,
         options: CheckoutOptions,
     ) -> Result<CodeScan, CoreError> {
         let (sources, view) = self.prepare(&options)?;
         let timeout = options
             .timeout
             .unwrap_or(self.shared.config.checkout.code_timeout);
-        let cancel = CancellationToken::new();
         let (id, rx) = {
             let mut st = self.lock();
-            let wait = self.start_code_wait(&mut st, sources)?;
-            st.scan_owner = Some((owner.to_string(), cancel.clone()));
-            wait
+            self.start_code_wait(&mut st, &caller.name, sources)?
         };
         self.show(view);
         self.set_state(TerminalState::Scanning);
         let result = tokio::select! {
             code = rx => code.map_err(|_| CoreError::Cancelled("the wait was abandoned".into())),
             () = tokio::time::sleep(timeout) => Err(CoreError::Timeout(format!("no payment code within {} ms", timeout.as_millis()))),
-            () = cancel.cancelled() => Err(CoreError::Cancelled("the caller left the bus".into())),
+            () = caller.gone.cancelled() => Err(CoreError::Cancelled("the caller left".into())),
             () = self.shared.stopping.cancelled() => Err(CoreError::Cancelled("kassad is stopping".into())),
         };
         self.end_code_wait(id);
-        self.lock().scan_owner = None;
+        if result.is_err() {
+            info!("payment code wait {id} ended: {}", result_text(&result));
+        }
         self.show(if result.is_ok() {
             code_received()
         } else {
@@ -711,7 +748,8 @@ impl Terminal {
         result
     }
 
-    /// `BeginCheckout`: starts the whole flow of DESIGN §1 as a session.
+    /// `BeginCheckout`: starts the whole flow (code, order, result) as a
+    /// session.
     ///
     /// # Errors
     ///
@@ -719,13 +757,14 @@ impl Terminal {
     /// as [`SessionEvent`]s.
     pub fn begin_checkout(
         &self,
-        owner: &str,
+        caller: &Caller,
         options: CheckoutOptions,
     ) -> Result<CheckoutHandle, CoreError> {
         let (sources, view) = self.prepare(&options)?;
         let defaults = &self.shared.config.checkout;
         let code_timeout = options.timeout.unwrap_or(defaults.code_timeout);
         let order_timeout = options.order_timeout.unwrap_or(defaults.order_timeout);
+        let owner = caller.name.clone();
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let (control_tx, control_rx) = mpsc::unbounded_channel();
         let (snapshot_tx, snapshot_rx) = watch::channel(SessionSnapshot {
@@ -734,19 +773,17 @@ impl Terminal {
             order_json: String::new(),
         });
         let control = SessionControl {
-            owner: owner.to_string(),
+            owner: owner.clone(),
             tx: control_tx,
             snapshot: snapshot_rx,
         };
-        let cancel = CancellationToken::new();
         let (id, code_rx) = {
             let mut st = self.lock();
-            let (wait_id, rx) = self.start_code_wait(&mut st, sources)?;
+            let (wait_id, rx) = self.start_code_wait(&mut st, &owner, sources)?;
             st.checkout = Some(ActiveCheckout {
                 id: wait_id,
-                owner: owner.to_string(),
+                owner: owner.clone(),
                 control: control.clone(),
-                cancel: cancel.clone(),
             });
             (wait_id, rx)
         };
@@ -762,25 +799,61 @@ impl Terminal {
             events: events_tx,
             snapshot: snapshot_tx,
         };
-        tokio::spawn(session.run(code_rx, control_rx, cancel, code_timeout, order_timeout));
+        tokio::spawn(session.run(
+            code_rx,
+            control_rx,
+            caller.gone.clone(),
+            code_timeout,
+            order_timeout,
+        ));
         Ok(CheckoutHandle {
             id,
-            owner: owner.to_string(),
+            owner,
             events: events_rx,
             control,
         })
     }
 
-    /// `ShowOrder`: validates and displays an order. During a checkout that
-    /// has its code, the order becomes the checkout's order.
+    /// Refuses `caller` while a checkout or payment-code wait of another
+    /// caller runs: during a checkout, only its owner decides what the
+    /// customer sees and how it ends.
+    fn check_display_rights(&self, caller: &str) -> Result<(), CoreError> {
+        let st = self.lock();
+        let owner = st
+            .checkout
+            .as_ref()
+            .map(|c| c.owner.as_str())
+            .or(st.code_wait.as_ref().map(|w| w.owner.as_str()));
+        match owner {
+            Some(owner) if owner != caller => Err(CoreError::AccessDenied(
+                "a checkout of another caller is running; only its owner may change the display"
+                    .into(),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The running checkout, if `caller` owns it.
+    fn own_checkout(&self, caller: &str) -> Option<SessionControl> {
+        self.lock()
+            .checkout
+            .as_ref()
+            .filter(|c| c.owner == caller)
+            .map(|c| c.control.clone())
+    }
+
+    /// `ShowOrder`: validates and displays an order. During the caller's
+    /// own checkout, once it has its code, the order becomes the checkout's
+    /// order.
     ///
     /// # Errors
     ///
-    /// `InvalidOrder` naming the field; the display is left as it was.
-    pub async fn show_order(&self, json: &str) -> Result<Order, CoreError> {
+    /// `InvalidOrder` naming the field (the display is left as it was);
+    /// `AccessDenied` during another caller's checkout.
+    pub async fn show_order(&self, caller: &str, json: &str) -> Result<Order, CoreError> {
         let order = Order::from_json(json).map_err(|e| CoreError::InvalidOrder(e.to_string()))?;
-        let session = self.lock().checkout.as_ref().map(|c| c.control.clone());
-        if let Some(control) = session {
+        self.check_display_rights(caller)?;
+        if let Some(control) = self.own_checkout(caller) {
             let state = control.snapshot.borrow().state;
             if matches!(
                 state,
@@ -802,15 +875,18 @@ impl Terminal {
     }
 
     /// `ShowOrderForCode`: asks the backend for the order bound to `code`,
-    /// shows it and returns it.
+    /// shows it and returns it. At most [`MAX_ORDER_QUERIES`] run at once;
+    /// each ends when its caller leaves.
     ///
     /// # Errors
     ///
     /// `InvalidArgument` for a malformed code, `Backend` when no backend is
-    /// configured or it fails, `NotBound` at the deadline, `Cancelled` when
-    /// kassad stops first.
+    /// configured or it fails, `NotBound` at the deadline, `Busy` when too
+    /// many queries run, `AccessDenied` during another caller's checkout,
+    /// `Cancelled` when the caller leaves or kassad stops first.
     pub async fn show_order_for_code(
         &self,
+        caller: &Caller,
         code: &str,
         timeout: Option<Duration>,
     ) -> Result<Order, CoreError> {
@@ -819,46 +895,55 @@ impl Terminal {
         let backend = self.shared.backend.as_ref().ok_or_else(|| {
             CoreError::Backend("no backend is configured ([backend] in kassa.toml)".into())
         })?;
+        self.check_display_rights(&caller.name)?;
+        let _permit = self.shared.order_queries.try_acquire().map_err(|_| {
+            CoreError::Busy(format!(
+                "{MAX_ORDER_QUERIES} ShowOrderForCode calls are waiting already"
+            ))
+        })?;
         let timeout = timeout.unwrap_or(self.shared.config.checkout.order_timeout);
         let order = tokio::select! {
             order = backend.query_order(&code, Instant::now() + timeout) => order?,
+            () = caller.gone.cancelled() => {
+                return Err(CoreError::Cancelled("the caller left".into()));
+            }
             () = self.shared.stopping.cancelled() => {
                 return Err(CoreError::Cancelled("kassad is stopping".into()));
             }
         };
+        // A checkout may have begun while the backend was asked.
+        self.check_display_rights(&caller.name)?;
         self.show(View::Order(order.clone()));
         self.set_state(TerminalState::ShowingOrder);
         Ok(order)
     }
 
-    /// `ShowPaymentResult`: shows the result; ends the running checkout
-    /// with it if that checkout has its code.
+    /// `ShowPaymentResult`: shows the result; ends the caller's own running
+    /// checkout with it if that checkout has its code.
     ///
     /// # Errors
     ///
-    /// `InvalidArgument` for an unknown status or bad text.
-    pub async fn show_payment_result(&self, status: &str, message: &str) -> Result<(), CoreError> {
-        let status = PaymentStatus::from_name(status).ok_or_else(|| {
-            CoreError::InvalidArgument(format!(
-                "status: {status:?} is not paid, failed or cancelled"
-            ))
-        })?;
+    /// `InvalidArgument` for bad text; `AccessDenied` during another
+    /// caller's checkout.
+    pub async fn show_payment_result(
+        &self,
+        caller: &str,
+        status: PaymentStatus,
+        message: &str,
+    ) -> Result<(), CoreError> {
         check_line("message", message)?;
-        let session = self.lock().checkout.as_ref().map(|c| c.control.clone());
-        if let Some(control) = session {
+        self.check_display_rights(caller)?;
+        if let Some(control) = self.own_checkout(caller) {
             let state = control.snapshot.borrow().state;
             if matches!(
                 state,
                 CheckoutState::WaitingForOrder | CheckoutState::ShowingOrder
-            ) {
-                let owner = control.owner.clone();
-                if control
-                    .finish(&owner, status, message.to_string())
-                    .await
-                    .is_ok()
-                {
-                    return Ok(());
-                }
+            ) && control
+                .finish(caller, status, message.to_string())
+                .await
+                .is_ok()
+            {
+                return Ok(());
             }
         }
         self.show_result(status, message.to_string());
@@ -869,24 +954,35 @@ impl Terminal {
     ///
     /// # Errors
     ///
-    /// `InvalidArgument` for more than 16 lines or control characters.
-    pub fn show_text(&self, lines: Vec<String>) -> Result<(), CoreError> {
-        if lines.len() > 16 {
-            return Err(CoreError::InvalidArgument("lines: at most 16".into()));
+    /// `InvalidArgument` for more than [`MAX_TEXT_LINES`] lines, long lines
+    /// or control characters; `AccessDenied` during another caller's
+    /// checkout.
+    pub fn show_text(&self, caller: &str, lines: Vec<String>) -> Result<(), CoreError> {
+        if lines.len() > MAX_TEXT_LINES {
+            return Err(CoreError::InvalidArgument(format!(
+                "lines: at most {MAX_TEXT_LINES}"
+            )));
         }
         for (i, line) in lines.iter().enumerate() {
             check_line(&format!("lines[{i}]"), line)?;
         }
+        self.check_display_rights(caller)?;
         self.show(View::Text(lines));
         Ok(())
     }
 
     /// `ClearDisplay`.
-    pub fn clear_display(&self) {
+    ///
+    /// # Errors
+    ///
+    /// `AccessDenied` during another caller's checkout.
+    pub fn clear_display(&self, caller: &str) -> Result<(), CoreError> {
+        self.check_display_rights(caller)?;
         self.show(View::Idle);
         if self.lock().checkout.is_none() {
             self.set_state(TerminalState::Idle);
         }
+        Ok(())
     }
 
     /// `ClaimScanner`: every scan to `owner` until released.
@@ -897,9 +993,10 @@ impl Terminal {
     /// `NoDevice` for the sources.
     pub fn claim_scanner(
         &self,
-        owner: &str,
+        caller: &Caller,
         options: ClaimOptions,
     ) -> Result<ClaimHandle, CoreError> {
+        let owner = caller.name.as_str();
         let sources = self.parse_sources(&options.sources)?;
         let mut st = self.lock();
         if st.claim.is_some() {
@@ -920,16 +1017,37 @@ impl Terminal {
         }
         let id = self.next_id();
         let (tx, rx) = mpsc::unbounded_channel();
+        let released = CancellationToken::new();
         st.claim = Some(ClaimSlot {
             id,
             owner: owner.to_string(),
+            released: released.clone(),
             sources,
             auto_disable: options.auto_disable,
             enabled: true,
             tx,
         });
         self.update_triggers(&st);
+        drop(st);
         info!("claim {id} taken");
+        // The claim ends with its owner.
+        let weak = Arc::downgrade(&self.shared);
+        let gone = caller.gone.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                () = gone.cancelled() => {}
+                () = released.cancelled() => return,
+            }
+            if let Some(shared) = weak.upgrade() {
+                let this = Terminal { shared };
+                let mut st = this.lock();
+                if st.claim.as_ref().is_some_and(|c| c.id == id) {
+                    info!("claim {id} released: its owner left");
+                    st.claim = None;
+                    this.update_triggers(&st);
+                }
+            }
+        });
         Ok(ClaimHandle {
             id,
             owner: owner.to_string(),
@@ -959,7 +1077,11 @@ impl Terminal {
     ///
     /// `AccessDenied` for another caller, `InvalidArgument` if already released.
     pub fn release_claim(&self, id: u64, caller: &str) -> Result<(), CoreError> {
-        self.with_claim(id, caller, |st| st.claim = None)?;
+        self.with_claim(id, caller, |st| {
+            if let Some(claim) = st.claim.take() {
+                claim.released.cancel();
+            }
+        })?;
         self.update_triggers(&self.lock());
         info!("claim {id} released");
         Ok(())
@@ -988,23 +1110,6 @@ impl Terminal {
             .is_some_and(|c| c.id == id && c.enabled)
     }
 
-    /// `owner` left the bus: cancel its checkout and wait, release its claim.
-    pub fn owner_left(&self, owner: &str) {
-        let mut st = self.lock();
-        if let Some(c) = st.checkout.as_ref().filter(|c| c.owner == owner) {
-            info!("checkout {}: owner left the bus", c.id);
-            c.cancel.cancel();
-        }
-        if let Some((_, cancel)) = st.scan_owner.as_ref().filter(|(o, _)| o == owner) {
-            cancel.cancel();
-        }
-        if st.claim.as_ref().is_some_and(|c| c.owner == owner) {
-            info!("claim released: owner left the bus");
-            st.claim = None;
-            self.update_triggers(&st);
-        }
-    }
-
     /// `CaptureFace`: the best face a camera sees within `timeout`
     /// (default [`FACE_TIMEOUT`]).
     ///
@@ -1012,15 +1117,16 @@ impl Terminal {
     ///
     /// `NoDevice` (no camera configured or none connected, or it failed
     /// while capturing), `Timeout` (no face within the window),
-    /// `InvalidArgument` (a window over a minute), `Cancelled` (kassad
-    /// stopping).
-    pub async fn capture_face(&self, timeout: Option<Duration>) -> Result<FaceCapture, CoreError> {
+    /// `AccessDenied` (another caller's checkout runs), `Cancelled` (the
+    /// caller left, or kassad is stopping).
+    pub async fn capture_face(
+        &self,
+        caller: &Caller,
+        timeout: Option<Duration>,
+    ) -> Result<FaceCapture, CoreError> {
         let window = timeout.unwrap_or(FACE_TIMEOUT);
-        if window.is_zero() || window > Duration::from_secs(60) {
-            return Err(CoreError::InvalidArgument(
-                "timeout_ms: must be 1 to 60000".into(),
-            ));
-        }
+        // A face can pay (face_auth_url): not for another caller's checkout.
+        self.check_display_rights(&caller.name)?;
         let cameras: Vec<_> = self
             .shared
             .devices
@@ -1042,7 +1148,11 @@ impl Terminal {
         let answer = faces.request(window);
         // The worker answers at the end of the window; the margin covers
         // one frame's detection.
-        match tokio::time::timeout(window + Duration::from_secs(5), answer).await {
+        let answer = tokio::select! {
+            answer = tokio::time::timeout(window + Duration::from_secs(5), answer) => answer,
+            () = caller.gone.cancelled() => return Err(CoreError::Cancelled("the caller left".into())),
+        };
+        match answer {
             Ok(Ok(Ok(Some(face)))) => {
                 let face_auth = self.face_auth(&device, &face.jpeg).await;
                 Ok(FaceCapture {
@@ -1092,6 +1202,22 @@ impl Terminal {
     }
 }
 
+/// How many `ShowOrderForCode` calls may wait on the backend at once; one
+/// more gets `Busy`. A till has one POS program asking at a time.
+pub const MAX_ORDER_QUERIES: usize = 4;
+/// The most lines `ShowText` takes.
+pub const MAX_TEXT_LINES: usize = 16;
+/// The longest line of display text a caller may send, in characters.
+pub const MAX_LINE_CHARS: usize = 256;
+
+/// How a failed wait ended, for the log.
+fn result_text<T>(result: &Result<T, CoreError>) -> String {
+    match result {
+        Ok(_) => "ok".into(),
+        Err(e) => e.to_string(),
+    }
+}
+
 /// How long `CaptureFace` looks for the best face by default.
 pub const FACE_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -1117,9 +1243,9 @@ fn code_received() -> View {
 
 /// One line of display text: bounded, no control or bidi characters.
 fn check_line(field: &str, text: &str) -> Result<(), CoreError> {
-    if text.chars().count() > 256 {
+    if text.chars().nth(MAX_LINE_CHARS).is_some() {
         return Err(CoreError::InvalidArgument(format!(
-            "{field}: longer than 256 characters"
+            "{field}: longer than {MAX_LINE_CHARS} characters"
         )));
     }
     if let Some(c) = text
@@ -1230,7 +1356,8 @@ impl Session {
                     },
                     None => break (CheckoutState::Cancelled, "the checkout was abandoned".into(), None),
                 },
-                () = cancel.cancelled() => break (CheckoutState::Cancelled, "the caller left the bus".into(), None),
+                () = cancel.cancelled() => break (CheckoutState::Cancelled, "the caller left".into(), None),
+                () = self.terminal.shared.stopping.cancelled() => break (CheckoutState::Cancelled, "kassad is stopping".into(), None),
                 () = tokio::time::sleep_until(deadline) => {
                     let message = match self.state {
                         CheckoutState::WaitingForCode => format!("no payment code within {} ms", code_timeout.as_millis()),

@@ -21,10 +21,10 @@ use zbus::{Connection, connection, interface};
 
 use crate::config::Config;
 use crate::core::{
-    CheckoutHandle, CheckoutOptions, ClaimHandle, ClaimOptions, CoreError, SessionControl,
-    SessionEvent, Terminal,
+    Caller, CheckoutHandle, ClaimHandle, CoreError, SessionControl, SessionEvent, Terminal,
 };
 use crate::devices::{Device, DeviceStatus};
+use crate::options::{self, Options};
 
 /// The well-known name.
 pub const BUS_NAME: &str = "org.kassa.Terminal1";
@@ -128,116 +128,54 @@ impl From<CoreError> for KassaError {
     }
 }
 
-type Options = HashMap<String, OwnedValue>;
-
-/// Typed reading of an `a{sv}` options dictionary; unknown keys are errors.
-struct OptionReader<'a> {
-    options: &'a Options,
+/// The callers kassad has handed something that must end when they leave
+/// (a wait, a checkout, a claim), by unique name. A name is added before
+/// the bus is asked whether its owner is still there, and removed when it
+/// leaves: so a caller that disconnects right after its call is noticed
+/// whichever comes first, the call or the news that it left.
+#[derive(Clone)]
+struct Presence {
+    callers: Arc<Mutex<HashMap<String, CancellationToken>>>,
+    bus: zbus::fdo::DBusProxy<'static>,
 }
 
-impl<'a> OptionReader<'a> {
-    fn new(options: &'a Options, known: &[&str]) -> Result<Self, KassaError> {
-        if let Some(key) = options.keys().find(|k| !known.contains(&k.as_str())) {
-            return Err(KassaError::InvalidArgument(format!(
-                "unknown option {key:?}; known options: {}",
-                known.join(", ")
-            )));
-        }
-        Ok(OptionReader { options })
-    }
-
-    fn bad(key: &str, want: &str) -> KassaError {
-        KassaError::InvalidArgument(format!("option {key:?} must be {want}"))
-    }
-
-    fn integer(&self, key: &str) -> Result<Option<i128>, KassaError> {
-        let Some(value) = self.options.get(key) else {
-            return Ok(None);
-        };
-        let n = match &**value {
-            Value::U8(n) => i128::from(*n),
-            Value::U16(n) => i128::from(*n),
-            Value::I16(n) => i128::from(*n),
-            Value::U32(n) => i128::from(*n),
-            Value::I32(n) => i128::from(*n),
-            Value::U64(n) => i128::from(*n),
-            Value::I64(n) => i128::from(*n),
-            _ => return Err(Self::bad(key, "an integer")),
-        };
-        Ok(Some(n))
-    }
-
-    fn millis(&self, key: &str) -> Result<Option<Duration>, KassaError> {
-        match self.integer(key)? {
-            None => Ok(None),
-            Some(n) if (1..=i128::from(u32::MAX)).contains(&n) => {
-                Ok(Some(Duration::from_millis(n as u64)))
-            }
-            Some(_) => Err(Self::bad(key, "a positive number of milliseconds (u)")),
-        }
-    }
-
-    fn amount(&self, key: &str) -> Result<Option<i64>, KassaError> {
-        match self.integer(key)? {
-            None => Ok(None),
-            Some(n) => i64::try_from(n)
-                .map(Some)
-                .map_err(|_| Self::bad(key, "an amount in minor units (x)")),
-        }
-    }
-
-    fn string(&self, key: &str) -> Result<Option<String>, KassaError> {
-        match self.options.get(key).map(|v| &**v) {
-            None => Ok(None),
-            Some(Value::Str(s)) => Ok(Some(s.to_string())),
-            Some(_) => Err(Self::bad(key, "a string (s)")),
-        }
-    }
-
-    fn boolean(&self, key: &str) -> Result<Option<bool>, KassaError> {
-        match self.options.get(key).map(|v| &**v) {
-            None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(_) => Err(Self::bad(key, "a boolean (b)")),
-        }
-    }
-
-    fn strings(&self, key: &str) -> Result<Option<Vec<String>>, KassaError> {
-        match self.options.get(key).map(|v| &**v) {
-            None => Ok(None),
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|item| match item {
-                    Value::Str(s) => Ok(s.to_string()),
-                    _ => Err(Self::bad(key, "an array of strings (as)")),
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map(Some),
-            Some(_) => Err(Self::bad(key, "an array of strings (as)")),
-        }
-    }
-
-    fn checkout(&self) -> Result<CheckoutOptions, KassaError> {
-        Ok(CheckoutOptions {
-            timeout: self.millis("timeout_ms")?,
-            prompt: self.string("prompt")?,
-            amount: self.amount("amount")?,
-            currency: self.string("currency")?,
-            sources: self.strings("sources")?,
-            order_timeout: self.millis("order_timeout_ms")?,
+impl Presence {
+    async fn new(conn: &Connection) -> zbus::Result<Presence> {
+        Ok(Presence {
+            callers: Arc::default(),
+            bus: zbus::fdo::DBusProxy::new(conn).await?,
         })
     }
-}
 
-const SCAN_OPTIONS: &[&str] = &["timeout_ms", "prompt", "amount", "currency", "sources"];
-const CHECKOUT_OPTIONS: &[&str] = &[
-    "timeout_ms",
-    "prompt",
-    "amount",
-    "currency",
-    "sources",
-    "order_timeout_ms",
-];
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, CancellationToken>> {
+        self.callers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The caller of the message with `header`, tracked until it leaves.
+    fn caller(&self, header: &Header<'_>) -> Caller {
+        let name = sender(header);
+        let gone = self.lock().entry(name.clone()).or_default().clone();
+        let this = self.clone();
+        let check = name.clone();
+        tokio::spawn(async move {
+            let present = match zbus::names::BusName::try_from(check.as_str()) {
+                Ok(bus_name) => this.bus.name_has_owner(bus_name).await.unwrap_or(true),
+                Err(_) => false,
+            };
+            if !present {
+                this.left(&check);
+            }
+        });
+        Caller::new(name, gone)
+    }
+
+    /// `name` left the bus: end what it started.
+    fn left(&self, name: &str) {
+        if let Some(gone) = self.lock().remove(name) {
+            gone.cancel();
+        }
+    }
+}
 
 fn sender(header: &Header<'_>) -> String {
     header.sender().map(|s| s.to_string()).unwrap_or_default()
@@ -259,6 +197,7 @@ fn emitter_for(
 /// `org.kassa.Terminal1` on the root object.
 pub struct TerminalIface {
     terminal: Terminal,
+    presence: Presence,
     /// Cancelled when kassad stops, ending every task it spawned.
     stop: CancellationToken,
     finished: Finished,
@@ -273,11 +212,9 @@ impl TerminalIface {
         options: Options,
         #[zbus(header)] header: Header<'_>,
     ) -> Result<(String, String, String), KassaError> {
-        let options = OptionReader::new(&options, SCAN_OPTIONS)?.checkout()?;
-        let scan = self
-            .terminal
-            .scan_payment_code(&sender(&header), options)
-            .await?;
+        let options = options::scan(&options)?;
+        let caller = self.presence.caller(&header);
+        let scan = self.terminal.scan_payment_code(&caller, options).await?;
         Ok((
             scan.code.as_str().to_string(),
             scan.channel.to_string(),
@@ -293,14 +230,21 @@ impl TerminalIface {
         #[zbus(header)] header: Header<'_>,
         #[zbus(connection)] conn: &Connection,
     ) -> Result<OwnedObjectPath, KassaError> {
-        let options = OptionReader::new(&options, CHECKOUT_OPTIONS)?.checkout()?;
-        let handle = self.terminal.begin_checkout(&sender(&header), options)?;
+        let options = options::checkout(&options)?;
+        let caller = self.presence.caller(&header);
+        let handle = self.terminal.begin_checkout(&caller, options)?;
         Ok(serve_checkout(conn, handle, self.stop.clone(), self.finished.clone()).await?)
     }
 
     /// Validate and display an order document.
-    async fn show_order(&self, order_json: String) -> Result<(), KassaError> {
-        self.terminal.show_order(&order_json).await?;
+    async fn show_order(
+        &self,
+        order_json: String,
+        #[zbus(header)] header: Header<'_>,
+    ) -> Result<(), KassaError> {
+        self.terminal
+            .show_order(&sender(&header), &order_json)
+            .await?;
         Ok(())
     }
 
@@ -310,26 +254,43 @@ impl TerminalIface {
         &self,
         code: String,
         options: Options,
+        #[zbus(header)] header: Header<'_>,
     ) -> Result<String, KassaError> {
-        let timeout = OptionReader::new(&options, &["timeout_ms"])?.millis("timeout_ms")?;
-        let order = self.terminal.show_order_for_code(&code, timeout).await?;
+        let timeout = options::order_wait(&options)?;
+        let caller = self.presence.caller(&header);
+        let order = self
+            .terminal
+            .show_order_for_code(&caller, &code, timeout)
+            .await?;
         Ok(order.to_json())
     }
 
     /// Show the payment result: `paid`, `failed` or `cancelled`.
-    async fn show_payment_result(&self, status: String, message: String) -> Result<(), KassaError> {
-        Ok(self.terminal.show_payment_result(&status, &message).await?)
+    async fn show_payment_result(
+        &self,
+        status: String,
+        message: String,
+        #[zbus(header)] header: Header<'_>,
+    ) -> Result<(), KassaError> {
+        let status = options::payment_status(&status)?;
+        Ok(self
+            .terminal
+            .show_payment_result(&sender(&header), status, &message)
+            .await?)
     }
 
     /// Show plain text.
-    async fn show_text(&self, lines: Vec<String>) -> Result<(), KassaError> {
-        Ok(self.terminal.show_text(lines)?)
+    async fn show_text(
+        &self,
+        lines: Vec<String>,
+        #[zbus(header)] header: Header<'_>,
+    ) -> Result<(), KassaError> {
+        Ok(self.terminal.show_text(&sender(&header), lines)?)
     }
 
     /// Show the idle screen.
-    async fn clear_display(&self) -> Result<(), KassaError> {
-        self.terminal.clear_display();
-        Ok(())
+    async fn clear_display(&self, #[zbus(header)] header: Header<'_>) -> Result<(), KassaError> {
+        Ok(self.terminal.clear_display(&sender(&header))?)
     }
 
     /// The best face frame within `timeout_ms`.
@@ -337,9 +298,11 @@ impl TerminalIface {
     async fn capture_face(
         &self,
         options: Options,
+        #[zbus(header)] header: Header<'_>,
     ) -> Result<(Vec<u8>, HashMap<String, OwnedValue>), KassaError> {
-        let timeout = OptionReader::new(&options, &["timeout_ms"])?.millis("timeout_ms")?;
-        let capture = self.terminal.capture_face(timeout).await?;
+        let timeout = options::face_wait(&options)?;
+        let caller = self.presence.caller(&header);
+        let capture = self.terminal.capture_face(&caller, timeout).await?;
         Ok((capture.face.jpeg.clone(), face_info(&capture)))
     }
 
@@ -351,12 +314,9 @@ impl TerminalIface {
         #[zbus(header)] header: Header<'_>,
         #[zbus(connection)] conn: &Connection,
     ) -> Result<OwnedObjectPath, KassaError> {
-        let reader = OptionReader::new(&options, &["auto_disable", "sources"])?;
-        let options = ClaimOptions {
-            auto_disable: reader.boolean("auto_disable")?.unwrap_or(false),
-            sources: reader.strings("sources")?,
-        };
-        let handle = self.terminal.claim_scanner(&sender(&header), options)?;
+        let options = options::claim(&options)?;
+        let caller = self.presence.caller(&header);
+        let handle = self.terminal.claim_scanner(&caller, options)?;
         Ok(serve_claim(conn, self.terminal.clone(), handle, self.stop.clone()).await?)
     }
 
@@ -392,11 +352,7 @@ impl CheckoutIface {
         message: String,
         #[zbus(header)] header: Header<'_>,
     ) -> Result<(), KassaError> {
-        let status = kassa_hal::PaymentStatus::from_name(&status).ok_or_else(|| {
-            KassaError::InvalidArgument(format!(
-                "status: {status:?} is not paid, failed or cancelled"
-            ))
-        })?;
+        let status = options::payment_status(&status)?;
         Ok(self
             .control
             .finish(&sender(&header), status, message)
@@ -684,6 +640,12 @@ impl DeviceIface {
     async fn scan_count(&self) -> u64 {
         self.device.status.borrow().scan_count
     }
+
+    /// Reads dropped since start: garbled data, and scans nobody wanted.
+    #[zbus(property)]
+    async fn dropped_count(&self) -> u64 {
+        self.device.status.borrow().dropped_count
+    }
 }
 
 async fn serve_device(
@@ -699,8 +661,17 @@ async fn serve_device(
     let emitter = SignalEmitter::new(conn, path)?;
     tokio::spawn(stop.run_until_cancelled_owned(async move {
         let mut last: DeviceStatus = status.borrow_and_update().clone();
+        let mut sent = tokio::time::Instant::now();
         while status.changed().await.is_ok() {
-            let now = status.borrow_and_update().clone();
+            let mut now = status.borrow_and_update().clone();
+            if now.connected == last.connected && now.last_error == last.last_error {
+                // Only counters moved: a scanner spewing reads must not
+                // flood the bus, so their changes are sent at most a few
+                // times a second (a connection change still goes at once).
+                tokio::time::sleep_until(sent + COUNTER_SIGNAL_GAP).await;
+                now = status.borrow_and_update().clone();
+            }
+            sent = tokio::time::Instant::now();
             let mut changed: HashMap<&str, Value<'_>> = HashMap::new();
             if now.connected != last.connected {
                 changed.insert("Connected", Value::from(now.connected));
@@ -711,12 +682,19 @@ async fn serve_device(
             if now.scan_count != last.scan_count {
                 changed.insert("ScanCount", Value::from(now.scan_count));
             }
+            if now.dropped_count != last.dropped_count {
+                changed.insert("DroppedCount", Value::from(now.dropped_count));
+            }
             properties_changed(&emitter, "org.kassa.Device1", changed).await;
             last = now;
         }
     }));
     Ok(())
 }
+
+/// The shortest gap between two `PropertiesChanged` signals of one device
+/// that only carry its counters.
+const COUNTER_SIGNAL_GAP: Duration = Duration::from_millis(250);
 
 /// Which bus to serve on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -828,21 +806,25 @@ async fn serve(
         Bus::Address(address) => connection::Builder::address(address.as_str())?,
     };
     let conn = builder
-        .serve_at(
+        .serve_at(ROOT, zbus::fdo::ObjectManager)?
+        .build()
+        .await?;
+    let presence = Presence::new(&conn).await?;
+    watch_owners(&conn, presence.clone(), stop.clone()).await?;
+    conn.object_server()
+        .at(
             ROOT,
             TerminalIface {
                 terminal: terminal.clone(),
+                presence,
                 stop: stop.clone(),
                 finished: Finished::default(),
             },
-        )?
-        .serve_at(ROOT, zbus::fdo::ObjectManager)?
-        .build()
+        )
         .await?;
     for device in terminal.devices() {
         serve_device(&conn, device, stop.clone()).await?;
     }
-    watch_owners(&conn, terminal.clone(), stop.clone()).await?;
     watch_state(&conn, terminal.clone(), stop.clone()).await?;
     // Claim the name last, so that a client that sees it finds every object.
     // Not queued behind another kassad: that would look ready and serve
@@ -852,10 +834,10 @@ async fn serve(
     Ok(conn)
 }
 
-/// Callers that leave the bus lose their checkouts and claims.
+/// Callers that leave the bus lose their waits, checkouts and claims.
 async fn watch_owners(
     conn: &Connection,
-    terminal: Terminal,
+    presence: Presence,
     stop: CancellationToken,
 ) -> zbus::Result<()> {
     let proxy = zbus::fdo::DBusProxy::new(conn).await?;
@@ -864,7 +846,7 @@ async fn watch_owners(
         while let Some(change) = changes.next().await {
             let Ok(args) = change.args() else { continue };
             if args.new_owner().is_none() && args.name().starts_with(':') {
-                terminal.owner_left(args.name());
+                presence.left(args.name());
             }
         }
         warn!("stopped watching bus clients");

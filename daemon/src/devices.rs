@@ -23,6 +23,7 @@ use tracing::{debug, info, warn};
 use crate::camera::{CameraWorker, FaceQueue};
 use crate::config::{DisplayConfig, DisplayDriver, ScannerConfig, ScannerDriver};
 use crate::console::ConsoleDisplay;
+use crate::log_limit::{LogLimit, suppressed_note};
 use crate::web::WebSink;
 
 /// How long [`Devices::stop`] waits for the worker threads.
@@ -72,6 +73,9 @@ pub struct DeviceStatus {
     pub last_error: String,
     /// Scans read since kassad started.
     pub scan_count: u64,
+    /// Reads dropped since kassad started: garbled data from the device,
+    /// and scans no checkout or claim wanted.
+    pub dropped_count: u64,
 }
 
 /// A device as the rest of kassad sees it.
@@ -122,12 +126,52 @@ pub struct ScannerControl {
     /// Face requests, for a camera.
     pub faces: Option<Arc<FaceQueue>>,
     status: watch::Sender<DeviceStatus>,
+    /// Bounds the log lines about dropped scans.
+    drop_log: Mutex<LogLimit>,
 }
 
 impl ScannerControl {
     /// Counts a scan that reached the core.
     pub fn count_scan(&self) {
         self.status.send_modify(|s| s.scan_count += 1);
+    }
+
+    /// Counts a scan nobody took, and logs why at a bounded rate.
+    pub fn drop_scan(&self, scan: &str, why: &str) {
+        self.status.send_modify(|s| s.dropped_count += 1);
+        let admitted = self
+            .drop_log
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .admit(Instant::now());
+        if let Some(suppressed) = admitted {
+            info!(
+                "scan {} from {:?} dropped: {why}{}",
+                mask(scan),
+                self.device.info.name,
+                suppressed_note(suppressed)
+            );
+        }
+    }
+}
+
+/// Counts garbled data from a device, keeps it as the last error, and logs
+/// it at a bounded rate.
+pub(crate) fn record_garbage(
+    status: &watch::Sender<DeviceStatus>,
+    limit: &mut LogLimit,
+    what: &str,
+    error: &dyn std::fmt::Display,
+) {
+    let text = error.to_string();
+    status.send_modify(|s| {
+        s.dropped_count += 1;
+        if s.last_error != text {
+            s.last_error = text;
+        }
+    });
+    if let Some(suppressed) = limit.admit(Instant::now()) {
+        warn!("{what}: {error}{}", suppressed_note(suppressed));
     }
 }
 
@@ -315,6 +359,7 @@ impl Devices {
                         scans: scans.clone(),
                         status: status_tx.clone(),
                         stop: stop.clone(),
+                        garbage_log: LogLimit::new(),
                     };
                     let spawned = std::thread::Builder::new()
                         .name(format!("scanner-{}", config.name))
@@ -369,6 +414,7 @@ impl Devices {
                 trigger: trigger_tx,
                 faces,
                 status: status_tx,
+                drop_log: Mutex::new(LogLimit::new()),
             });
         }
         let mut display_controls = Vec::new();
@@ -517,6 +563,7 @@ struct SerialScannerWorker {
     scans: ScanSink,
     status: watch::Sender<DeviceStatus>,
     stop: Arc<AtomicBool>,
+    garbage_log: LogLimit,
 }
 
 impl SerialScannerWorker {
@@ -543,12 +590,12 @@ impl SerialScannerWorker {
 
     /// Reads until the port fails (returns why) or the worker is stopped.
     fn serve(&mut self, mut scanner: SerialScanner<TtyPort>) -> Option<String> {
-        // A scanner powers up idle: on a fresh connection only a wanted
-        // trigger needs sending.
-        if *self.trigger.borrow_and_update() {
-            if let Err(e) = scanner.set_trigger(true) {
-                return Some(e.to_string());
-            }
+        // Put the scanner into a known state: it may have been left
+        // triggered by a kassad that was killed before it could send the
+        // trigger-off sequence.
+        let wanted = *self.trigger.borrow_and_update();
+        if let Err(e) = scanner.set_trigger(wanted) {
+            return Some(e.to_string());
         }
         loop {
             if self.stop.load(Ordering::Relaxed) {
@@ -570,8 +617,7 @@ impl SerialScannerWorker {
                 }),
                 Ok(None) => {}
                 Err(SerialError::Frame(e)) => {
-                    warn!("{}: {e}", self.what);
-                    self.status.send_modify(|s| s.last_error = e.to_string());
+                    record_garbage(&self.status, &mut self.garbage_log, &self.what, &e);
                 }
                 Err(e) if e.kind() == ErrorKind::Disconnected => {
                     return Some(format!("device disconnected ({e})"));

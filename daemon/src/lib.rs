@@ -23,5 +23,8 @@ pub mod console;
 pub mod core;
 pub mod dbus;
 pub mod devices;
+pub mod log_limit;
+pub mod logging;
+pub mod options;
 pub mod usb_scanners;
 pub mod web;

@@ -11,8 +11,8 @@
 //! (`ENODEV`), so `Connected` drops just as fast.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kassa_drivers::hidpos::linux::HidrawDevice;
@@ -28,6 +28,7 @@ use tracing::{debug, warn};
 
 use crate::config::{ScannerConfig, ScannerDriver};
 use crate::devices::{Backoff, DeviceStatus, RoutedScan, ScanSink, report, sleep_unless_stopped};
+use crate::log_limit::LogLimit;
 
 /// Where sysfs is.
 const SYS: &str = "/sys";
@@ -174,6 +175,8 @@ pub(crate) struct WorkerContext {
     scans: ScanSink,
     status: watch::Sender<DeviceStatus>,
     stop: Arc<AtomicBool>,
+    /// Bounds the log lines about garbled reads.
+    garbage_log: Mutex<LogLimit>,
 }
 
 impl WorkerContext {
@@ -190,9 +193,8 @@ impl WorkerContext {
     }
 
     fn dropped(&self, error: &dyn std::fmt::Display) {
-        warn!("{}: {error}", self.what);
-        let text = error.to_string();
-        self.status.send_modify(|s| s.last_error = text);
+        let mut limit = self.garbage_log.lock().unwrap_or_else(|p| p.into_inner());
+        crate::devices::record_garbage(&self.status, &mut limit, &self.what, error);
     }
 
     /// Waits before looking for the device again: until udev reports a
@@ -252,6 +254,7 @@ pub(crate) fn spawn(
         scans,
         status: status.clone(),
         stop,
+        garbage_log: Mutex::new(LogLimit::new()),
     };
     let driver = config.driver.clone();
     let spawned = std::thread::Builder::new()

@@ -1,4 +1,4 @@
-//! The order document v1 (DESIGN §5) and its validator.
+//! The order document v1 and its validator.
 //!
 //! ```json
 //! {"id": "A-1001", "currency": "CNY",
@@ -22,7 +22,9 @@
 //!   whole minor unit; the order's `total` is the sum of item totals minus
 //!   `discount` plus `tax`;
 //! - text has no control characters, no bidirectional embeddings, overrides
-//!   or isolates, and no line or paragraph separators.
+//!   or isolates, and no line or paragraph separators;
+//! - no object has the same key twice (JSON parsers disagree on which one
+//!   wins, so the POS and kassa could read different orders).
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -136,8 +138,7 @@ impl Order {
                 alloc::format!("is {} bytes, more than {MAX_DOCUMENT_BYTES}", text.len()),
             ));
         }
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| OrderError::new("document", alloc::format!("not valid JSON: {e}")))?;
+        let value = unique_keys::parse(text)?;
         Order::from_value(&value)
     }
 
@@ -456,6 +457,33 @@ impl<'a> Fields<'a> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_repeated_key_is_refused_by_its_path() {
+        let e = Order::from_json(
+            r#"{"id":"FIRST","id":"SECOND","currency":"CNY","items":[],"total":0}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.field.as_str(), e.reason.as_str()),
+            ("id", "appears more than once")
+        );
+        let e = Order::from_json(
+            r#"{"id":"A","currency":"CNY","items":[{"name":"a","name":"b","quantity":"1","unit_price":1,"total":1}],"total":1}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.field, "items[0].name");
+        // Only keys of one object are compared.
+        assert!(
+            Order::from_json(
+                r#"{"id":"A","currency":"CNY","items":[{"name":"a","quantity":"1","unit_price":1,"total":1},{"name":"b","quantity":"1","unit_price":1,"total":1}],"total":2}"#
+            )
+            .is_ok()
+        );
+        let e = Order::from_json("{\"i\\nd\":1,\"i\\nd\":2}").unwrap_err();
+        assert_eq!(e.field, "i\\nd");
+        assert_eq!(Order::from_json("{} x").unwrap_err().field, "document");
+    }
+
     use super::*;
 
     const LATTE: &str = r#"{"id": "A-1001", "currency": "CNY",
@@ -582,5 +610,127 @@ mod tests {
         assert_eq!(order.total_money().to_string(), "¥440");
         let over = r#"{"id":"A","currency":"CNY","items":[{"name":"a","quantity":"1","unit_price":1,"total":1}],"discount":2,"total":0}"#;
         assert_eq!(rejected(over).field, "total");
+    }
+}
+
+/// JSON parsing that refuses an object with the same key twice, naming the
+/// key by its path (`items[0].name`), where a plain parse keeps the last.
+mod unique_keys {
+    use alloc::format;
+    use alloc::string::String;
+    use core::cell::RefCell;
+    use core::fmt;
+
+    use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Map, Value};
+
+    use super::OrderError;
+
+    /// Parses `text`; a repeated key is an error on that key's path.
+    pub(super) fn parse(text: &str) -> Result<Value, OrderError> {
+        let repeated = RefCell::new(None);
+        let mut parser = serde_json::Deserializer::from_str(text);
+        let seed = Strict {
+            path: String::new(),
+            repeated: &repeated,
+        };
+        let parsed = seed.deserialize(&mut parser).and_then(|v| {
+            parser.end()?;
+            Ok(v)
+        });
+        match (parsed, repeated.into_inner()) {
+            (Ok(value), _) => Ok(value),
+            (Err(_), Some(path)) => Err(OrderError::new(path, "appears more than once")),
+            (Err(e), None) => Err(OrderError::new("document", format!("not valid JSON: {e}"))),
+        }
+    }
+
+    /// A value at `path`.
+    struct Strict<'a> {
+        path: String,
+        repeated: &'a RefCell<Option<String>>,
+    }
+
+    impl Strict<'_> {
+        fn child(&self, path: String) -> Self {
+            Strict {
+                path,
+                repeated: self.repeated,
+            }
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for Strict<'_> {
+        type Value = Value;
+
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Strict<'_> {
+        type Value = Value;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON value")
+        }
+
+        fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+            Ok(Value::Bool(v))
+        }
+
+        fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+
+        fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+
+        fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+
+        fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+            Ok(Value::String(v.into()))
+        }
+
+        fn visit_string<E>(self, v: String) -> Result<Value, E> {
+            Ok(Value::String(v))
+        }
+
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            let mut items = alloc::vec::Vec::new();
+            while let Some(item) =
+                seq.next_element_seed(self.child(format!("{}[{}]", self.path, items.len())))?
+            {
+                items.push(item);
+            }
+            Ok(Value::Array(items))
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut object = Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let path = if self.path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{}.{key}", self.path)
+                };
+                if object.contains_key(&key) {
+                    let shown = format!("{}", path.escape_debug());
+                    let message = format!("duplicate key {shown}");
+                    *self.repeated.borrow_mut() = Some(shown);
+                    return Err(de::Error::custom(message));
+                }
+                let value = map.next_value_seed(self.child(path))?;
+                object.insert(key, value);
+            }
+            Ok(Value::Object(object))
+        }
     }
 }

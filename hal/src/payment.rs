@@ -17,14 +17,24 @@ use serde::{Deserialize, Serialize};
 /// `s` with all but its last four characters replaced by `*`; strings
 /// shorter than eight characters are masked whole. Use it for every payment
 /// code that goes near a log.
+///
+/// The result is safe to log: the four characters kept are escaped as
+/// Rust escapes them in `{:?}` (a newline becomes `\n`), and a long input
+/// shows at most [`MASK_STARS`] stars and `…` for the rest.
 pub fn mask(s: &str) -> String {
     let count = s.chars().count();
     let keep = if count >= 8 { 4 } else { 0 };
-    s.chars()
-        .enumerate()
-        .map(|(i, c)| if i + keep < count { '*' } else { c })
-        .collect()
+    let hidden = count - keep;
+    let mut out: String = "*".repeat(hidden.min(MASK_STARS));
+    if hidden > MASK_STARS {
+        out.push('…');
+    }
+    out.extend(s.chars().skip(hidden).flat_map(char::escape_debug));
+    out
 }
+
+/// The most stars [`mask`] writes.
+pub const MASK_STARS: usize = 32;
 
 /// A payment channel: a lower-case stable name such as `wechat`, `alipay`,
 /// `unionpay`, or `unknown`.
@@ -413,5 +423,13 @@ mod tests {
         );
         assert_eq!(mask("1234567"), "*******");
         assert_eq!(mask(""), "");
+        // What a log line shows is escaped and short, whatever was read.
+        assert_eq!(mask("1234567890\n\0ab"), "**********\\n\\0ab");
+        assert_eq!(mask("12345678901\u{202e}"), "********901\\u{202e}");
+        let long = "9".repeat(10_000);
+        assert_eq!(
+            mask(&long),
+            alloc::format!("{}…9999", "*".repeat(MASK_STARS))
+        );
     }
 }

@@ -9,6 +9,7 @@
 pub mod backend;
 pub mod browser;
 pub mod bus;
+pub mod rig;
 pub mod wedge;
 
 use std::fs::File;

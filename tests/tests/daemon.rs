@@ -1,180 +1,13 @@
 //! kassad end to end: a private dbus-daemon, the real daemon, a serial
 //! scanner and a pole display on ptys, the sample backend on loopback.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use kassa_daemon::client::{CheckoutProxy, DeviceProxy, TerminalProxy, error_message, error_name};
-use kassa_tests::Pty;
-use kassa_tests::backend::{Fault, Options as BackendOptions, SampleBackend};
-use kassa_tests::bus::{Kassad, PrivateBus};
-use serde_json::json;
+use kassa_daemon::client::{TerminalProxy, error_message};
+use kassa_tests::backend::{Fault, Options as BackendOptions};
+use kassa_tests::rig::{ALIPAY, LONG, Rig, WECHAT, checkout_proxy, err_name, options, order_json};
 use zbus::zvariant::Value;
-
-const WECHAT: &str = "134567890123456789";
-const ALIPAY: &str = "2812345678901234";
-const LONG: Duration = Duration::from_secs(10);
-
-/// A pty behind a stable symlink, as udev would name a USB scanner.
-struct SerialDevice {
-    pty: Option<Pty>,
-    link: PathBuf,
-}
-
-impl SerialDevice {
-    fn new(dir: &Path, name: &str) -> SerialDevice {
-        let pty = Pty::open();
-        let link = dir.join(name);
-        std::os::unix::fs::symlink(pty.path(), &link).unwrap();
-        SerialDevice {
-            pty: Some(pty),
-            link,
-        }
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        self.pty.as_mut().expect("plugged in").send(bytes);
-    }
-
-    fn unplug(&mut self) {
-        if let Some(pty) = self.pty.take() {
-            pty.unplug();
-        }
-    }
-
-    fn plug_in(&mut self) {
-        let pty = Pty::open();
-        let _ = std::fs::remove_file(&self.link);
-        std::os::unix::fs::symlink(pty.path(), &self.link).unwrap();
-        self.pty = Some(pty);
-    }
-
-    fn pty(&mut self) -> &mut Pty {
-        self.pty.as_mut().expect("plugged in")
-    }
-}
-
-struct Rig {
-    bus: PrivateBus,
-    kassad: Option<Kassad>,
-    scanner: SerialDevice,
-    display: SerialDevice,
-    backend: SampleBackend,
-    _dir: tempfile::TempDir,
-}
-
-fn order_json(id: &str) -> serde_json::Value {
-    json!({"id": id, "currency": "CNY",
-           "items": [{"name": "拿铁 Latte", "quantity": "2", "unit_price": 1800, "total": 3600}],
-           "total": 3600})
-}
-
-impl Rig {
-    async fn start() -> Rig {
-        Rig::start_with(BackendOptions::default(), "").await
-    }
-
-    async fn start_with(backend_options: BackendOptions, extra: &str) -> Rig {
-        let dir = tempfile::tempdir().unwrap();
-        let scanner = SerialDevice::new(dir.path(), "scanner");
-        let display = SerialDevice::new(dir.path(), "display");
-        let backend = SampleBackend::start(backend_options).await.unwrap();
-        let config = format!(
-            r#"
-[checkout]
-result_display_ms = 200
-
-[[scanner]]
-name = "counter"
-driver = "serial"
-path = "{scanner}"
-trigger_on = "\u0016T\r"
-trigger_off = "\u0016U\r"
-
-[[display]]
-name = "pole"
-driver = "vfd"
-path = "{display}"
-command_set = "cd5220"
-
-[backend]
-order_query_url = "{url}/orders?payment_code={{code}}"
-payment_status_url = "{url}/payments/{{code}}/status"
-request_timeout_ms = 1000
-poll_interval_ms = 50
-poll_max_ms = 200
-{extra}
-"#,
-            scanner = scanner.link.display(),
-            display = display.link.display(),
-            url = backend.url(),
-        );
-        let bus = PrivateBus::start();
-        let kassad = Kassad::start(&config, &bus).await;
-        let rig = Rig {
-            bus,
-            kassad: Some(kassad),
-            scanner,
-            display,
-            backend,
-            _dir: dir,
-        };
-        rig.wait_connected("counter").await;
-        rig.wait_connected("pole").await;
-        rig
-    }
-
-    async fn terminal(&self) -> TerminalProxy<'static> {
-        let conn = self.bus.connect().await;
-        TerminalProxy::new(&conn).await.unwrap()
-    }
-
-    async fn device(&self, name: &str) -> DeviceProxy<'static> {
-        let conn = self.bus.connect().await;
-        DeviceProxy::builder(&conn)
-            .path(format!("/org/kassa/Terminal1/devices/{name}"))
-            .unwrap()
-            .build()
-            .await
-            .unwrap()
-    }
-
-    async fn wait_connected(&self, name: &str) {
-        let device = self.device(name).await;
-        let deadline = Instant::now() + LONG;
-        while !device.connected().await.unwrap() {
-            assert!(Instant::now() < deadline, "{name} never connected");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// Reads what the display received within `wait`.
-    fn display_bytes(&mut self, wait: Duration) -> Vec<u8> {
-        self.display.pty().receive(usize::MAX, wait).unwrap()
-    }
-}
-
-fn options<'a>(pairs: &[(&'a str, Value<'a>)]) -> HashMap<&'a str, Value<'a>> {
-    pairs.iter().cloned().collect()
-}
-
-async fn checkout_proxy(conn: &zbus::Connection, path: &str) -> CheckoutProxy<'static> {
-    // Uncached, so that a property read right after a call sees the
-    // daemon's state rather than a cache still waiting for its signal.
-    CheckoutProxy::builder(conn)
-        .path(path.to_string())
-        .unwrap()
-        .cache_properties(zbus::proxy::CacheProperties::No)
-        .build()
-        .await
-        .unwrap()
-}
-
-fn err_name(e: &zbus::Error) -> String {
-    error_name(e).unwrap_or_else(|| format!("not a method error: {e}"))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_whole_checkout_flow() {
@@ -196,13 +29,14 @@ async fn the_whole_checkout_flow() {
     assert_eq!(terminal.state().await.unwrap(), "scanning");
 
     // The prompt with the amount is on the pole display, and the scanner
-    // was triggered.
+    // was triggered (after the trigger-off that kassad sends to every
+    // scanner it opens, to start from a known state).
     let shown = rig.display_bytes(Duration::from_millis(500));
     let shown = String::from_utf8_lossy(&shown);
     assert!(shown.contains("\x1bQAPlease present your \r"), "{shown:?}");
     assert!(shown.contains("36.00"), "{shown:?}");
-    let trigger = rig.scanner.pty().receive(3, LONG).unwrap();
-    assert_eq!(trigger, b"\x16T\r");
+    let trigger = rig.scanner.pty().receive(6, LONG).unwrap();
+    assert_eq!(trigger, b"\x16U\r\x16T\r");
 
     rig.scanner.send(format!("{WECHAT}\r").as_bytes());
     let code = tokio::time::timeout(LONG, codes.next())

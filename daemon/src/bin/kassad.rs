@@ -31,32 +31,9 @@ struct Args {
     check_config: bool,
 }
 
-fn init_logging() {
-    use tracing_subscriber::EnvFilter;
-    use tracing_subscriber::prelude::*;
-    let filter = EnvFilter::try_from_env("KASSA_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    // Under systemd, stderr is the journal already; the native journald
-    // protocol keeps levels and fields.
-    if std::env::var_os("JOURNAL_STREAM").is_some() {
-        if let Ok(journald) = tracing_journald::layer() {
-            tracing_subscriber::registry()
-                .with(filter)
-                .with(journald)
-                .init();
-            return;
-        }
-    }
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
-        .init();
-}
-
 fn main() -> ExitCode {
     let args = Args::parse();
-    init_logging();
+    kassa_daemon::logging::init();
     let config = match Config::load(&args.config) {
         Ok(config) => config,
         Err(e) => {

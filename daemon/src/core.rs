@@ -155,10 +155,10 @@ pub struct CheckoutOptions {
     pub prompt: Option<String>,
     /// Amount due, in minor units of `currency`.
     pub amount: Option<i64>,
-    /// ISO 4217 code of `amount`.
-    pub currency: Option<String>,
+    /// The currency of `amount`.
+    pub currency: Option<kassa_hal::Currency>,
     /// Only these sources may deliver the code.
-    pub sources: Option<Vec<String>>,
+    pub sources: Option<Vec<SourceKind>>,
     /// How long to wait for the bound order (checkouts only).
     pub order_timeout: Option<Duration>,
 }
@@ -169,7 +169,7 @@ pub struct ClaimOptions {
     /// Disable the claim after each scan until `Enable` (UnifiedPOS AutoDisable).
     pub auto_disable: bool,
     /// Only scans from these sources.
-    pub sources: Option<Vec<String>>,
+    pub sources: Option<Vec<SourceKind>>,
 }
 
 /// A checkout's visible state (the Checkout1 properties).
@@ -585,26 +585,6 @@ impl Terminal {
         }
     }
 
-    fn parse_sources(
-        &self,
-        sources: &Option<Vec<String>>,
-    ) -> Result<Option<Vec<SourceKind>>, CoreError> {
-        let Some(names) = sources else {
-            return Ok(None);
-        };
-        let kinds = names
-            .iter()
-            .map(|n| {
-                SourceKind::from_name(n).ok_or_else(|| {
-                    CoreError::InvalidArgument(format!(
-                        "sources: {n:?} is not one of serial, wedge, hidpos, camera, face, mock"
-                    ))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Some(kinds))
-    }
-
     /// Checks that a connected scanner can serve `sources`.
     fn check_scanners(&self, sources: &Option<Vec<SourceKind>>) -> Result<(), CoreError> {
         let candidates: Vec<_> = self
@@ -636,14 +616,9 @@ impl Terminal {
     }
 
     fn amount(&self, options: &CheckoutOptions) -> Result<Option<Money>, CoreError> {
-        let currency = match &options.currency {
-            Some(code) => kassa_hal::Currency::from_code(code).ok_or_else(|| {
-                CoreError::InvalidArgument(format!(
-                    "currency: {code:?} is not a supported ISO 4217 code"
-                ))
-            })?,
-            None => self.shared.config.checkout.currency,
-        };
+        let currency = options
+            .currency
+            .unwrap_or(self.shared.config.checkout.currency);
         match options.amount {
             Some(a) if !(0..=kassa_hal::order::MAX_AMOUNT).contains(&a) => Err(
                 CoreError::InvalidArgument(format!("amount: {a} is out of range")),
@@ -672,7 +647,7 @@ impl Terminal {
         options: &CheckoutOptions,
     ) -> Result<(Option<Vec<SourceKind>>, View), CoreError> {
         Ok((
-            self.parse_sources(&options.sources)?,
+            options.sources.clone(),
             self.prompt_view(options)?,
         ))
     }
@@ -997,7 +972,7 @@ impl Terminal {
         options: ClaimOptions,
     ) -> Result<ClaimHandle, CoreError> {
         let owner = caller.name.as_str();
-        let sources = self.parse_sources(&options.sources)?;
+        let sources = options.sources;
         let mut st = self.lock();
         if st.claim.is_some() {
             return Err(CoreError::Busy(

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use kassa_hal::PaymentStatus;
+use kassa_hal::{Currency, PaymentStatus, SourceKind};
 use zbus::zvariant::{OwnedValue, Value};
 
 use crate::core::{CheckoutOptions, ClaimOptions, CoreError};
@@ -70,7 +70,7 @@ pub fn claim(options: &Options) -> Result<ClaimOptions, CoreError> {
     let reader = Reader::new(options, CLAIM)?;
     Ok(ClaimOptions {
         auto_disable: reader.boolean("auto_disable")?.unwrap_or(false),
-        sources: reader.strings("sources", MAX_SOURCES)?,
+        sources: reader.sources()?,
     })
 }
 
@@ -218,13 +218,43 @@ impl<'a> Reader<'a> {
         }
     }
 
+    fn currency(&self) -> Result<Option<Currency>, CoreError> {
+        let Some(code) = self.string("currency")? else {
+            return Ok(None);
+        };
+        Currency::from_code(&code).map(Some).ok_or_else(|| {
+            CoreError::InvalidArgument(format!(
+                "currency: {} is not a supported ISO 4217 code",
+                quote(&code)
+            ))
+        })
+    }
+
+    fn sources(&self) -> Result<Option<Vec<SourceKind>>, CoreError> {
+        let Some(names) = self.strings("sources", MAX_SOURCES)? else {
+            return Ok(None);
+        };
+        names
+            .iter()
+            .map(|n| {
+                SourceKind::from_name(n).ok_or_else(|| {
+                    CoreError::InvalidArgument(format!(
+                        "sources: {} is not one of serial, wedge, hidpos, camera, face, mock",
+                        quote(n)
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
     fn checkout(&self) -> Result<CheckoutOptions, CoreError> {
         Ok(CheckoutOptions {
             timeout: self.millis("timeout_ms", MAX_WAIT)?,
             prompt: self.string("prompt")?,
             amount: self.amount("amount")?,
-            currency: self.string("currency")?,
-            sources: self.strings("sources", MAX_SOURCES)?,
+            currency: self.currency()?,
+            sources: self.sources()?,
             order_timeout: self.millis("order_timeout_ms", MAX_WAIT)?,
         })
     }
@@ -299,7 +329,17 @@ mod tests {
             claim(&dict(&[("sources", Value::from(two))]))
                 .unwrap()
                 .sources,
-            Some(vec!["serial".to_string(), "camera".to_string()])
+            Some(vec![SourceKind::Serial, SourceKind::Camera])
+        );
+        let m = invalid(scan(&dict(&[("sources", Value::from(vec!["serial\nx"]))])));
+        assert!(m.contains(r"serial\nx"), "{m}");
+        let m = invalid(scan(&dict(&[("currency", Value::from("E\u{202e}UR"))])));
+        assert!(m.contains(r"\u{202e}"), "{m}");
+        assert_eq!(
+            scan(&dict(&[("currency", Value::from("EUR"))]))
+                .unwrap()
+                .currency,
+            Currency::from_code("EUR")
         );
     }
 }

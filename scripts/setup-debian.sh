@@ -34,6 +34,7 @@ packages=(
   kmod           # depmod/modprobe resolve the guest's modules
   udev           # systemd-udevd and its rules, copied into the guest
   xz-utils       # unpacks the kernel image once
+  strace         # scripts/vm/trace-syscalls: the device paths' calls against the unit's filter
 )
 
 missing=()

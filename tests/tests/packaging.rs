@@ -193,6 +193,9 @@ fn the_unit_file_verifies() {
         "ProtectSystem=strict",
         "PrivateTmp=yes",
         "NoNewPrivileges=yes",
+        "LimitNOFILE=",
+        "PrivateUsers=yes",
+        "IPAddressDeny=any",
     ] {
         assert!(
             std::fs::read_to_string(&path).unwrap().contains(required),
@@ -348,4 +351,104 @@ async fn the_bus_policy_lets_group_kassa_call_and_denies_everyone_else() {
         "a group member took the name: {}",
         owner.1
     );
+}
+
+/// The unit, with ExecStart pointing at a binary that exists, plus `extra`
+/// lines at the end of [Service] (as a drop-in would add them), in `dir`.
+fn unit_copy(dir: &Path, extra: &str) -> PathBuf {
+    let unit = std::fs::read_to_string(repo().join("packaging/lib/systemd/system/kassad.service"))
+        .unwrap()
+        .replace("/usr/bin/kassad", "/bin/true")
+        .replace("\n[Install]", &format!("{extra}\n[Install]"));
+    let path = dir.join("kassad.service");
+    std::fs::write(&path, unit).unwrap();
+    path
+}
+
+/// `systemd-analyze security --offline=yes`'s overall exposure, in tenths.
+fn exposure_tenths(unit: &Path) -> (u32, String) {
+    let out = Command::new("systemd-analyze")
+        .args(["security", "--offline=yes", "--no-pager"])
+        .arg(unit)
+        .output()
+        .expect("systemd-analyze (scripts/setup-debian.sh installs systemd)");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let level = text
+        .lines()
+        .find_map(|l| {
+            l.split("Overall exposure level for kassad.service: ")
+                .nth(1)
+        })
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.split_once('.'))
+        .and_then(|(whole, tenth)| {
+            Some(whole.parse::<u32>().ok()? * 10 + tenth.parse::<u32>().ok()?)
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no exposure level in systemd-analyze's answer:\n{text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    (level, text)
+}
+
+/// The hardening bar: 1.2 or better, as shipped and with the drop-in
+/// docs/install.md tells an admin to add for a backend elsewhere (an
+/// allow list with non-loopback entries rates a little worse).
+#[test]
+fn the_unit_is_rated_1_2_or_better_by_systemd_analyze_security() {
+    let dir = tempfile::tempdir().unwrap();
+    for (case, extra) in [
+        ("as shipped", ""),
+        (
+            "with a backend and DNS server allowed",
+            "IPAddressAllow=203.0.113.10 192.0.2.53\n",
+        ),
+    ] {
+        let (tenths, text) = exposure_tenths(&unit_copy(dir.path(), extra));
+        assert!(
+            tenths <= 12,
+            "{case}: exposure {}.{} > 1.2:\n{text}",
+            tenths / 10,
+            tenths % 10
+        );
+    }
+}
+
+/// tests/data/kassad-syscalls.txt, which the VM's system-call check runs
+/// the device paths against, is what the unit's SystemCallFilter= lines
+/// resolve to today.
+#[test]
+fn the_syscall_list_is_the_units_filter() {
+    let out = Command::new(repo().join("scripts/syscall-allowlist"))
+        .output()
+        .expect("run scripts/syscall-allowlist");
+    assert!(
+        out.status.success(),
+        "scripts/syscall-allowlist: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let now = String::from_utf8(out.stdout).unwrap();
+    let shipped = std::fs::read_to_string(repo().join("tests/data/kassad-syscalls.txt")).unwrap();
+    assert!(
+        now == shipped,
+        "tests/data/kassad-syscalls.txt is stale: scripts/syscall-allowlist > tests/data/kassad-syscalls.txt"
+    );
+    for call in ["ioctl", "socket", "epoll_wait", "openat", "read", "write"] {
+        assert!(
+            now.lines()
+                .any(|l| l == format!("{call} {} allow", nr(&now, call))),
+            "{call} is not allowed"
+        );
+    }
+}
+
+fn nr(list: &str, call: &str) -> String {
+    list.lines()
+        .find_map(|l| {
+            let mut f = l.split_whitespace();
+            (f.next() == Some(call)).then(|| f.next().unwrap_or_default().to_string())
+        })
+        .unwrap_or_default()
 }

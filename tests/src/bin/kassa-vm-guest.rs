@@ -81,6 +81,21 @@ const CHECKS: &[(&str, &str, Check)] = &[
         "the vivid test camera streams YUYV luma frames of the asked size, seq rising, through kassa's capture code; closed when disarmed",
         check_v4l2,
     ),
+    (
+        "serial",
+        "kassad's serial workers read a scanner and drive a pole display over ptys; a hang-up is seen",
+        check_serial,
+    ),
+    (
+        "privusers",
+        "as in PrivateUsers=yes: user kassad in a user namespace still opens its group-owned event, hidraw, tty and video nodes and hears udev",
+        check_privusers,
+    ),
+    (
+        "i2c",
+        "kassad's LCD worker opens an I2C bus (i2c-stub, loaded by scripts/vm/trace-syscalls) and writes to it",
+        check_i2c,
+    ),
 ];
 
 /// The scanner the checks pretend to be: Zebra/Symbol's vendor:product.
@@ -1126,5 +1141,348 @@ fn check_kassad_hotplug(rig: &Rig) -> Outcome {
         opened.as_millis(),
         pulled.as_millis(),
         back.as_millis()
+    ))
+}
+
+// ---- serial, through kassad's device layer -------------------------------------
+
+/// kassad's serial workers, a scanner and a pole display, on ptys: the
+/// serial path as kassad runs it, here so that scripts/vm/trace-syscalls
+/// traces it with the other device paths (tests/tests/serial_pty.rs covers
+/// the driver itself on the host).
+fn check_serial(rig: &Rig) -> Outcome {
+    use kassa_daemon::config::Config;
+    use kassa_daemon::devices::{Devices, RoutedScan};
+
+    let mut scanner_pty = kassa_tests::Pty::open();
+    let mut display_pty = kassa_tests::Pty::open();
+    let config = Config::parse(
+        &format!(
+            "[[scanner]]\nname = \"counter\"\ndriver = \"serial\"\npath = \"{}\"\nsuffix = \"\\r\"\n\n\
+             [[display]]\nname = \"pole\"\ndriver = \"vfd\"\npath = \"{}\"\ncommand_set = \"escpos\"\nidle_text = [\"WELCOME\", \"\"]\n",
+            scanner_pty.path().display(),
+            display_pty.path().display()
+        ),
+        "vm.toml",
+    )
+    .map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(err("tokio runtime"))?;
+    let _entered = runtime.enter();
+    let (tx, scans) = std::sync::mpsc::channel::<RoutedScan>();
+    let devices = Devices::start(
+        &config.scanners,
+        &config.displays,
+        std::sync::Arc::new(move |scan| {
+            let _ = tx.send(scan);
+        }),
+    );
+    let status = devices.scanners[0].device.status.clone();
+    status_within(&status, rig.patience, "opened the serial scanner", |s| {
+        s.connected
+    })?;
+    scanner_pty.release_slave();
+    let display_status = devices.displays[0].device.status.clone();
+    status_within(
+        &display_status,
+        rig.patience,
+        "opened the pole display",
+        |s| s.connected,
+    )?;
+    display_pty.release_slave();
+    devices.displays[0]
+        .slot
+        .set(kassa_hal::View::Text(vec!["TOTAL 36.00".into()]));
+    let shown = display_pty
+        .receive(1, rig.patience)
+        .map_err(err("read what the display was sent"))?;
+    if shown.is_empty() {
+        return Err("the display worker wrote nothing for a view".into());
+    }
+    scanner_pty.send(b"134567890123456789\r");
+    let scan = scans
+        .recv_timeout(rig.patience)
+        .map_err(|e| format!("no scan from kassad's serial worker: {e}"))?;
+    if scan.scan.data != b"134567890123456789" || scan.device != "counter" {
+        return Err(format!(
+            "{} gave {:?}",
+            scan.device,
+            String::from_utf8_lossy(&scan.scan.data)
+        ));
+    }
+    scanner_pty.unplug();
+    let gone = status_within(&status, rig.patience, "saw the hang-up", |s| !s.connected)?;
+    devices.stop();
+    Ok(format!(
+        "kassad's serial worker read the code from a pty, its display worker wrote a view ({} bytes) to another; hang-up seen {} ms after the master closed",
+        shown.len(),
+        gone.as_millis()
+    ))
+}
+
+// ---- PrivateUsers= --------------------------------------------------------------
+
+/// Stand-ins for Debian's dialout and video groups and the kassad user,
+/// which the guest's /etc/group and /etc/passwd do not have.
+const DIALOUT_GID: u32 = 950;
+const VIDEO_GID: u32 = 951;
+const KASSAD_UID: u32 = 960;
+
+/// Set in the child `privusers` starts: the nodes to open, `:`-separated.
+const PRIVUSERS_NODES: &str = "KASSA_VM_PRIVUSERS_NODES";
+/// Set in the child too: which step of becoming kassad it is at.
+const PRIVUSERS_STAGE: &str = "KASSA_VM_PRIVUSERS_STAGE";
+/// A file only root may read, which the child must fail to open.
+const PRIVUSERS_SECRET: &str = "/tmp/kassa-vm-root-only";
+
+/// Sets `node` to root:`gid` 0660, as udev's rules do on a till.
+fn give_to_group(node: &Path, gid: u32) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    std::os::unix::fs::chown(node, Some(0), Some(gid))
+        .map_err(|e| format!("chown {}: {e}", node.display()))?;
+    fs::set_permissions(node, fs::Permissions::from_mode(0o660))
+        .map_err(|e| format!("chmod {}: {e}", node.display()))
+}
+
+/// Waits for udev to give `node` to group `gid`, read and write.
+fn owned_by_group(rig: &Rig, node: &Path, gid: u32) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    wait_for(rig.patience, "udev to give the node to group kassa", || {
+        let meta = fs::metadata(node).ok()?;
+        (meta.gid() == gid && meta.mode() & 0o060 == 0o060).then_some(())
+    })
+}
+
+/// The child's side, in systemd's order for PrivateUsers=yes: supplementary
+/// groups and group first, then the user namespace (whose maps the parent
+/// writes, as systemd's helper does), then the user. Without fork or
+/// unshare in this crate's reach, the steps are execs of this program:
+/// `groups` (as root) sets the groups and execs busybox `unshare -U` into
+/// `inside`, which waits for the maps and execs itself again into `user`
+/// (an exec with the maps in place gives it the namespace's root, so it
+/// may change user), which becomes kassad and tries the nodes. Talks to
+/// the parent over stdin/stdout: "unshared", "monitoring", then the outcome
+/// line.
+fn privusers_child(stage: &str, nodes: &str, rig: &Rig) -> Outcome {
+    use nix::unistd::{Gid, Uid, getgroups, setgroups, setresgid, setresuid};
+    use std::os::unix::process::CommandExt;
+    use std::process::Command;
+
+    let exe = std::env::current_exe().map_err(err("current_exe"))?;
+    match stage {
+        "groups" => {
+            let kassa = Gid::from_raw(gid_of("kassa")?);
+            setgroups(&[Gid::from_raw(DIALOUT_GID), Gid::from_raw(VIDEO_GID)])
+                .map_err(|e| format!("setgroups: {e}"))?;
+            setresgid(kassa, kassa, kassa).map_err(|e| format!("setresgid: {e}"))?;
+            let e = Command::new("unshare")
+                .arg("-U")
+                .arg(&exe)
+                .arg("privusers")
+                .env(PRIVUSERS_STAGE, "inside")
+                .exec();
+            Err(format!("exec unshare -U: {e}"))
+        }
+        "inside" => {
+            println!("unshared");
+            io::stdout().flush().map_err(err("stdout"))?;
+            let mut go = String::new();
+            io::stdin()
+                .read_line(&mut go)
+                .map_err(err("wait for the maps"))?;
+            let e = Command::new(&exe)
+                .arg("privusers")
+                .env(PRIVUSERS_STAGE, "user")
+                .exec();
+            Err(format!("exec {}: {e}", exe.display()))
+        }
+        "user" => {
+            let kassad = Uid::from_raw(KASSAD_UID);
+            setresuid(kassad, kassad, kassad).map_err(|e| format!("setresuid: {e}"))?;
+            let seen_groups: Vec<u32> = getgroups()
+                .map_err(|e| format!("getgroups: {e}"))?
+                .iter()
+                .map(|g| g.as_raw())
+                .collect();
+            let mut opened = Vec::new();
+            for node in nodes.split(':') {
+                OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .open(node)
+                    .map_err(|e| format!("open {node} as kassad: {e}"))?;
+                opened.push(node);
+            }
+            match File::open(PRIVUSERS_SECRET) {
+                Ok(_) => return Err("read a root-only file: not unprivileged".into()),
+                Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {}
+                Err(e) => return Err(format!("open the root-only file: {e}")),
+            }
+            let mut monitor = HotplugMonitor::new().map_err(err("udev monitor"))?;
+            println!("monitoring");
+            io::stdout().flush().map_err(err("stdout"))?;
+            if !monitor.wait(rig.patience).map_err(err("monitor"))? {
+                return Err(
+                    "heard nothing from udev (are its messages from a mapped root?)".into(),
+                );
+            }
+            Ok(format!(
+                "opened {} as uid {KASSAD_UID} in a user namespace (its groups seen there as {seen_groups:?}), was refused a root-only file, heard udev",
+                opened.join(", ")
+            ))
+        }
+        other => Err(format!("no stage {other:?}")),
+    }
+}
+
+fn check_privusers(rig: &Rig) -> Outcome {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+
+    if let (Ok(stage), Ok(nodes)) = (
+        std::env::var(PRIVUSERS_STAGE),
+        std::env::var(PRIVUSERS_NODES),
+    ) {
+        return privusers_child(&stage, &nodes, rig);
+    }
+    let kassa = gid_of("kassa")?;
+    let scanner = VirtualScanner::create(rig, "kassa-vm privusers scanner")?;
+    let event = scanner.node();
+    owned_by_group(rig, &event, kassa)?;
+    let (_uhid, hidraw) = uhid_scanner(rig, "privusers")?;
+    owned_by_group(rig, &hidraw, kassa)?;
+    let serial = kassa_tests::Pty::open();
+    give_to_group(serial.path(), DIALOUT_GID)?;
+    let camera = PathBuf::from("/dev/video0");
+    give_to_group(&camera, VIDEO_GID)?;
+    fs::write(PRIVUSERS_SECRET, "root only\n").map_err(err("write the root-only file"))?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(PRIVUSERS_SECRET, fs::Permissions::from_mode(0o600))
+            .map_err(err("chmod the root-only file"))?;
+    }
+    let nodes = [&event, &hidraw, serial.path(), &camera]
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(":");
+    let exe = std::env::current_exe().map_err(err("current_exe"))?;
+    let mut child = Command::new(exe)
+        .arg("privusers")
+        .env(PRIVUSERS_NODES, nodes)
+        .env(PRIVUSERS_STAGE, "groups")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(err("start the child"))?;
+    let pid = child.id();
+    let mut stdin = child.stdin.take().ok_or("no stdin")?;
+    let mut lines = io::BufReader::new(child.stdout.take().ok_or("no stdout")?).lines();
+    let mut said = |what: &str| -> Result<(), String> {
+        match lines.next() {
+            Some(Ok(line)) if line == what => Ok(()),
+            other => Err(format!("the child said {other:?}, not {what:?}")),
+        }
+    };
+    let steps = (|| -> Result<VirtualScanner, String> {
+        said("unshared")?;
+        // What systemd writes for PrivateUsers=yes: root and the service's
+        // own user and group mapped to themselves, setgroups() denied.
+        let proc = Path::new("/proc").join(pid.to_string());
+        fs::write(proc.join("setgroups"), "deny").map_err(err("setgroups"))?;
+        fs::write(
+            proc.join("uid_map"),
+            format!("0 0 1\n{KASSAD_UID} {KASSAD_UID} 1\n"),
+        )
+        .map_err(err("uid_map"))?;
+        fs::write(proc.join("gid_map"), format!("0 0 1\n{kassa} {kassa} 1\n"))
+            .map_err(err("gid_map"))?;
+        stdin.write_all(b"go\n").map_err(err("let the child go"))?;
+        said("monitoring")?;
+        // A device for the child's monitor to hear about.
+        VirtualScanner::create(rig, "kassa-vm privusers second")
+    })();
+    drop(stdin);
+    let outcome = lines.find_map(|l| {
+        let l = l.ok()?;
+        l.strip_prefix("ok   privusers: ")
+            .map(|d| Ok(d.to_string()))
+            .or_else(|| {
+                l.strip_prefix("FAIL privusers: ")
+                    .map(|r| Err(r.to_string()))
+            })
+    });
+    let _ = child.wait();
+    let _ = fs::remove_file(PRIVUSERS_SECRET);
+    drop((steps?, scanner, serial));
+    let outcome = outcome.unwrap_or_else(|| Err("the child reported nothing".into()))?;
+    // The child's line ends with its own time; this check reports its own.
+    Ok(outcome
+        .rsplit_once(" (")
+        .map_or(outcome.clone(), |(d, _)| d.to_string()))
+}
+
+// ---- I2C, through kassad's device layer -----------------------------------------
+
+/// The bus of the kernel's i2c-stub module, which scripts/vm/trace-syscalls
+/// loads (run-guest does not).
+fn stub_bus() -> Option<PathBuf> {
+    fs::read_dir("/sys/class/i2c-dev")
+        .ok()?
+        .flatten()
+        .find_map(|e| {
+            let name = fs::read_to_string(e.path().join("name")).ok()?;
+            (name.trim() == "SMBus stub driver").then(|| Path::new("/dev").join(e.file_name()))
+        })
+}
+
+/// kassad's LCD worker on the stub bus: the I2C path up to its first
+/// write, as far as a bus without a real chip allows.
+fn check_i2c(rig: &Rig) -> Outcome {
+    use kassa_daemon::config::Config;
+    use kassa_daemon::devices::Devices;
+
+    let bus = stub_bus()
+        .ok_or("no i2c-stub bus (scripts/vm/trace-syscalls loads i2c-dev and i2c-stub)")?;
+    wait_for(rig.patience, "the bus's device node", || {
+        bus.exists().then_some(())
+    })?;
+    let config = Config::parse(
+        &format!(
+            "[[display]]\nname = \"lcd\"\ndriver = \"lcd\"\npath = \"{}\"\naddress = 0x27\n",
+            bus.display()
+        ),
+        "vm.toml",
+    )
+    .map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(err("tokio runtime"))?;
+    let _entered = runtime.enter();
+    let devices = Devices::start(&[], &config.displays, std::sync::Arc::new(|_| {}));
+    let status = devices.displays[0].device.status.clone();
+    devices.displays[0]
+        .slot
+        .set(kassa_hal::View::Text(vec!["TOTAL 36.00".into()]));
+    // i2c-stub emulates SMBus chips only: the plain I2C write a PCF8574
+    // takes is refused (EOPNOTSUPP) after the same open and ioctls a real
+    // bus gets. That refusal is what this waits for.
+    status_within(&status, rig.patience, "the LCD worker's write", |s| {
+        !s.last_error.is_empty()
+    })?;
+    let last = status.borrow().last_error.clone();
+    devices.stop();
+    // EOPNOTSUPP, as linux-embedded-hal spells it.
+    if !last.contains("Errno(95)") && !last.to_lowercase().contains("not supported") {
+        return Err(format!("the LCD worker says {last:?}"));
+    }
+    Ok(format!(
+        "kassad's LCD worker opened {} and wrote to 0x27; i2c-stub refused the plain I2C transfer as expected: {last}",
+        bus.display()
     ))
 }

@@ -428,6 +428,12 @@ impl Terminal {
         self.shared.devices.stop();
     }
 
+    /// Waits until every device has reported its first status, at most
+    /// `deadline` (see [`crate::devices::Devices::first_status`]).
+    pub async fn devices_known(&self, deadline: Duration) {
+        self.shared.devices.first_status(deadline).await;
+    }
+
     /// The devices, scanners first.
     pub fn devices(&self) -> Vec<Device> {
         self.shared.devices.all().cloned().collect()

@@ -739,6 +739,11 @@ impl From<zbus::Error> for RunError {
     }
 }
 
+/// How long kassad waits at start for its devices' first status before it
+/// takes its name anyway; a device still silent then reports
+/// `still opening` until its worker knows better.
+pub const STARTUP_DEADLINE: Duration = Duration::from_secs(2);
+
 /// Serves kassad on `bus` until `shutdown` completes. `ready` is called
 /// once the name is owned and every object is served.
 ///
@@ -752,6 +757,10 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), RunError> {
     let terminal = Terminal::start(config).map_err(RunError::Setup)?;
+    // The name is taken (and systemd told we are ready) only once every
+    // device has said whether it is there: a POS calling at once must not
+    // get NoDevice for a scanner that is plugged in.
+    terminal.devices_known(STARTUP_DEADLINE).await;
     let stop = CancellationToken::new();
     let conn = match serve(&bus, &terminal, &stop).await {
         Ok(conn) => conn,

@@ -76,6 +76,9 @@ pub struct DeviceStatus {
     /// Reads dropped since kassad started: garbled data from the device,
     /// and scans no checkout or claim wanted.
     pub dropped_count: u64,
+    /// Whether the worker has reported at all: until then `connected` is
+    /// only a default.
+    pub known: bool,
 }
 
 /// A device as the rest of kassad sees it.
@@ -232,6 +235,9 @@ pub struct Devices {
     pub displays: Vec<DisplayControl>,
     stop: Arc<AtomicBool>,
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    /// Every device's status, as its worker reports it, for the start-up
+    /// deadline.
+    reporters: Vec<(String, watch::Sender<DeviceStatus>)>,
 }
 
 /// Waits between reconnection attempts: 250 ms, doubling to 4 s.
@@ -276,8 +282,10 @@ pub(crate) fn report(
     error: Option<String>,
 ) {
     status.send_if_modified(|s| {
-        let changed =
-            s.connected != connected || error.as_ref().is_some_and(|e| *e != s.last_error);
+        let changed = !s.known
+            || s.connected != connected
+            || error.as_ref().is_some_and(|e| *e != s.last_error);
+        s.known = true;
         if changed {
             match (&error, connected) {
                 (None, true) => info!("{what} connected"),
@@ -307,6 +315,7 @@ impl Devices {
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
         let mut scanner_controls = Vec::new();
+        let mut reporters = Vec::new();
         for config in scanners {
             let (status_tx, status_rx) = watch::channel(DeviceStatus::default());
             let (trigger_tx, trigger_rx) = watch::channel(false);
@@ -420,6 +429,7 @@ impl Devices {
         let mut display_controls = Vec::new();
         for config in displays {
             let (status_tx, status_rx) = watch::channel(DeviceStatus::default());
+            reporters.push((format!("display {:?}", config.name), status_tx.clone()));
             let slot = Arc::new(ViewSlot::default());
             let sink: Box<dyn DisplaySink> = match &config.driver {
                 DisplayDriver::Vfd { path, port, vfd } => {
@@ -497,6 +507,37 @@ impl Devices {
             displays: display_controls,
             stop,
             threads: Mutex::new(threads),
+            reporters,
+        }
+    }
+
+    /// Waits until every device has reported its first status (connected,
+    /// or absent with its reason), at most `deadline`. A device still
+    /// silent then is reported as not connected, with a reason that says
+    /// so; its worker goes on and reports the truth when it knows it.
+    pub async fn first_status(&self, deadline: Duration) {
+        let all = self.reporters.iter().map(|(_, status)| {
+            let mut status = status.subscribe();
+            async move {
+                let _ = status.wait_for(|s| s.known).await;
+            }
+        });
+        let all = futures_util::future::join_all(all);
+        if tokio::time::timeout(deadline, all).await.is_ok() {
+            return;
+        }
+        for (what, status) in &self.reporters {
+            if !status.borrow().known {
+                report(
+                    status,
+                    what,
+                    false,
+                    Some(format!(
+                        "still opening: no status within {} ms of start",
+                        deadline.as_millis()
+                    )),
+                );
+            }
         }
     }
 

@@ -316,8 +316,11 @@ async fn face_auth_delivers_the_backends_payment_code_as_a_face_scan() {
     );
     let bus = PrivateBus::start();
     let kassad = Kassad::start(&config, &bus).await;
+    // One POS program waits for the code and captures the face (only the
+    // owner of a running wait may capture: a face can pay).
+    let pos = terminal(&bus).await;
     let waiting = {
-        let terminal = terminal(&bus).await;
+        let terminal = pos.clone();
         tokio::spawn(async move {
             let options = HashMap::from([("timeout_ms", Value::from(15_000u32))]);
             terminal.scan_payment_code(options).await
@@ -326,7 +329,13 @@ async fn face_auth_delivers_the_backends_payment_code_as_a_face_scan() {
     // The frames hold a face and no code: only face auth can answer.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let options = HashMap::from([("timeout_ms", Value::from(1000u32))]);
-    let (_, info) = terminal(&bus).await.capture_face(options).await.unwrap();
+    let other = terminal(&bus).await.capture_face(options.clone()).await;
+    assert_eq!(
+        other.map(drop).map_err(|e| error_name(&e)),
+        Err(Some("org.kassa.Error.AccessDenied".into())),
+        "another caller captured a face during the wait"
+    );
+    let (_, info) = pos.capture_face(options).await.unwrap();
     let outcome = info.get("face_auth").and_then(|v| match &**v {
         Value::Str(s) => Some(s.to_string()),
         _ => None,

@@ -641,3 +641,60 @@ async fn a_wrong_token_is_a_backend_error() {
     assert_eq!(err_name(&e), "org.kassa.Error.Backend");
     assert!(error_message(&e).contains("401"), "{e}");
 }
+
+/// kassad takes its name only once every device has said whether it is
+/// there: the first call after start sees a present scanner connected, and
+/// an absent one with its reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devices_have_their_status_when_kassad_is_ready() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut present = kassa_tests::rig::SerialDevice::new(dir.path(), "present");
+    let config = format!(
+        r#"
+[[scanner]]
+name = "present"
+driver = "serial"
+path = "{present}"
+
+[[scanner]]
+name = "absent"
+driver = "serial"
+path = "{absent}"
+
+[[display]]
+name = "pole"
+driver = "mock"
+"#,
+        present = present.link.display(),
+        absent = dir.path().join("absent").display(),
+    );
+    for _ in 0..5 {
+        let bus = kassa_tests::bus::PrivateBus::start();
+        let kassad = kassa_tests::bus::Kassad::start(&config, &bus).await;
+        let conn = bus.connect().await;
+        let device = |name: &str| {
+            kassa_daemon::client::DeviceProxy::builder(&conn)
+                .path(format!("/org/kassa/Terminal1/devices/{name}"))
+                .unwrap()
+                .cache_properties(zbus::proxy::CacheProperties::No)
+                .build()
+        };
+        let (present_dev, absent_dev) = (
+            device("present").await.unwrap(),
+            device("absent").await.unwrap(),
+        );
+        assert!(
+            present_dev.connected().await.unwrap(),
+            "present scanner not yet connected"
+        );
+        assert!(!absent_dev.connected().await.unwrap());
+        let why = absent_dev.last_error().await.unwrap();
+        assert!(why.contains("absent"), "{why:?}");
+        assert!(device("pole").await.unwrap().connected().await.unwrap());
+        kassad.stop().await;
+        present
+            .pty()
+            .receive(usize::MAX, Duration::from_millis(10))
+            .unwrap();
+    }
+}

@@ -23,7 +23,7 @@ use crate::usb_scanners::UsbKeys;
 pub use crate::usb_scanners::{HidPosSettings, WedgeSettings};
 use toml::Spanned;
 
-use crate::web::WebConfig;
+use crate::web::{AllowedHost, WebConfig};
 
 /// Where the daemon looks when no `--config` is given.
 pub const DEFAULT_PATH: &str = "/etc/kassa/kassa.toml";
@@ -440,6 +440,7 @@ struct RawDisplay {
     token_file: Option<PathBuf>,
     merchant: Option<String>,
     logo: Option<PathBuf>,
+    allowed_hosts: Option<Vec<String>>,
     address: Option<u8>,
     rows: Option<u8>,
     glyphs: Option<Vec<char>>,
@@ -863,6 +864,10 @@ fn camera(s: &RawScanner, p: &RawPort) -> Result<ScannerDriver, String> {
     })
 }
 
+/// Most `allowed_hosts` entries of a web screen: a few names per kiosk is
+/// all there is to list.
+const MAX_ALLOWED_HOSTS: usize = 32;
+
 fn display(mut d: RawDisplay) -> Result<DisplayConfig, String> {
     let what = format!("display {:?}", d.name);
     let given = [
@@ -883,6 +888,7 @@ fn display(mut d: RawDisplay) -> Result<DisplayConfig, String> {
         ("token_file", d.token_file.is_some()),
         ("merchant", d.merchant.is_some()),
         ("logo", d.logo.is_some()),
+        ("allowed_hosts", d.allowed_hosts.is_some()),
         ("address", d.address.is_some()),
         ("rows", d.rows.is_some()),
         ("glyphs", d.glyphs.is_some()),
@@ -922,7 +928,14 @@ fn display(mut d: RawDisplay) -> Result<DisplayConfig, String> {
         ),
         DisplayDriverName::Web => (
             "web",
-            &["listen", "token_file", "merchant", "logo", "deadline_ms"],
+            &[
+                "listen",
+                "token_file",
+                "merchant",
+                "logo",
+                "allowed_hosts",
+                "deadline_ms",
+            ],
         ),
         DisplayDriverName::Console => ("console", &["path", "columns", "deadline_ms"]),
         DisplayDriverName::Mock => ("mock", &["deadline_ms"]),
@@ -1022,11 +1035,30 @@ fn display(mut d: RawDisplay) -> Result<DisplayConfig, String> {
             }
             let merchant = d.merchant.unwrap_or_default();
             check_text_line(&what, "merchant", &merchant)?;
+            let entries = d.allowed_hosts.unwrap_or_default();
+            if entries.len() > MAX_ALLOWED_HOSTS {
+                return Err(format!(
+                    "{what}: allowed_hosts has at most {MAX_ALLOWED_HOSTS} entries"
+                ));
+            }
+            let allowed_hosts = entries
+                .iter()
+                .map(|entry| {
+                    AllowedHost::parse(entry, listen.port()).map_err(|e| {
+                        format!(
+                            "{what}: allowed_hosts entry {entry:?} {e}; write a name the kiosk \
+                             opens the screen by, like \"kiosk.local:{}\"",
+                            listen.port()
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?;
             DisplayDriver::Web(WebConfig {
                 listen,
                 token_file: d.token_file,
                 merchant,
                 logo: d.logo,
+                allowed_hosts,
             })
         }
         DisplayDriverName::Console => {
@@ -1216,6 +1248,35 @@ order_query_url = "https://pos.example/api/orders?payment_code={code}"
         .unwrap();
         let e = err("[[display]]\nname = \"s\"\ndriver = \"web\"\nlisten = \"localhost\"\n");
         assert!(e.message.contains("not an address and port"), "{e}");
+        let config = Config::parse(
+            "[[display]]\nname = \"s\"\ndriver = \"web\"\nallowed_hosts = [\"kiosk.local\", \"till:9000\"]\n",
+            "kassa.toml",
+        )
+        .unwrap();
+        match &config.displays[0].driver {
+            DisplayDriver::Web(web) => {
+                let hosts: Vec<_> = web.allowed_hosts.iter().map(|h| h.to_string()).collect();
+                assert_eq!(hosts, ["kiosk.local:8787", "till:9000"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = err(
+            "[[display]]\nname = \"s\"\ndriver = \"web\"\nallowed_hosts = [\"kiosk local:8787\"]\n",
+        );
+        assert!(
+            e.message.contains(
+                "display \"s\": allowed_hosts entry \"kiosk local:8787\" is not a host name"
+            ),
+            "{e}"
+        );
+        let e = err("[[display]]\nname = \"s\"\ndriver = \"web\"\nallowed_hosts = [\"kiosk:0\"]\n");
+        assert!(e.message.contains("has a port that is not"), "{e}");
+        let e = err("[[display]]\nname = \"s\"\ndriver = \"mock\"\nallowed_hosts = []\n");
+        assert!(
+            e.message
+                .contains("allowed_hosts is not a setting of driver \"mock\""),
+            "{e}"
+        );
         let e = err("[[display]]\nname = \"s\"\ndriver = \"web\"\ncommand_set = \"cd5220\"\n");
         assert!(
             e.message

@@ -6,8 +6,15 @@
 //! kassad itself, so the screen works with no internet. A page that loads
 //! mid-checkout is sent the current view first. Bound beyond loopback, the
 //! server wants an access token (`?token=` in the kiosk's URL).
+//!
+//! Any local user can reach the screen, so it answers only its own `Host`
+//! names ([`hosts`]) and keeps its connections, streams and timeouts within
+//! fixed bounds ([`server`]): whatever it is sent, the rest of kassad keeps
+//! its descriptors.
 
+mod hosts;
 mod model;
+mod server;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -29,7 +36,12 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
+pub use hosts::{AllowedHost, HostError};
 pub use model::{Branding, qr_svg, view_json};
+pub use server::{
+    HEADER_READ_TIMEOUT, MAX_CONNECTIONS, MAX_EVENT_STREAMS, MAX_REQUEST_HEAD, MAX_REQUEST_HEADERS,
+    WRITE_STALL_TIMEOUT,
+};
 
 use crate::devices::DisplaySink;
 
@@ -44,6 +56,9 @@ pub struct WebConfig {
     pub merchant: String,
     /// PNG, JPEG, SVG or WebP shown on the idle screen.
     pub logo: Option<PathBuf>,
+    /// Names the screen answers to besides its listen address and the
+    /// loopback names (`allowed_hosts`).
+    pub allowed_hosts: Vec<AllowedHost>,
 }
 
 /// Largest logo file served.
@@ -59,6 +74,8 @@ struct Screen {
     view: watch::Sender<Arc<str>>,
     token: Option<String>,
     logo: Option<(Vec<u8>, &'static str)>,
+    /// The event streams open, capped.
+    streams: Arc<server::EventStreams>,
     shutdown: CancellationToken,
 }
 
@@ -66,7 +83,7 @@ struct Screen {
 pub(crate) struct WebSink {
     config: WebConfig,
     runtime: tokio::runtime::Handle,
-    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    server: Option<tokio::task::JoinHandle<()>>,
     screen: Option<Arc<Screen>>,
     seq: u64,
     /// Ends the server and every open event stream.
@@ -98,7 +115,7 @@ impl WebSink {
         self.shutdown.cancel();
         self.shutdown = CancellationToken::new();
         // Aborting the accept loop frees the port at once; connections
-        // already open end with their event streams.
+        // already open see the cancellation and close within a second.
         if let Some(server) = self.server.take() {
             server.abort();
         }
@@ -158,21 +175,20 @@ impl DisplaySink for WebSink {
             .map(read_token)
             .transpose()?;
         let logo = self.config.logo.as_deref().map(read_logo).transpose()?;
-        let listener = std::net::TcpListener::bind(self.config.listen)
-            .and_then(|l| l.set_nonblocking(true).map(|()| l))
-            .map_err(|e| format!("cannot listen on {}: {e}", self.config.listen))?;
         let _runtime = self.runtime.enter();
-        let listener = tokio::net::TcpListener::from_std(listener)
+        let listener = server::listen(self.config.listen)
             .map_err(|e| format!("cannot listen on {}: {e}", self.config.listen))?;
         let current = self
             .screen
             .as_ref()
             .map(|s| s.view.borrow().clone())
             .unwrap_or_else(|| Arc::from(view_json(&View::Idle, &self.branding(), 0).to_string()));
+        let streams = Arc::new(server::EventStreams::default());
         let screen = Arc::new(Screen {
             view: watch::Sender::new(current),
             token,
             logo,
+            streams,
             shutdown: self.shutdown.clone(),
         });
         // The page, its events and the logo want the token; the script and
@@ -192,11 +208,18 @@ impl DisplaySink for WebSink {
                 get(|| asset(STYLE, "text/css; charset=utf-8")),
             )
             .with_state(screen.clone());
+        let mut hosts = AllowedHost::defaults(self.config.listen);
+        hosts.extend(self.config.allowed_hosts.iter().cloned());
+        let site = Arc::new(server::Site {
+            listen: self.config.listen,
+            hosts,
+        });
         info!("web screen on http://{}/", self.config.listen);
-        self.server = Some(
-            self.runtime
-                .spawn(async move { axum::serve(listener, app).await }),
-        );
+        self.server =
+            Some(
+                self.runtime
+                    .spawn(server::run(listener, app, site, self.shutdown.clone())),
+            );
         self.screen = Some(screen);
         Ok(())
     }
@@ -291,9 +314,22 @@ async fn logo_file(State(screen): State<Arc<Screen>>) -> Response {
     }
 }
 
-async fn events(State(screen): State<Arc<Screen>>) -> Response {
-    let views =
-        view_stream(screen.view.subscribe()).take_until(screen.shutdown.clone().cancelled_owned());
+async fn events(State(screen): State<Arc<Screen>>, request: Request) -> Response {
+    // Over the cap, this stream ends the oldest one.
+    let slot = screen.streams.open(
+        request
+            .extensions()
+            .get::<server::ConnectionMark>()
+            .cloned(),
+    );
+    let replaced = slot.ended();
+    let stopped = screen.shutdown.clone().cancelled_owned();
+    let views = view_stream(screen.view.subscribe(), slot).take_until(async move {
+        tokio::select! {
+            () = replaced => {}
+            () = stopped => {}
+        }
+    });
     let mut response = Sse::new(views)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response();
@@ -304,10 +340,12 @@ async fn events(State(screen): State<Arc<Screen>>) -> Response {
 }
 
 /// The current view, then every new one; a slow page skips to the newest.
+/// The stream holds its `slot` until it is dropped.
 fn view_stream(
     rx: watch::Receiver<Arc<str>>,
+    slot: server::StreamSlot,
 ) -> impl Stream<Item = Result<Event, Infallible>> + Send + 'static {
-    futures_util::stream::unfold((rx, true), |(mut rx, first)| async move {
+    futures_util::stream::unfold((rx, true, slot), |(mut rx, first, slot)| async move {
         if !first && rx.changed().await.is_err() {
             return None;
         }
@@ -316,6 +354,6 @@ fn view_stream(
         if first {
             event = event.retry(Duration::from_secs(1));
         }
-        Some((Ok(event), (rx, false)))
+        Some((Ok(event), (rx, false, slot)))
     })
 }

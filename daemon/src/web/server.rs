@@ -1,0 +1,722 @@
+//! The web screen's HTTP server, hardened against hostile local clients.
+//!
+//! Any local user can connect to the screen, with no D-Bus rights at all,
+//! and kassad shares one descriptor limit between the web screen and the
+//! scanners, the bus and the backend. So the screen must never take more
+//! than a fixed share, whatever it is sent:
+//!
+//! - at most [`MAX_CONNECTIONS`] open connections. A connection over the
+//!   cap is still accepted and makes room by closing the oldest connection
+//!   that never finished a request (once it has had
+//!   [`FIRST_REQUEST_GRACE`] to send one), else the oldest that is not an
+//!   event stream. Refusing the newest instead would let anyone who keeps
+//!   64 connections open lock the kiosk out; evicting the oldest, with a
+//!   grace for the newest, leaves the kiosk's connection, which sends its
+//!   request at once, the time to be answered. While no connection may be
+//!   evicted, new ones wait in the kernel's queue ([`ACCEPT_BACKLOG`]),
+//!   which costs kassad no descriptor.
+//! - at most [`MAX_EVENT_STREAMS`] event streams; a new one ends the
+//!   oldest (its page reconnects a second later), so streams can never
+//!   take every connection and cannot lock out the kiosk's page for good.
+//! - a request head must arrive within [`HEADER_READ_TIMEOUT`], counted
+//!   from the connection's start or from the end of the previous
+//!   response: that closes silent, half-sent and trickled connections,
+//!   and idle keep-alive ones.
+//! - a response whose client takes nothing for [`WRITE_STALL_TIMEOUT`] is
+//!   dropped with its connection.
+//! - a request head is at most [`MAX_REQUEST_HEAD`] bytes and
+//!   [`MAX_REQUEST_HEADERS`] headers; nothing takes a body.
+//! - the `Host` must be one the screen answers to ([`super::hosts`]),
+//!   checked before anything else.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Sleep;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+use tracing::{debug, warn};
+
+use super::hosts::{self, AllowedHost};
+
+/// Connections open at once, per web screen. The kiosk needs two or three
+/// (the page and its event stream, more while it loads the script, the
+/// style and the logo); 64 leaves room for several kiosks and for
+/// reloads, and costs kassad at most 64 + 2 descriptors (the listener, and
+/// a new connection while the one it evicts closes).
+pub const MAX_CONNECTIONS: usize = 64;
+
+/// Event streams open at once, per web screen: one per kiosk page.
+pub const MAX_EVENT_STREAMS: usize = 16;
+
+/// How long a request head may take, from the connection's start or the
+/// end of the previous response (so also how long a kept-alive connection
+/// may stay idle). A browser on the same machine or network sends its
+/// request head in one packet.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How long a response may wait for a client that reads nothing, once the
+/// socket's buffers are full.
+pub const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Largest request head (request line and headers), in bytes.
+pub const MAX_REQUEST_HEAD: usize = 8 * 1024;
+
+/// Most headers in a request; a browser sends about 15.
+pub const MAX_REQUEST_HEADERS: usize = 32;
+
+/// hyper buffers at most this much per connection. Its smallest allowed
+/// value is 8 KiB; the head limit is enforced by [`MAX_REQUEST_HEAD`].
+const MAX_BUFFER: usize = 64 * 1024;
+
+/// How long a new connection is safe from eviction, from when its task
+/// first ran, if it has not finished a request yet: time for the kiosk's
+/// request to be read even while a flood of connections is accepted behind
+/// it. It also bounds how fast a flood of silent connections is accepted
+/// (64 per 25 ms); the rest wait in the kernel's queue, costing no
+/// descriptor.
+const FIRST_REQUEST_GRACE: Duration = Duration::from_millis(25);
+
+/// How long the accept loop waits for room (a connection it may evict,
+/// and that connection to close) before it drops the new one instead.
+const EVICTION_WAIT: Duration = Duration::from_secs(1);
+
+/// After an accept error (such as kassad being out of descriptors), the
+/// pause before the next try, so that the loop does not spin.
+const ACCEPT_RETRY: Duration = Duration::from_millis(100);
+
+/// How long open connections get to finish when the screen stops.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
+
+/// At most one warning about the caps per this interval, so that a flood
+/// of connections does not become a flood of log lines.
+const REPORT_INTERVAL: Duration = Duration::from_secs(60);
+
+/// What one web screen's server knows besides its routes.
+pub(super) struct Site {
+    /// Where it listens, for log lines.
+    pub listen: SocketAddr,
+    /// The names it answers to, besides the address a connection came in on.
+    pub hosts: Vec<AllowedHost>,
+}
+
+/// Connections the kernel may hold for the accept loop. Waiting ones cost
+/// kassad no descriptor; a longer queue lets a burst wait a moment instead
+/// of having its connection attempts dropped.
+const ACCEPT_BACKLOG: u32 = 1024;
+
+/// A listening socket at `address`, as `std::net::TcpListener::bind` makes
+/// one (address reuse on) but with [`ACCEPT_BACKLOG`]. Must be called
+/// within the Tokio runtime.
+pub(super) fn listen(address: SocketAddr) -> io::Result<TcpListener> {
+    let socket = match address {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(ACCEPT_BACKLOG)
+}
+
+/// Serves `app` on `listener` until `shutdown` is cancelled.
+pub(super) async fn run(
+    listener: TcpListener,
+    app: Router,
+    site: Arc<Site>,
+    shutdown: CancellationToken,
+) {
+    let connections = Arc::new(Connections::default());
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let mut pressure = Pressure::new();
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_header_size(MAX_REQUEST_HEAD)
+        .max_headers(MAX_REQUEST_HEADERS)
+        .max_buf_size(MAX_BUFFER)
+        .keep_alive(true);
+    let http = Arc::new(http);
+    let app = TowerToHyperService::new(app);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = shutdown.cancelled() => return,
+        };
+        let socket = match accepted {
+            Ok((socket, _peer)) => socket,
+            Err(e) => {
+                pressure.accept_failed(&site, &e);
+                tokio::time::sleep(ACCEPT_RETRY).await;
+                continue;
+            }
+        };
+        let permit = match slots.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                let room = make_room(&connections, &slots).await;
+                pressure.over_cap(&site, room.is_some());
+                match room {
+                    Some(permit) => permit,
+                    None => continue,
+                }
+            }
+        };
+        let Ok(local) = socket.local_addr() else {
+            continue;
+        };
+        let connection = connections.register(permit);
+        tokio::spawn(serve_connection(
+            socket,
+            local,
+            connection,
+            http.clone(),
+            app.clone(),
+            site.clone(),
+            shutdown.clone(),
+        ));
+    }
+}
+
+/// A free slot, made by evicting the oldest connection that may be
+/// evicted; `None` if none could be within [`EVICTION_WAIT`].
+async fn make_room(
+    connections: &Connections,
+    slots: &Arc<Semaphore>,
+) -> Option<OwnedSemaphorePermit> {
+    let deadline = tokio::time::Instant::now() + EVICTION_WAIT;
+    loop {
+        if let Ok(permit) = slots.clone().try_acquire_owned() {
+            return Some(permit);
+        }
+        if connections.evict_oldest() {
+            return tokio::time::timeout_at(deadline, slots.clone().acquire_owned())
+                .await
+                .ok()?
+                .ok();
+        }
+        // Every connection is an event stream or still in its grace: let
+        // them run (the kiosk's request is read meanwhile), then look
+        // again. Waiting connections stay in the kernel's queue and cost
+        // no descriptor.
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+async fn serve_connection(
+    socket: TcpStream,
+    local: SocketAddr,
+    connection: Connection,
+    http: Arc<http1::Builder>,
+    app: TowerToHyperService<Router>,
+    site: Arc<Site>,
+    shutdown: CancellationToken,
+) {
+    let mark = connection.mark.clone();
+    let service = service_fn(move |mut request: Request<Incoming>| {
+        let refused = admit(&mut request, &site, local, &mark);
+        let app = app.clone();
+        async move {
+            match refused {
+                None => hyper::service::Service::call(&app, request).await,
+                Some(refusal) => Ok::<_, Infallible>(refusal),
+            }
+        }
+    });
+    let io = TokioIo::new(StallGuard::new(socket, WRITE_STALL_TIMEOUT));
+    // Boxed, so that it can be dropped (closing the socket) before the
+    // connection's slot is given back.
+    let mut served = Box::pin(http.serve_connection(io, service));
+    // One look at what the client sent with its connection before it may
+    // be evicted: a browser's request is there already, and is answered
+    // (or marks the connection as served) in this first poll. Without it, a
+    // burst of connections queued behind the kiosk's would evict it before
+    // its task ever ran.
+    let first = std::future::poll_fn(|cx| Poll::Ready(served.as_mut().poll(cx))).await;
+    let _ = connection.mark.state.started.set(Instant::now());
+    if let Poll::Ready(result) = first {
+        if let Err(e) = result {
+            debug!("web screen connection ended: {e}");
+        }
+        return;
+    }
+    tokio::select! {
+        result = served.as_mut() => {
+            if let Err(e) = result {
+                // Timeouts and clients that go away: routine, and a
+                // hostile client could flood any louder level.
+                debug!("web screen connection ended: {e}");
+            }
+        }
+        // Evicted: dropping the connection closes its socket at once.
+        () = connection.close.cancelled() => {}
+        () = shutdown.cancelled() => {
+            served.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(SHUTDOWN_GRACE, served.as_mut()).await;
+        }
+    }
+    // The socket is closed before the connection's slot is given back, so
+    // that the cap counts descriptors, not tasks.
+    drop(served);
+    drop(connection);
+}
+
+/// The checks every request passes before it reaches a route: the Host
+/// first, then no body, then the method. Returns the answer to a refused
+/// request.
+fn admit(
+    request: &mut Request<Incoming>,
+    site: &Site,
+    local: SocketAddr,
+    mark: &ConnectionMark,
+) -> Option<Response<Body>> {
+    let came_in_on = AllowedHost::address(local);
+    let allowed = |value: &[u8]| {
+        hosts::is_allowed(value, &site.hosts)
+            || hosts::is_allowed(value, std::slice::from_ref(&came_in_on))
+    };
+    let mut host_headers = request.headers().get_all(header::HOST).iter();
+    let host_ok = match (host_headers.next(), host_headers.next()) {
+        (Some(host), None) => allowed(host.as_bytes()),
+        _ => false,
+    };
+    // An absolute request target names the host a proxy would go to; it
+    // wins over the header, so it must be allowed too.
+    let target_ok = request
+        .uri()
+        .authority()
+        .is_none_or(|authority| allowed(authority.as_str().as_bytes()));
+    if !host_ok || !target_ok {
+        return Some(refusal(
+            StatusCode::MISDIRECTED_REQUEST,
+            "kassa web screen: not for this Host; open the screen by its own address \
+             (other names go in the display's allowed_hosts)\n",
+        ));
+    }
+    let has_body = request.headers().contains_key(header::TRANSFER_ENCODING)
+        || request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|length| length.as_bytes() != b"0");
+    if has_body {
+        return Some(refusal(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "kassa web screen: requests carry no body\n",
+        ));
+    }
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        let mut response = refusal(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "kassa web screen: only GET and HEAD\n",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return Some(response);
+    }
+    mark.state.served.store(true, Ordering::Relaxed);
+    request.extensions_mut().insert(mark.clone());
+    None
+}
+
+/// A short plain-text answer that also closes the connection: a client
+/// that sends one bad request is not worth keeping.
+fn refusal(status: StatusCode, message: &'static str) -> Response<Body> {
+    let mut response = Response::new(Body::from(message));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The tables stay consistent between statements: a panic elsewhere
+    // while one was locked leaves nothing half-done.
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[derive(Default)]
+struct ConnectionState {
+    /// When its task first ran: hyper had read what came with it.
+    started: OnceLock<Instant>,
+    /// Serving an event stream.
+    streaming: AtomicBool,
+    /// Has had a request past [`admit`].
+    served: AtomicBool,
+}
+
+/// A request's handle on its connection (a request extension), through
+/// which an event stream marks its connection as one not to evict.
+#[derive(Clone)]
+pub(super) struct ConnectionMark {
+    state: Arc<ConnectionState>,
+}
+
+#[derive(Default)]
+struct Connections {
+    table: Mutex<ConnectionTable>,
+}
+
+#[derive(Default)]
+struct ConnectionTable {
+    next: u64,
+    /// By age: ids only grow.
+    open: BTreeMap<u64, (CancellationToken, Arc<ConnectionState>)>,
+}
+
+/// One open connection's place in the table; leaving it frees the slot.
+struct Connection {
+    id: u64,
+    connections: Arc<Connections>,
+    close: CancellationToken,
+    mark: ConnectionMark,
+    _slot: OwnedSemaphorePermit,
+}
+
+impl Connections {
+    fn register(self: &Arc<Self>, slot: OwnedSemaphorePermit) -> Connection {
+        let close = CancellationToken::new();
+        let state = Arc::new(ConnectionState::default());
+        let mut table = lock(&self.table);
+        let id = table.next;
+        table.next += 1;
+        table.open.insert(id, (close.clone(), state.clone()));
+        Connection {
+            id,
+            connections: self.clone(),
+            close,
+            mark: ConnectionMark { state },
+            _slot: slot,
+        }
+    }
+
+    /// Closes the oldest connection that never finished a request and has
+    /// had [`FIRST_REQUEST_GRACE`], else the oldest that finished one and
+    /// is not an event stream; false if there is none (yet).
+    fn evict_oldest(&self) -> bool {
+        let table = lock(&self.table);
+        let unserved = |state: &ConnectionState| {
+            !state.served.load(Ordering::Relaxed)
+                && state
+                    .started
+                    .get()
+                    .is_some_and(|started| started.elapsed() >= FIRST_REQUEST_GRACE)
+        };
+        let idle = |state: &ConnectionState| {
+            state.served.load(Ordering::Relaxed) && !state.streaming.load(Ordering::Relaxed)
+        };
+        let victim = table
+            .open
+            .values()
+            .find(|(_, state)| unserved(state))
+            .or_else(|| table.open.values().find(|(_, state)| idle(state)));
+        match victim {
+            Some((close, _)) => {
+                close.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        lock(&self.connections.table).open.remove(&self.id);
+    }
+}
+
+/// The event streams open on one web screen, oldest first.
+#[derive(Default)]
+pub(super) struct EventStreams {
+    table: Mutex<(u64, BTreeMap<u64, CancellationToken>)>,
+}
+
+/// An open event stream's place; leaving it frees the place.
+pub(super) struct StreamSlot {
+    id: u64,
+    streams: Arc<EventStreams>,
+    end: CancellationToken,
+    mark: Option<ConnectionMark>,
+}
+
+impl EventStreams {
+    /// A place for a new stream on the connection `mark`, ending the
+    /// oldest stream if all [`MAX_EVENT_STREAMS`] are taken.
+    pub(super) fn open(self: &Arc<Self>, mark: Option<ConnectionMark>) -> StreamSlot {
+        let end = CancellationToken::new();
+        let mut table = lock(&self.table);
+        while table.1.len() >= MAX_EVENT_STREAMS {
+            let Some((_, oldest)) = table.1.pop_first() else {
+                break;
+            };
+            oldest.cancel();
+        }
+        let id = table.0;
+        table.0 += 1;
+        table.1.insert(id, end.clone());
+        if let Some(mark) = &mark {
+            mark.state.streaming.store(true, Ordering::Relaxed);
+        }
+        StreamSlot {
+            id,
+            streams: self.clone(),
+            end,
+            mark,
+        }
+    }
+
+    /// How many are open.
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        lock(&self.table).1.len()
+    }
+}
+
+impl StreamSlot {
+    /// Resolves when a newer stream has taken this one's place.
+    pub(super) fn ended(&self) -> WaitForCancellationFutureOwned {
+        self.end.clone().cancelled_owned()
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        lock(&self.streams.table).1.remove(&self.id);
+        if let Some(mark) = &self.mark {
+            mark.state.streaming.store(false, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Counts what the caps turned away, for one warning a minute at most.
+struct Pressure {
+    evicted: u64,
+    dropped: u64,
+    accept_errors: u64,
+    last_report: Option<Instant>,
+}
+
+impl Pressure {
+    fn new() -> Pressure {
+        Pressure {
+            evicted: 0,
+            dropped: 0,
+            accept_errors: 0,
+            last_report: None,
+        }
+    }
+
+    fn over_cap(&mut self, site: &Site, made_room: bool) {
+        if made_room {
+            self.evicted += 1;
+        } else {
+            self.dropped += 1;
+        }
+        self.report(site, None);
+    }
+
+    fn accept_failed(&mut self, site: &Site, error: &io::Error) {
+        self.accept_errors += 1;
+        self.report(site, Some(error));
+    }
+
+    fn report(&mut self, site: &Site, error: Option<&io::Error>) {
+        if self
+            .last_report
+            .is_some_and(|last| last.elapsed() < REPORT_INTERVAL)
+        {
+            return;
+        }
+        self.last_report = Some(Instant::now());
+        let cause = error.map_or(String::new(), |e| format!(" (last accept error: {e})"));
+        warn!(
+            "web screen on {}: {} connections over the cap of {MAX_CONNECTIONS} made room by closing the oldest, \
+             {} were closed at once, {} accepts failed{cause}; is a program on this machine flooding the screen?",
+            site.listen, self.evicted, self.dropped, self.accept_errors
+        );
+        self.evicted = 0;
+        self.dropped = 0;
+        self.accept_errors = 0;
+    }
+}
+
+/// A socket whose writes fail once they have made no progress for a
+/// while, so that a client that stops reading cannot hold a response (and
+/// its connection) forever.
+struct StallGuard {
+    socket: TcpStream,
+    limit: Duration,
+    /// Set while writes wait; reset by any progress.
+    stalled: Option<Pin<Box<Sleep>>>,
+}
+
+impl StallGuard {
+    fn new(socket: TcpStream, limit: Duration) -> StallGuard {
+        StallGuard {
+            socket,
+            limit,
+            stalled: None,
+        }
+    }
+
+    fn check<T>(&mut self, cx: &mut Context<'_>, poll: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+        if poll.is_ready() {
+            self.stalled = None;
+            return poll;
+        }
+        let limit = self.limit;
+        let stalled = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        match stalled.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("the client read nothing for {} s", limit.as_secs()),
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl AsyncRead for StallGuard {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.socket).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for StallGuard {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let poll = Pin::new(&mut self.socket).poll_write(cx, buf);
+        self.check(cx, poll)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let poll = Pin::new(&mut self.socket).poll_flush(cx);
+        self.check(cx, poll)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.socket).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    #[tokio::test]
+    async fn a_client_that_reads_nothing_fails_the_write() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (socket, _) = listener.accept().await.unwrap();
+        let mut guarded = StallGuard::new(socket, Duration::from_millis(200));
+        let chunk = vec![0u8; 64 * 1024];
+        let started = Instant::now();
+        let error = loop {
+            if let Err(e) = guarded.write_all(&chunk).await {
+                break e;
+            }
+            assert!(started.elapsed() < Duration::from_secs(10), "never stalled");
+        };
+        assert_eq!(error.kind(), io::ErrorKind::TimedOut);
+        drop(client);
+    }
+
+    #[test]
+    fn streams_over_the_cap_end_the_oldest() {
+        let streams = Arc::new(EventStreams::default());
+        let mark = ConnectionMark {
+            state: Arc::new(ConnectionState::default()),
+        };
+        let first = streams.open(Some(mark.clone()));
+        assert!(mark.state.streaming.load(Ordering::Relaxed));
+        let rest: Vec<_> = (1..MAX_EVENT_STREAMS).map(|_| streams.open(None)).collect();
+        assert!(!first.end.is_cancelled());
+        let newest = streams.open(None);
+        assert!(first.end.is_cancelled());
+        assert!(!rest[0].end.is_cancelled() && !newest.end.is_cancelled());
+        assert_eq!(streams.len(), MAX_EVENT_STREAMS);
+        drop(first);
+        assert!(!mark.state.streaming.load(Ordering::Relaxed));
+        assert_eq!(streams.len(), MAX_EVENT_STREAMS);
+        drop(rest);
+        assert_eq!(streams.len(), 1);
+    }
+
+    #[test]
+    fn eviction_spares_event_streams_and_new_connections() {
+        let connections = Arc::new(Connections::default());
+        let slots = Arc::new(Semaphore::new(4));
+        let slot = || slots.clone().try_acquire_owned().unwrap();
+        let stream = connections.register(slot());
+        stream.mark.state.served.store(true, Ordering::Relaxed);
+        stream.mark.state.streaming.store(true, Ordering::Relaxed);
+        let silent = connections.register(slot());
+        let served = connections.register(slot());
+        served.mark.state.served.store(true, Ordering::Relaxed);
+        // A served connection may go at once; the silent one, older, has not
+        // been looked at.
+        assert!(connections.evict_oldest());
+        assert!(served.close.is_cancelled() && !silent.close.is_cancelled());
+        drop(served);
+        // Looked at, it is safe for its grace, then goes before a served
+        // one.
+        let _ = silent.mark.state.started.set(Instant::now());
+        assert!(!connections.evict_oldest());
+        let served = connections.register(slot());
+        served.mark.state.served.store(true, Ordering::Relaxed);
+        std::thread::sleep(FIRST_REQUEST_GRACE);
+        assert!(connections.evict_oldest());
+        assert!(silent.close.is_cancelled() && !served.close.is_cancelled());
+        drop(silent);
+        assert!(connections.evict_oldest());
+        drop(served);
+        // An event stream is never evicted.
+        assert!(!connections.evict_oldest());
+        assert!(!stream.close.is_cancelled());
+        assert_eq!(slots.available_permits(), 3);
+    }
+}

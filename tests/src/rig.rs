@@ -201,3 +201,24 @@ pub async fn checkout_proxy(conn: &zbus::Connection, path: &str) -> CheckoutProx
 pub fn err_name(e: &zbus::Error) -> String {
     error_name(e).unwrap_or_else(|| format!("not a method error: {e}"))
 }
+
+/// Waits until the terminal's `State` is `state`: what a test waits on
+/// instead of a fixed sleep.
+///
+/// # Panics
+///
+/// When it is not within [`LONG`].
+pub async fn wait_for_state(terminal: &TerminalProxy<'_>, state: &str) {
+    let deadline = Instant::now() + LONG;
+    loop {
+        let now = terminal.state().await.expect("State");
+        if now == state {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "State stayed {now:?}, not {state:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

@@ -22,6 +22,23 @@ fn write_frames(dir: &Path, frames: &[Frame]) {
     }
 }
 
+/// A frame holding the faces of `a` and `b` (drawn on the same empty
+/// scene).
+fn two_faces(a: &Frame, b: &Frame) -> Frame {
+    let background = empty_frame(a.width, a.height);
+    let luma: Vec<u8> = a
+        .luma
+        .iter()
+        .zip(b.luma.iter())
+        .zip(background.luma.iter())
+        .map(|((&a, &b), &bg)| if a != bg { a } else { b })
+        .collect();
+    Frame {
+        luma: luma.into(),
+        ..background
+    }
+}
+
 fn config(frames: &Path) -> String {
     format!(
         r#"
@@ -142,12 +159,17 @@ async fn empty_frames_give_no_code_and_no_face() {
 async fn capture_face_returns_the_largest_face_as_jpeg_with_its_box() {
     let dir = tempfile::tempdir().unwrap();
     let frames = dir.path().join("frames");
+    // Both faces in one frame, so that which frames the worker happens to
+    // sample (it skips stale ones when the machine is busy) cannot decide
+    // which face it saw.
     write_frames(
         &frames,
         &[
             empty_frame(640, 360),
-            face_frame(640, 360, 180.0, 180.0, 80.0),
-            face_frame(640, 360, 420.0, 180.0, 120.0),
+            two_faces(
+                &face_frame(640, 360, 180.0, 180.0, 80.0),
+                &face_frame(640, 360, 420.0, 180.0, 120.0),
+            ),
         ],
     );
     let bus = PrivateBus::start();
@@ -167,7 +189,7 @@ async fn capture_face_returns_the_largest_face_as_jpeg_with_its_box() {
         (number(&info, "frame_width"), number(&info, "frame_height")),
         (640.0, 360.0)
     );
-    assert!(number(&info, "frames") >= 3.0, "{info:?}");
+    assert!(number(&info, "frames") >= 1.0, "{info:?}");
     for key in ["score", "confidence", "size", "sharpness", "frontal"] {
         let v = number(&info, key);
         assert!(v > 0.0 && v <= 1.0, "{key} = {v}");
@@ -327,7 +349,7 @@ async fn face_auth_delivers_the_backends_payment_code_as_a_face_scan() {
         })
     };
     // The frames hold a face and no code: only face auth can answer.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    kassa_tests::rig::wait_for_state(&pos, "scanning").await;
     let options = HashMap::from([("timeout_ms", Value::from(1000u32))]);
     let other = terminal(&bus).await.capture_face(options.clone()).await;
     assert_eq!(

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use kassa_daemon::client::{TerminalProxy, error_message};
 use kassa_tests::backend::{Fault, Options as BackendOptions};
-use kassa_tests::rig::{ALIPAY, LONG, Rig, WECHAT, checkout_proxy, err_name, options, order_json};
+use kassa_tests::rig::{
+    ALIPAY, LONG, Rig, WECHAT, checkout_proxy, err_name, options, order_json, wait_for_state,
+};
 use zbus::zvariant::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -59,7 +61,7 @@ async fn the_whole_checkout_flow() {
     );
 
     // The POS binds the order at its backend a little later.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_for_state(&terminal, "waiting_for_order").await;
     assert_eq!(session.state().await.unwrap(), "waiting_for_order");
     rig.backend.bind(WECHAT, order_json("A-1001"));
     let order = tokio::time::timeout(LONG, orders.next())
@@ -316,8 +318,9 @@ async fn every_error_name_from_a_real_cause() {
         .unwrap();
 
     // A ScanPaymentCode under way when kassad stops is cancelled.
+    let observer = rig.terminal().await;
     let waiting = tokio::spawn(async move { t.scan_payment_code(options(&[])).await.map(|_| ()) });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_for_state(&observer, "scanning").await;
     rig.kassad.take().unwrap().stop().await;
     let cancelled = waiting.await.unwrap();
     assert_eq!(name(cancelled), "org.kassa.Error.Cancelled");
@@ -509,7 +512,7 @@ async fn claims_get_every_scan_and_yield_to_a_checkout() {
     // A checkout takes the scanner while it waits for a code.
     let t = rig.terminal().await;
     let waiting = tokio::spawn(async move { t.scan_payment_code(options(&[])).await });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    wait_for_state(&other, "scanning").await;
     rig.scanner.send(format!("{WECHAT}\r").as_bytes());
     let (code, channel, _) = waiting.await.unwrap().unwrap();
     assert_eq!((code.as_str(), channel.as_str()), (WECHAT, "wechat"));

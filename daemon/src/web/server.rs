@@ -553,6 +553,7 @@ impl Pressure {
     }
 
     fn report(&mut self, site: &Site, error: Option<&io::Error>) {
+        let first = self.last_report.is_none();
         if self
             .last_report
             .is_some_and(|last| last.elapsed() < REPORT_INTERVAL)
@@ -560,12 +561,29 @@ impl Pressure {
             return;
         }
         self.last_report = Some(Instant::now());
-        let cause = error.map_or(String::new(), |e| format!(" (last accept error: {e})"));
-        warn!(
-            "web screen on {}: {} connections over the cap of {MAX_CONNECTIONS} made room by closing the oldest, \
-             {} were closed at once, {} accepts failed{cause}; is a program on this machine flooding the screen?",
-            site.listen, self.evicted, self.dropped, self.accept_errors
-        );
+        let cause = error.map_or(String::new(), |e| format!(": {e}"));
+        if first {
+            // At once, so that the log says when it started; then a
+            // summary a minute at most.
+            match error {
+                Some(_) => warn!(
+                    "web screen on {}: accepting a connection failed{cause}",
+                    site.listen
+                ),
+                None => warn!(
+                    "web screen on {}: {MAX_CONNECTIONS} connections open, its cap; the oldest \
+                     are closed to make room (is a program on this machine flooding the screen?)",
+                    site.listen
+                ),
+            }
+        } else {
+            warn!(
+                "web screen on {} in the last minute or more: {} connections over the cap of \
+                 {MAX_CONNECTIONS} made room by closing older ones, {} found no room and were \
+                 closed, {} accepts failed{cause}",
+                site.listen, self.evicted, self.dropped, self.accept_errors
+            );
+        }
         self.evicted = 0;
         self.dropped = 0;
         self.accept_errors = 0;

@@ -52,11 +52,17 @@ impl FaceQueue {
     /// returned receiver when the window ends (`None`: no face seen).
     pub fn request(&self, window: Duration) -> oneshot::Receiver<FaceReply> {
         let (reply, rx) = oneshot::channel();
-        self.lock().push(FaceRequest {
+        let mut requests = self.lock();
+        // A request whose caller has gone costs the camera thread for
+        // nothing: it goes now, so the queue cannot grow with callers that
+        // ask and leave.
+        requests.retain(|r| !r.reply.is_closed());
+        requests.push(FaceRequest {
             until: Instant::now() + window,
             best: BestFace::new(),
             reply,
         });
+        drop(requests);
         self.changed.notify_all();
         rx
     }
@@ -307,6 +313,7 @@ impl CameraWorker {
             let mut requests = self.faces.lock();
             let (due, waiting) = std::mem::take(&mut *requests)
                 .into_iter()
+                .filter(|r| !r.reply.is_closed())
                 .partition(|r| r.until <= now);
             *requests = waiting;
             due

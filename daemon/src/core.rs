@@ -15,13 +15,14 @@
 //! - a caller leaving ends whatever it started: its wait, its checkout,
 //!   its claim, its backend query.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use kassa_hal::{
-    Channel, Money, Order, PaymentCode, PaymentStatus, Scan, SourceKind, Timestamp, View, mask,
+    Channel, Money, Order, PaymentCode, PaymentStatus, Scan, SourceKind, View, mask,
 };
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
@@ -31,7 +32,8 @@ use tracing::{info, warn};
 use crate::backend::{Backend, BackendError};
 use crate::checkout::{CheckoutState, Event};
 use crate::config::Config;
-use crate::devices::{Device, Devices, RoutedScan};
+use crate::devices::{Device, Devices, RoutedScan, ScannerControl};
+use crate::log_limit::{LogLimit, suppressed_note};
 use kassa_drivers::camera::face::CapturedFace;
 
 /// A failure, by the names of the D-Bus contract (`org.kassa.Error.*`).
@@ -229,6 +231,11 @@ impl fmt::Debug for Control {
 }
 
 impl SessionControl {
+    /// Whether `caller` owns the checkout.
+    pub fn is_owner(&self, caller: &str) -> bool {
+        caller == self.owner
+    }
+
     fn check_owner(&self, caller: &str) -> Result<(), CoreError> {
         if caller == self.owner {
             Ok(())
@@ -300,8 +307,9 @@ pub struct ClaimHandle {
     pub id: u64,
     /// The claimant.
     pub owner: String,
-    /// The scans; ends when the claim is released.
-    pub scans: mpsc::UnboundedReceiver<Scan>,
+    /// The scans; ends when the claim is released. At most
+    /// [`CLAIM_QUEUE`] wait here; more are dropped and counted.
+    pub scans: mpsc::Receiver<Scan>,
 }
 
 struct CodeWait {
@@ -320,7 +328,7 @@ struct ClaimSlot {
     sources: Option<Vec<SourceKind>>,
     auto_disable: bool,
     enabled: bool,
-    tx: mpsc::UnboundedSender<Scan>,
+    tx: mpsc::Sender<Scan>,
 }
 
 struct ActiveCheckout {
@@ -335,6 +343,10 @@ struct State {
     code_wait: Option<CodeWait>,
     claim: Option<ClaimSlot>,
     checkout: Option<ActiveCheckout>,
+    /// The payment code last delivered, when, and to whom: the same code
+    /// read again soon after (the phone still in front of the scanner) goes
+    /// to no other caller.
+    last_code: Option<(PaymentCode, Instant, String)>,
     /// Bumped whenever the display changes, so a delayed return to idle
     /// does not wipe a newer view.
     display_generation: u64,
@@ -347,8 +359,16 @@ struct Shared {
     state: Mutex<State>,
     terminal_state: watch::Sender<TerminalState>,
     ids: AtomicU64,
+    /// Bounds the log lines about checkouts, waits and claims starting and
+    /// ending: a caller looping over them cannot flood the log.
+    lifecycle_log: Mutex<LogLimit>,
     /// Permits for `ShowOrderForCode` calls waiting on the backend.
     order_queries: tokio::sync::Semaphore,
+    /// Callers with a `ShowOrderForCode` waiting: one each.
+    order_query_callers: Mutex<HashSet<String>>,
+    /// Callers with a `CaptureFace` under way: one at a time, each costing
+    /// the camera thread a JPEG and the backend a request.
+    face_captures: Mutex<HashSet<String>>,
     /// Cancelled when kassad stops.
     stopping: CancellationToken,
     /// When to return the display to idle, and the display generation that
@@ -398,6 +418,9 @@ impl Terminal {
                 terminal_state: watch::channel(TerminalState::Idle).0,
                 ids: AtomicU64::new(1),
                 order_queries: tokio::sync::Semaphore::new(MAX_ORDER_QUERIES),
+                order_query_callers: Mutex::default(),
+                lifecycle_log: Mutex::new(LogLimit::per_second(LIFECYCLE_LINES)),
+                face_captures: Mutex::default(),
                 stopping: CancellationToken::new(),
                 idle_at: watch::channel(None).0,
             }
@@ -522,72 +545,134 @@ impl Terminal {
         }
     }
 
+    /// Ends the code wait with `code`, which goes to the wait's owner alone.
+    fn deliver_code(&self, st: &mut State, code: PaymentCode, source: SourceKind, device: &str) {
+        let channel = self.shared.config.channels.classify(&code);
+        info!("payment code {} ({channel}) from {device:?}", code.masked());
+        if let Some(mut wait) = st.code_wait.take() {
+            if let Some(tx) = wait.tx.take() {
+                let _ = tx.send(CodeScan {
+                    code: code.clone(),
+                    channel,
+                    source,
+                });
+            }
+            st.last_code = Some((code, Instant::now(), wait.owner));
+        }
+        self.update_triggers(st);
+    }
+
     /// Hands a scan to whoever wants it: a payment code to the wait for
-    /// one; anything else (or a payment code nobody waits for) to the
-    /// claim; otherwise it is counted and dropped.
+    /// one; anything else to the claim, and a payment code to the claim
+    /// only when no other caller's checkout runs; otherwise it is counted
+    /// and dropped. The code just delivered, read again soon after (the
+    /// phone still in front of the scanner), goes nowhere.
     fn route(&self, routed: RoutedScan) {
         let RoutedScan { device, scan } = routed;
-        let scanner = self
-            .shared
-            .devices
-            .scanners
-            .iter()
-            .find(|s| s.device.info.name == device);
+        let scanner = self.scanner(&device);
         if let Some(s) = scanner {
             s.count_scan();
         }
+        let code = PaymentCode::parse(&scan.data);
         let mut st = self.lock();
-        let mut not_a_code = None;
-        if let Some(wait) = st
-            .code_wait
-            .as_mut()
-            .filter(|w| allows(&w.sources, scan.source))
-        {
-            match PaymentCode::parse(&scan.data) {
-                Ok(code) => {
-                    let channel = self.shared.config.channels.classify(&code);
-                    info!("payment code {} ({channel}) from {device:?}", code.masked());
-                    if let Some(tx) = wait.tx.take() {
-                        let _ = tx.send(CodeScan {
-                            code,
-                            channel,
-                            source: scan.source,
-                        });
-                    }
-                    st.code_wait = None;
-                    self.update_triggers(&st);
+        let why = match code {
+            Ok(code) if self.is_reread(&st, &code) => {
+                "a re-read of the payment code just delivered".to_string()
+            }
+            Ok(code)
+                if st
+                    .code_wait
+                    .as_ref()
+                    .is_some_and(|w| allows(&w.sources, scan.source)) =>
+            {
+                self.deliver_code(&mut st, code, scan.source, &device);
+                return;
+            }
+            code => match self.offer_to_claim(&mut st, scan, code.is_ok(), &device) {
+                Ok(()) => return,
+                Err((scan, why)) => {
+                    drop(st);
+                    let why = match code {
+                        Err(e) if why.is_empty() => {
+                            format!("not a payment code ({e}), and no claim wants it")
+                        }
+                        _ if why.is_empty() => "no checkout or claim wants it".into(),
+                        _ => why,
+                    };
+                    self.dropped(scanner, &device, &scan, &why);
                     return;
                 }
-                // A member card or a coupon while the customer is asked
-                // for a payment code: the claim may still want it.
-                Err(e) => not_a_code = Some(e),
-            }
-        }
-        if let Some(claim) = st
-            .claim
-            .as_mut()
-            .filter(|c| c.enabled && allows(&c.sources, scan.source))
-        {
-            info!(
-                "scan {} from {device:?} to claim {}",
-                mask(&scan.text()),
-                claim.id
-            );
-            let _ = claim.tx.send(scan);
-            if claim.auto_disable {
-                claim.enabled = false;
-                self.update_triggers(&st);
-            }
-            return;
-        }
-        drop(st);
-        let why = match not_a_code {
-            Some(e) => format!("not a payment code ({e}), and no claim wants it"),
-            None => "no checkout or claim wants it".into(),
+            },
         };
+        drop(st);
+        self.dropped(scanner, &device, &scan, &why);
+    }
+
+    /// Whether `code` is the one just delivered, read again, with no wait
+    /// of the caller that got it to take it: it then goes to no one else.
+    fn is_reread(&self, st: &State, code: &PaymentCode) -> bool {
+        st.last_code.as_ref().is_some_and(|(last, at, owner)| {
+            last == code
+                && at.elapsed() < REREAD_WINDOW
+                && st.code_wait.as_ref().is_none_or(|w| w.owner != *owner)
+        })
+    }
+
+    /// Gives `scan` to the claim, if it takes scans from that source; else
+    /// hands it back with why not (empty: no claim wants it).
+    fn offer_to_claim(
+        &self,
+        st: &mut State,
+        scan: Scan,
+        is_code: bool,
+        device: &str,
+    ) -> Result<(), (Scan, String)> {
+        let Some(claim) = st
+            .claim
+            .as_ref()
+            .filter(|c| c.enabled && allows(&c.sources, scan.source))
+        else {
+            return Err((scan, String::new()));
+        };
+        let session_owner = st
+            .checkout
+            .as_ref()
+            .map(|c| c.owner.as_str())
+            .or(st.code_wait.as_ref().map(|w| w.owner.as_str()));
+        if is_code && session_owner.is_some_and(|o| o != claim.owner) {
+            return Err((
+                scan,
+                "a payment code during another caller's checkout".into(),
+            ));
+        }
+        let (id, text) = (claim.id, scan.text().into_owned());
+        if let Err(full) = claim.tx.try_send(scan) {
+            return Err((
+                full.into_inner(),
+                format!("claim {id} has {CLAIM_QUEUE} scans not yet delivered"),
+            ));
+        }
+        if let Some(claim) = st.claim.as_mut().filter(|c| c.auto_disable) {
+            claim.enabled = false;
+            self.update_triggers(st);
+        }
+        if let Some(s) = self.scanner(device) {
+            s.log_scan(format_args!(
+                "scan {} from {device:?} to claim {id}",
+                mask(&text)
+            ));
+        }
+        Ok(())
+    }
+
+    /// Counts and logs a scan nobody took.
+    fn dropped(&self, scanner: Option<&ScannerControl>, device: &str, scan: &Scan, why: &str) {
         match scanner {
-            Some(s) => s.drop_scan(&scan.text(), &why),
-            None => info!("scan {} from {device:?} dropped: {why}", mask(&scan.text())),
+            Some(s) => s.drop_scan(&scan.text(), why),
+            None => info!(
+                "scan {} from {device:?} dropped: {why}",
+                mask(&scan.text())
+            ),
         }
     }
 
@@ -718,7 +803,7 @@ impl Terminal {
         };
         self.end_code_wait(id);
         if result.is_err() {
-            info!("payment code wait {id} ended: {}", result_text(&result));
+            self.log_lifecycle(format_args!("payment code wait {id} ended: {}", result_text(&result)));
         }
         self.show(if result.is_ok() {
             code_received()
@@ -770,7 +855,7 @@ impl Terminal {
         };
         self.show(view);
         self.set_state(TerminalState::Scanning);
-        info!("checkout {id} started");
+        self.log_lifecycle(format_args!("checkout {id} started"));
         let session = Session {
             terminal: self.clone(),
             id,
@@ -882,6 +967,9 @@ impl Terminal {
                 "{MAX_ORDER_QUERIES} ShowOrderForCode calls are waiting already"
             ))
         })?;
+        let _own = OneAtATime::take(&self.shared.order_query_callers, &caller.name).ok_or_else(|| {
+            CoreError::Busy("this caller's ShowOrderForCode is waiting already".into())
+        })?;
         let timeout = timeout.unwrap_or(self.shared.config.checkout.order_timeout);
         let order = tokio::select! {
             order = backend.query_order(&code, Instant::now() + timeout) => order?,
@@ -919,12 +1007,11 @@ impl Terminal {
             if matches!(
                 state,
                 CheckoutState::WaitingForOrder | CheckoutState::ShowingOrder
-            ) && control
-                .finish(caller, status, message.to_string())
-                .await
-                .is_ok()
-            {
-                return Ok(());
+            ) {
+                // If the checkout ended meanwhile (a deadline, the
+                // backend), the caller hears so rather than a result shown
+                // that the checkout does not have.
+                return control.finish(caller, status, message.to_string()).await;
             }
         }
         self.show_result(status, message.to_string());
@@ -997,7 +1084,7 @@ impl Terminal {
             ));
         }
         let id = self.next_id();
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::channel(CLAIM_QUEUE);
         let released = CancellationToken::new();
         st.claim = Some(ClaimSlot {
             id,
@@ -1010,7 +1097,7 @@ impl Terminal {
         });
         self.update_triggers(&st);
         drop(st);
-        info!("claim {id} taken");
+        self.log_lifecycle(format_args!("claim {id} taken"));
         // The claim ends with its owner.
         let weak = Arc::downgrade(&self.shared);
         let gone = caller.gone.clone();
@@ -1023,7 +1110,7 @@ impl Terminal {
                 let this = Terminal { shared };
                 let mut st = this.lock();
                 if st.claim.as_ref().is_some_and(|c| c.id == id) {
-                    info!("claim {id} released: its owner left");
+                    this.log_lifecycle(format_args!("claim {id} released: its owner left"));
                     st.claim = None;
                     this.update_triggers(&st);
                 }
@@ -1064,7 +1151,7 @@ impl Terminal {
             }
         })?;
         self.update_triggers(&self.lock());
-        info!("claim {id} released");
+        self.log_lifecycle(format_args!("claim {id} released"));
         Ok(())
     }
 
@@ -1108,6 +1195,8 @@ impl Terminal {
         let window = timeout.unwrap_or(FACE_TIMEOUT);
         // A face can pay (face_auth_url): not for another caller's checkout.
         self.check_display_rights(&caller.name)?;
+        let _capturing = OneAtATime::take_if(&self.shared.face_captures, &caller.name, true)
+            .ok_or_else(|| CoreError::Busy("a face capture is under way already".into()))?;
         let cameras: Vec<_> = self
             .shared
             .devices
@@ -1135,7 +1224,7 @@ impl Terminal {
         };
         match answer {
             Ok(Ok(Ok(Some(face)))) => {
-                let face_auth = self.face_auth(&device, &face.jpeg).await;
+                let face_auth = self.face_auth(caller, &device, &face.jpeg).await;
                 Ok(FaceCapture {
                     device,
                     face,
@@ -1157,39 +1246,128 @@ impl Terminal {
 }
 
 impl Terminal {
-    /// With a `face_auth_url`, posts the face and routes the payment code
-    /// the backend answers as a scan with source `face`, like any scan: to
-    /// the checkout or claim waiting for it. Returns what happened, for
-    /// `CaptureFace`'s info; the code itself never leaves the routing.
-    async fn face_auth(&self, device: &str, jpeg: &[u8]) -> Option<String> {
+    /// With a `face_auth_url`, posts the face, and hands the payment code
+    /// the backend answers to `caller`'s own code wait (a checkout or
+    /// `ScanPaymentCode` of that caller, checked when the answer comes),
+    /// as a scan with source `face`; never to a claim or another caller.
+    /// Returns what happened, for `CaptureFace`'s info; the code itself
+    /// never leaves the routing.
+    async fn face_auth(&self, caller: &Caller, device: &str, jpeg: &[u8]) -> Option<String> {
         let backend = self.shared.backend.as_ref().filter(|b| b.has_face_auth())?;
-        match backend.face_auth(jpeg.to_vec()).await {
-            Ok(code) => {
-                info!(
-                    "face of camera {device:?} matched payment code {}",
-                    code.masked()
-                );
-                self.route(RoutedScan {
-                    device: device.to_string(),
-                    scan: Scan::new(code.as_str().as_bytes(), SourceKind::Face, Timestamp::now()),
-                });
-                Some("delivered".into())
-            }
+        let answer = tokio::select! {
+            answer = backend.face_auth(jpeg.to_vec()) => answer,
+            () = caller.gone.cancelled() => return Some("failed: the caller left".into()),
+            () = self.shared.stopping.cancelled() => return Some("failed: kassad is stopping".into()),
+        };
+        let code = match answer {
+            Ok(code) => code,
             Err(e) => {
                 warn!("face of camera {device:?} not authenticated: {e}");
-                Some(format!("failed: {e}"))
+                return Some(format!("failed: {e}"));
             }
+        };
+        info!(
+            "face of camera {device:?} matched payment code {}",
+            code.masked()
+        );
+        if let Some(s) = self.scanner(device) {
+            s.count_scan();
         }
+        let mut st = self.lock();
+        let own_wait = st
+            .code_wait
+            .as_ref()
+            .is_some_and(|w| w.owner == caller.name && allows(&w.sources, SourceKind::Face));
+        if own_wait && !caller.gone.is_cancelled() {
+            self.deliver_code(&mut st, code, SourceKind::Face, device);
+            Some("delivered".into())
+        } else {
+            drop(st);
+            info!(
+                "face code {} not delivered: the caller waits for no payment code",
+                code.masked()
+            );
+            Some("failed: no payment code wait of this caller takes a face".into())
+        }
+    }
+
+    /// Logs a checkout, wait or claim starting or ending, at most
+    /// [`LIFECYCLE_LINES`] a second.
+    fn log_lifecycle(&self, line: fmt::Arguments<'_>) {
+        let admitted = self
+            .shared
+            .lifecycle_log
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .admit(std::time::Instant::now());
+        if let Some(suppressed) = admitted {
+            info!("{line}{}", suppressed_note(suppressed));
+        }
+    }
+
+    /// The scanner named `device`.
+    fn scanner(&self, device: &str) -> Option<&ScannerControl> {
+        self.shared
+            .devices
+            .scanners
+            .iter()
+            .find(|s| s.device.info.name == device)
     }
 }
 
 /// How many `ShowOrderForCode` calls may wait on the backend at once; one
 /// more gets `Busy`. A till has one POS program asking at a time.
 pub const MAX_ORDER_QUERIES: usize = 4;
+/// Log lines a second about checkouts, waits and claims; a till makes a
+/// few a minute.
+const LIFECYCLE_LINES: u32 = 10;
+/// How long the payment code just delivered goes to no other caller when
+/// it is read again: a customer's phone stays in front of the scanner for
+/// a moment.
+pub const REREAD_WINDOW: Duration = Duration::from_secs(10);
+/// Scans a claim may have waiting for delivery; a scanner that outpaces
+/// the claimant loses the excess (counted in the device's `DroppedCount`)
+/// rather than growing kassad's memory.
+pub const CLAIM_QUEUE: usize = 256;
 /// The most lines `ShowText` takes.
 pub const MAX_TEXT_LINES: usize = 16;
 /// The longest line of display text a caller may send, in characters.
 pub const MAX_LINE_CHARS: usize = 256;
+
+/// A caller's place in a set of callers that may each do one thing at a
+/// time; the place is given back when dropped.
+struct OneAtATime<'a> {
+    set: &'a Mutex<HashSet<String>>,
+    caller: String,
+}
+
+impl<'a> OneAtATime<'a> {
+    /// `None` if `caller` holds a place already (or, with `only_one`,
+    /// anyone does).
+    fn take(set: &'a Mutex<HashSet<String>>, caller: &str) -> Option<Self> {
+        Self::take_if(set, caller, false)
+    }
+
+    fn take_if(set: &'a Mutex<HashSet<String>>, caller: &str, only_one: bool) -> Option<Self> {
+        let mut held = set.lock().unwrap_or_else(|p| p.into_inner());
+        if (only_one && !held.is_empty()) || !held.insert(caller.to_string()) {
+            return None;
+        }
+        Some(OneAtATime {
+            set,
+            caller: caller.to_string(),
+        })
+    }
+}
+
+impl Drop for OneAtATime<'_> {
+    fn drop(&mut self) {
+        self.set
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.caller);
+    }
+}
 
 /// How a failed wait ended, for the log.
 fn result_text<T>(result: &Result<T, CoreError>) -> String {
@@ -1374,6 +1552,7 @@ impl Session {
         outcome: &mut Pending<Result<crate::backend::PaymentOutcome, BackendError>>,
         result_timeout: Duration,
     ) {
+        let first = self.state == CheckoutState::WaitingForOrder;
         self.advance(Event::Order);
         let json = order.to_json();
         self.order_id = Some(order.id.clone());
@@ -1381,7 +1560,12 @@ impl Session {
         self.terminal.set_state(TerminalState::ShowingOrder);
         self.snapshot.send_modify(|s| s.order_json = json.clone());
         let _ = self.events.send(SessionEvent::OrderShown(json));
-        *deadline = Instant::now() + result_timeout;
+        // The result is due within result_timeout of the first order: a
+        // replaced order does not move the deadline, or the checkout could
+        // hold the till for ever.
+        if first {
+            *deadline = Instant::now() + result_timeout;
+        }
         if let (Some(backend), Some(code), Some(order_id)) = (
             self.terminal.shared.backend.clone(),
             self.code.clone(),
@@ -1399,7 +1583,8 @@ impl Session {
     fn finish(mut self, state: CheckoutState, message: String) {
         self.state = state;
         self.snapshot.send_modify(|s| s.state = state);
-        info!("checkout {} {state}: {message}", self.id);
+        self.terminal
+            .log_lifecycle(format_args!("checkout {} {state}: {message}", self.id));
         {
             let mut st = self.terminal.lock();
             if st.checkout.as_ref().is_some_and(|c| c.id == self.id) {

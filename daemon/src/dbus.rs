@@ -338,6 +338,12 @@ pub struct CheckoutIface {
     control: SessionControl,
 }
 
+impl CheckoutIface {
+    fn asked_by_owner(&self, header: Option<&Header<'_>>) -> bool {
+        header.is_some_and(|h| self.control.is_owner(&sender(h)))
+    }
+}
+
 #[interface(name = "org.kassa.Checkout1")]
 impl CheckoutIface {
     /// Cancel the checkout (owner only).
@@ -365,15 +371,22 @@ impl CheckoutIface {
         self.control.snapshot.borrow().state.as_str().to_string()
     }
 
-    /// The payment code's channel, once scanned.
+    /// The payment code's channel, once scanned; empty for anyone but the
+    /// owner.
     #[zbus(property)]
-    async fn channel(&self) -> String {
+    async fn channel(&self, #[zbus(header)] header: Option<Header<'_>>) -> String {
+        if !self.asked_by_owner(header.as_ref()) {
+            return String::new();
+        }
         self.control.snapshot.borrow().channel.clone()
     }
 
-    /// The order shown, as JSON.
+    /// The order shown, as JSON; empty for anyone but the owner.
     #[zbus(property)]
-    async fn order(&self) -> String {
+    async fn order(&self, #[zbus(header)] header: Option<Header<'_>>) -> String {
+        if !self.asked_by_owner(header.as_ref()) {
+            return String::new();
+        }
         self.control.snapshot.borrow().order_json.clone()
     }
 

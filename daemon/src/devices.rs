@@ -129,8 +129,8 @@ pub struct ScannerControl {
     /// Face requests, for a camera.
     pub faces: Option<Arc<FaceQueue>>,
     status: watch::Sender<DeviceStatus>,
-    /// Bounds the log lines about dropped scans.
-    drop_log: Mutex<LogLimit>,
+    /// Bounds the log lines about its scans.
+    scan_log: Mutex<LogLimit>,
 }
 
 impl ScannerControl {
@@ -142,18 +142,24 @@ impl ScannerControl {
     /// Counts a scan nobody took, and logs why at a bounded rate.
     pub fn drop_scan(&self, scan: &str, why: &str) {
         self.status.send_modify(|s| s.dropped_count += 1);
+        self.log_scan(format_args!(
+            "scan {} from {:?} dropped: {why}",
+            mask(scan),
+            self.device.info.name
+        ));
+    }
+
+    /// Logs a line about one of this scanner's scans, at most
+    /// [`LogLimit::PER_SECOND`] a second: a stream of scans cannot flood
+    /// the log.
+    pub fn log_scan(&self, line: std::fmt::Arguments<'_>) {
         let admitted = self
-            .drop_log
+            .scan_log
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .admit(Instant::now());
         if let Some(suppressed) = admitted {
-            info!(
-                "scan {} from {:?} dropped: {why}{}",
-                mask(scan),
-                self.device.info.name,
-                suppressed_note(suppressed)
-            );
+            info!("{line}{}", suppressed_note(suppressed));
         }
     }
 }
@@ -423,7 +429,7 @@ impl Devices {
                 trigger: trigger_tx,
                 faces,
                 status: status_tx,
-                drop_log: Mutex::new(LogLimit::new()),
+                scan_log: Mutex::new(LogLimit::new()),
             });
         }
         let mut display_controls = Vec::new();

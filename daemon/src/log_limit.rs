@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 pub struct LogLimit {
     window: Option<Instant>,
     lines: u32,
+    per_second: u32,
     suppressed: u64,
 }
 
@@ -25,11 +26,17 @@ impl LogLimit {
     /// Lines one source may log per second.
     pub const PER_SECOND: u32 = 3;
 
-    /// A fresh budget.
+    /// A fresh budget of [`LogLimit::PER_SECOND`] lines a second.
     pub const fn new() -> LogLimit {
+        LogLimit::per_second(Self::PER_SECOND)
+    }
+
+    /// A fresh budget of `lines` a second.
+    pub const fn per_second(lines: u32) -> LogLimit {
         LogLimit {
             window: None,
             lines: 0,
+            per_second: lines,
             suppressed: 0,
         }
     }
@@ -45,7 +52,7 @@ impl LogLimit {
             self.window = Some(now);
             self.lines = 0;
         }
-        if self.lines < Self::PER_SECOND {
+        if self.lines < self.per_second {
             self.lines += 1;
             Some(std::mem::take(&mut self.suppressed))
         } else {

@@ -97,6 +97,16 @@ impl Rig {
 
     /// Starts a till; `extra` goes at the end of `[backend]`.
     pub async fn start_with(backend_options: BackendOptions, extra: &str) -> Rig {
+        Rig::start_configured(backend_options, "", extra).await
+    }
+
+    /// Starts a till; `checkout` goes into `[checkout]`, `backend` at the
+    /// end of `[backend]`.
+    pub async fn start_configured(
+        backend_options: BackendOptions,
+        checkout: &str,
+        extra: &str,
+    ) -> Rig {
         let dir = tempfile::tempdir().unwrap();
         let scanner = SerialDevice::new(dir.path(), "scanner");
         let display = SerialDevice::new(dir.path(), "display");
@@ -105,6 +115,7 @@ impl Rig {
             r#"
 [checkout]
 result_display_ms = 200
+{checkout}
 
 [[scanner]]
 name = "counter"

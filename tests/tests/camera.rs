@@ -370,3 +370,62 @@ async fn face_auth_delivers_the_backends_payment_code_as_a_face_scan() {
     );
     kassad.stop().await;
 }
+
+/// The payment code a face is worth goes only to the capturing caller's
+/// own wait for one: never to a claim, never without a wait. Face
+/// captures run one at a time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_face_pays_only_into_the_callers_own_wait() {
+    use futures_util::StreamExt;
+    let dir = tempfile::tempdir().unwrap();
+    let frames = dir.path().join("frames");
+    write_frames(&frames, &[face_frame(640, 360, 320.0, 180.0, 120.0)]);
+    let token = dir.path().join("token");
+    std::fs::write(&token, "face-secret\n").unwrap();
+    let url = face_backend().await;
+    let config = format!(
+        "{}\n[backend]\norder_query_url = \"{url}/orders/{{code}}\"\nface_auth_url = \"{url}/face\"\ntoken_file = \"{}\"\n",
+        config(&frames),
+        token.display()
+    );
+    let bus = PrivateBus::start();
+    let kassad = Kassad::start(&config, &bus).await;
+    let conn = bus.connect().await;
+    let thief = TerminalProxy::new(&conn).await.unwrap();
+    let path = thief.claim_scanner(HashMap::new()).await.unwrap();
+    let claim = kassa_daemon::client::ClaimProxy::builder(&conn)
+        .path(path)
+        .unwrap()
+        .build()
+        .await
+        .unwrap();
+    let mut scanned = claim.receive_scanned().await.unwrap();
+    let options = HashMap::from([("timeout_ms", Value::from(1000u32))]);
+    let second = {
+        let thief = thief.clone();
+        let options = options.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            thief.capture_face(options).await
+        }
+    };
+    let (first, second) = tokio::join!(thief.capture_face(options), second);
+    let (_, info) = first.unwrap();
+    let outcome = match info.get("face_auth").map(|v| &**v) {
+        Some(Value::Str(s)) => s.to_string(),
+        other => panic!("{other:?}"),
+    };
+    assert!(
+        outcome.starts_with("failed: no payment code wait"),
+        "{outcome}"
+    );
+    let e = second.unwrap_err();
+    assert_eq!(error_name(&e), Some("org.kassa.Error.Busy".into()), "{e}");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), scanned.next())
+            .await
+            .is_err(),
+        "the face's payment code reached a claim"
+    );
+    kassad.stop().await;
+}

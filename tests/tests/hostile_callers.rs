@@ -400,3 +400,118 @@ async fn garbage_from_a_scanner_is_counted_and_payments_go_on() {
     let (got, _, _) = code.await.unwrap().unwrap();
     assert_eq!(got, WECHAT);
 }
+
+/// The code a checkout just got, read again (the phone still in front of
+/// the scanner), reaches no one: not another caller's claim.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_code_read_again_reaches_no_claim() {
+    let mut rig = Rig::start().await;
+    let claimant = rig.terminal().await;
+    let path = claimant.claim_scanner(options(&[])).await.unwrap();
+    let claim = ClaimProxy::builder(claimant.inner().connection())
+        .path(path)
+        .unwrap()
+        .build()
+        .await
+        .unwrap();
+    let mut scanned = claim.receive_scanned().await.unwrap();
+    let conn = rig.bus.connect().await;
+    let owner = TerminalProxy::new(&conn).await.unwrap();
+    let path = owner.begin_checkout(options(&[])).await.unwrap();
+    let session = checkout_proxy(&conn, path.as_str()).await;
+    let mut codes = session.receive_code_scanned().await.unwrap();
+    rig.scanner.send(format!("{WECHAT}\r").as_bytes());
+    tokio::time::timeout(LONG, codes.next())
+        .await
+        .unwrap()
+        .unwrap();
+    // Read again, and another payment code during the checkout.
+    rig.scanner
+        .send(format!("{WECHAT}\r{ALIPAY}\rMEMBER-9\r").as_bytes());
+    let first = tokio::time::timeout(LONG, scanned.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        first.args().unwrap().data(),
+        "MEMBER-9",
+        "a payment code reached another caller's claim"
+    );
+    let device = rig.device("counter").await;
+    assert!(device.dropped_count().await.unwrap() >= 2);
+}
+
+/// Replacing the order again and again does not keep a checkout alive past
+/// its result deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replaced_order_does_not_move_the_result_deadline() {
+    let mut rig = Rig::start_configured(
+        kassa_tests::backend::Options::default(),
+        "result_timeout_ms = 1000",
+        "",
+    )
+    .await;
+    let conn = rig.bus.connect().await;
+    let owner = TerminalProxy::new(&conn).await.unwrap();
+    let path = owner.begin_checkout(options(&[])).await.unwrap();
+    let session = checkout_proxy(&conn, path.as_str()).await;
+    let mut finished = session.receive_finished().await.unwrap();
+    rig.scanner.send(format!("{WECHAT}\r").as_bytes());
+    kassa_tests::rig::wait_for_state(&owner, "waiting_for_order").await;
+    let started = Instant::now();
+    let ended = loop {
+        let _ = owner.show_order(&order_json("AGAIN").to_string()).await;
+        if let Ok(Some(end)) =
+            tokio::time::timeout(Duration::from_millis(200), finished.next()).await
+        {
+            break end;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the checkout outlived its result deadline"
+        );
+    };
+    assert_eq!(ended.args().unwrap().state(), "expired");
+}
+
+/// One caller waits for one order at a time; others read nothing of a
+/// checkout that is not theirs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_order_query_per_caller_and_no_peeking() {
+    let mut rig = Rig::start().await;
+    let conn = rig.bus.connect().await;
+    let hog = TerminalProxy::new(&conn).await.unwrap();
+    let first = {
+        let hog = hog.clone();
+        tokio::spawn(async move {
+            hog.show_order_for_code(WECHAT, options(&[("timeout_ms", Value::U32(1500))]))
+                .await
+        })
+    };
+    let deadline = Instant::now() + LONG;
+    loop {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        match hog
+            .show_order_for_code(ALIPAY, options(&[("timeout_ms", Value::U32(100))]))
+            .await
+        {
+            Err(e) if err_name(&e) == "org.kassa.Error.Busy" => break,
+            other => assert!(Instant::now() < deadline, "never refused: {other:?}"),
+        }
+    }
+    let _ = first.await;
+
+    let path = hog.begin_checkout(options(&[])).await.unwrap();
+    rig.scanner.send(format!("{WECHAT}\r").as_bytes());
+    kassa_tests::rig::wait_for_state(&hog, "waiting_for_order").await;
+    hog.show_order(&order_json("SECRET").to_string())
+        .await
+        .unwrap();
+    let other = rig.bus.connect().await;
+    let peek = checkout_proxy(&other, path.as_str()).await;
+    assert_eq!(peek.order().await.unwrap(), "");
+    assert_eq!(peek.channel().await.unwrap(), "");
+    let own = checkout_proxy(&conn, path.as_str()).await;
+    assert!(own.order().await.unwrap().contains("SECRET"));
+    assert_eq!(own.channel().await.unwrap(), "wechat");
+}

@@ -177,6 +177,21 @@ impl From<zbus::Error> for Failure {
 
 type Outcome = Result<u8, Failure>;
 
+/// `text` with control, bidi and line-separator characters escaped
+/// (`\u{1b}`), but for those in `keep`: what kassad passes on from
+/// scanners, the backend or another caller cannot drive the terminal.
+fn escaped(text: &str, keep: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if kassa_hal::order::is_forbidden_char(c) && !keep.contains(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -192,7 +207,7 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(failure) => {
-            eprintln!("kassactl: {}", failure.message);
+            eprintln!("kassactl: {}", escaped(&failure.message, ""));
             ExitCode::from(failure.code)
         }
     }
@@ -272,7 +287,7 @@ async fn run(cli: Cli) -> Outcome {
         if cli.json {
             println!("{value}");
         } else if !text.is_empty() {
-            println!("{text}");
+            println!("{}", escaped(&text, "\n\t"));
         }
     };
     match &cli.command {
@@ -493,7 +508,7 @@ async fn checkout(
         if as_json {
             println!("{value}");
         } else {
-            println!("{text}");
+            println!("{}", escaped(&text, "\n\t"));
         }
     };
     say(
@@ -615,7 +630,14 @@ async fn claim(
                 json!({"data": data, "symbology": symbology, "source": source})
             );
         } else {
-            println!("{data}\t{symbology}\t{source}");
+            // One scan, one line: a scanned ESC or newline must not drive
+            // the terminal or forge a line.
+            println!(
+                "{}\t{}\t{}",
+                escaped(&data, ""),
+                escaped(&symbology, ""),
+                escaped(&source, "")
+            );
         }
         seen += 1;
     }

@@ -159,16 +159,7 @@ impl Backend {
             .body(jpeg);
         let deadline = Instant::now() + self.config.request_timeout;
         match self.send(request, deadline).await? {
-            Some(Answer::Json(body)) => {
-                #[derive(serde::Deserialize)]
-                struct FaceAnswer {
-                    payment_code: String,
-                }
-                let answer: FaceAnswer = serde_json::from_slice(&body)
-                    .map_err(|e| BackendError::Malformed(format!("face answer: {e}")))?;
-                PaymentCode::parse(answer.payment_code.as_bytes())
-                    .map_err(|e| BackendError::Malformed(format!("face answer: payment_code: {e}")))
-            }
+            Some(Answer::Json(body)) => parse_face_answer(&body),
             Some(Answer::NotFound) => Err(BackendError::Status(404)),
             None => Err(BackendError::NoAnswer(self.config.request_timeout)),
         }
@@ -350,9 +341,33 @@ async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, Backen
     Ok(body)
 }
 
-/// `{"status": "paid" | "failed" | "cancelled" | "pending", "message": "…"}`;
-/// `None` while pending.
-fn parse_status(body: &[u8]) -> Result<Option<PaymentOutcome>, BackendError> {
+/// The face authentication answer: `{"payment_code": "…"}`. Public so that
+/// the fuzz target reaches it without a server.
+///
+/// # Errors
+///
+/// [`BackendError::Malformed`] for anything but an object whose
+/// `payment_code` is a valid payment code.
+pub fn parse_face_answer(body: &[u8]) -> Result<PaymentCode, BackendError> {
+    #[derive(serde::Deserialize)]
+    struct FaceAnswer {
+        payment_code: String,
+    }
+    let answer: FaceAnswer = serde_json::from_slice(body)
+        .map_err(|e| BackendError::Malformed(format!("face answer: {e}")))?;
+    PaymentCode::parse(answer.payment_code.as_bytes())
+        .map_err(|e| BackendError::Malformed(format!("face answer: payment_code: {e}")))
+}
+
+/// The payment status answer: `{"status": "paid" | "failed" | "cancelled" |
+/// "pending", "message": "…"}`; `None` while pending. Public so that the
+/// fuzz target reaches it without a server.
+///
+/// # Errors
+///
+/// [`BackendError::Malformed`] for anything but an object with one of
+/// those statuses.
+pub fn parse_status(body: &[u8]) -> Result<Option<PaymentOutcome>, BackendError> {
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| BackendError::Malformed(format!("payment status is not JSON: {e}")))?;
     let status = value

@@ -22,6 +22,7 @@ use kassa_tests::Pty;
 use zbus::zvariant::Value;
 
 mod face;
+mod startup;
 mod wedge;
 
 #[derive(Parser)]
@@ -56,6 +57,22 @@ enum Bench {
         /// Pause between updates.
         #[arg(long, default_value_t = 100)]
         interval_ms: u64,
+    },
+    /// A serial scanner spewing garbage: kassad's CPU use, its log's
+    /// growth and the reads it counted as dropped, then whether a checkout
+    /// still gets its code (and how fast).
+    Garbage {
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Bytes a second written into the pty.
+        #[arg(long, default_value_t = 6_600_000)]
+        rate: u64,
+    },
+    /// kassad's start: process start → READY=1 (sd_notify), and → the
+    /// first call answered, with its devices present and absent.
+    Startup {
+        #[arg(long, default_value_t = 50)]
+        runs: usize,
     },
     /// kassad's CPU time while idle with a serial scanner connected.
     Idle {
@@ -148,14 +165,11 @@ fn epoch_ms() -> f64 {
         * 1000.0
 }
 
-async fn start(web_port: Option<u16>) -> Rig {
-    let dir = tempfile::tempdir().expect("tempdir");
+/// A dbus-daemon of the bench's own, on a socket in `dir`, and its address.
+fn private_bus(dir: &std::path::Path) -> (Child, String) {
     let mut bus = Command::new("dbus-daemon")
         .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
-        .arg(format!(
-            "--address=unix:path={}",
-            dir.path().join("bus").display()
-        ))
+        .arg(format!("--address=unix:path={}", dir.join("bus").display()))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -164,7 +178,14 @@ async fn start(web_port: Option<u16>) -> Rig {
     BufReader::new(bus.stdout.take().expect("stdout"))
         .read_line(&mut address)
         .expect("bus address");
-    let address = address.trim().to_string();
+    (bus, address.trim().to_string())
+}
+
+/// Starts kassad; with `log`, its log (at the default level) goes to that
+/// file, else only warnings, to nowhere.
+async fn start(web_port: Option<u16>, log: Option<&std::path::Path>) -> Rig {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (bus, address) = private_bus(dir.path());
     let mut pty = Pty::open();
     let config = dir.path().join("kassa.toml");
     std::fs::write(
@@ -183,8 +204,11 @@ async fn start(web_port: Option<u16>) -> Rig {
         .arg(&config)
         .arg("--bus")
         .arg(&address)
-        .env("KASSA_LOG", "warn")
-        .stderr(Stdio::null())
+        .env("KASSA_LOG", if log.is_some() { "info" } else { "warn" })
+        .stderr(match log {
+            Some(path) => Stdio::from(std::fs::File::create(path).expect("log file")),
+            None => Stdio::null(),
+        })
         .spawn()
         .expect("kassad next to kassa-bench (cargo build --release --bins)");
     let conn = zbus::connection::Builder::address(address.as_str())
@@ -319,6 +343,10 @@ async fn main() {
         wedge::run(rounds);
         return;
     }
+    if let Bench::Startup { runs } = cli.command {
+        startup::run(runs).await;
+        return;
+    }
     if let Bench::Face {
         frames,
         width,
@@ -329,7 +357,10 @@ async fn main() {
         return;
     }
     let web_port = matches!(cli.command, Bench::WebUpdate { .. }).then(kassa_tests::free_port);
-    let mut rig = start(web_port).await;
+    let log_dir = tempfile::tempdir().expect("tempdir");
+    let log =
+        matches!(cli.command, Bench::Garbage { .. }).then(|| log_dir.path().join("kassad.log"));
+    let mut rig = start(web_port, log.as_deref()).await;
     let (conn, terminal) = (rig.conn.clone(), rig.terminal.clone());
     match cli.command {
         Bench::Latency { scans, interval_ms } => {
@@ -343,6 +374,10 @@ async fn main() {
                 &format!("scan_to_code_scanned interval_ms={interval_ms}"),
                 samples,
             );
+        }
+        Bench::Garbage { seconds, rate } => {
+            let log = log.expect("log file");
+            garbage(&mut rig, &log, seconds, rate).await;
         }
         Bench::Idle { seconds } => {
             let pid = rig.kassad.id();
@@ -433,7 +468,7 @@ async fn main() {
                 samples,
             );
         }
-        Bench::Wedge { .. } | Bench::Face { .. } => {}
+        Bench::Wedge { .. } | Bench::Face { .. } | Bench::Startup { .. } => {}
         Bench::Memory { checkouts, mode } => {
             let pid = rig.kassad.id();
             tokio::time::sleep(Duration::from_secs(2)).await;
@@ -498,4 +533,62 @@ async fn main() {
             );
         }
     }
+}
+
+/// Writes pseudo-random bytes into the scanner's pty at `rate` bytes a
+/// second for `seconds`, and reports what that cost kassad.
+async fn garbage(rig: &mut Rig, log: &std::path::Path, seconds: u64, rate: u64) {
+    let pid = rig.kassad.id();
+    let device = kassa_daemon::client::DeviceProxy::builder(&rig.conn)
+        .path("/org/kassa/Terminal1/devices/counter")
+        .expect("path")
+        .cache_properties(zbus::proxy::CacheProperties::No)
+        .build()
+        .await
+        .expect("device proxy");
+    let log_before = std::fs::metadata(log).map(|m| m.len()).unwrap_or(0);
+    let ticks_before = cpu_ticks(pid);
+    let started = Instant::now();
+    let chunk = 16 * 1024;
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut written: u64 = 0;
+    while started.elapsed() < Duration::from_secs(seconds) {
+        let bytes: Vec<u8> = (0..chunk)
+            .map(|_| {
+                // xorshift64: cheap, reproducible noise.
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 24) as u8
+            })
+            .collect();
+        rig.pty.send(&bytes);
+        written += chunk as u64;
+        let due = Duration::from_secs_f64(written as f64 / rate as f64);
+        if let Some(wait) = due.checked_sub(started.elapsed()) {
+            tokio::time::sleep(wait).await;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let used = cpu_ticks(pid) - ticks_before;
+    let log_growth = std::fs::metadata(log).map(|m| m.len()).unwrap_or(0) - log_before;
+    let dropped = device.dropped_count().await.unwrap_or(0);
+    // Then a customer pays: the code must still come through. A return
+    // first ends whatever half frame the noise left.
+    rig.pty.send(b"\r");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let latency = one_checkout(&rig.conn, &rig.terminal, &mut rig.pty, "134567890123456789").await;
+    println!(
+        "{}",
+        serde_json::json!({
+            "bench": "scanner_garbage",
+            "seconds": elapsed,
+            "bytes_per_second": written as f64 / elapsed,
+            "cpu_percent": used as f64 / (elapsed * 100.0) * 100.0,
+            "log_bytes": log_growth,
+            "log_bytes_per_second": log_growth as f64 / elapsed,
+            "dropped_reads": dropped,
+            "checkout_after_ms": latency.as_secs_f64() * 1000.0,
+        })
+    );
 }

@@ -233,3 +233,43 @@ pub async fn wait_for_state(terminal: &TerminalProxy<'_>, state: &str) {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+/// A Claim1 proxy for `path`.
+///
+/// # Panics
+///
+/// When the path is not an object path.
+pub async fn claim_proxy(
+    conn: &zbus::Connection,
+    path: &str,
+) -> kassa_daemon::client::ClaimProxy<'static> {
+    kassa_daemon::client::ClaimProxy::builder(conn)
+        .path(path.to_string())
+        .unwrap()
+        .build()
+        .await
+        .unwrap()
+}
+
+/// Calls `call` again while it fails with `Busy`, for at most `within`:
+/// what a test does after a caller that held the scanner has left.
+///
+/// # Panics
+///
+/// On another error, or still `Busy` after `within`.
+pub async fn until_not_busy<T, F, Fut>(within: Duration, mut call: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = zbus::Result<T>>,
+{
+    let deadline = Instant::now() + within;
+    loop {
+        match call().await {
+            Ok(value) => return value,
+            Err(e) if err_name(&e) == "org.kassa.Error.Busy" && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+}

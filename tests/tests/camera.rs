@@ -286,6 +286,25 @@ async fn an_idle_camera_follows_its_device_node_and_is_read_once_plugged_in() {
     kassad.stop().await;
 }
 
+/// kassad with a camera that sees a face and no code, and a face-auth
+/// backend that knows it.
+async fn face_auth_kassad() -> (PrivateBus, Kassad, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let frames = dir.path().join("frames");
+    write_frames(&frames, &[face_frame(640, 360, 320.0, 180.0, 120.0)]);
+    let token = dir.path().join("token");
+    std::fs::write(&token, "face-secret\n").unwrap();
+    let url = face_backend().await;
+    let config = format!(
+        "{}\n[backend]\norder_query_url = \"{url}/orders/{{code}}\"\nface_auth_url = \"{url}/face\"\ntoken_file = \"{}\"\n",
+        config(&frames),
+        token.display()
+    );
+    let bus = PrivateBus::start();
+    let kassad = Kassad::start(&config, &bus).await;
+    (bus, kassad, dir)
+}
+
 /// A face-auth backend on loopback: a JPEG in, a payment code out.
 async fn face_backend() -> String {
     use axum::http::{HeaderMap, StatusCode};
@@ -325,19 +344,7 @@ async fn face_backend() -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn face_auth_delivers_the_backends_payment_code_as_a_face_scan() {
-    let dir = tempfile::tempdir().unwrap();
-    let frames = dir.path().join("frames");
-    write_frames(&frames, &[face_frame(640, 360, 320.0, 180.0, 120.0)]);
-    let token = dir.path().join("token");
-    std::fs::write(&token, "face-secret\n").unwrap();
-    let url = face_backend().await;
-    let config = format!(
-        "{}\n[backend]\norder_query_url = \"{url}/orders/{{code}}\"\nface_auth_url = \"{url}/face\"\ntoken_file = \"{}\"\n",
-        config(&frames),
-        token.display()
-    );
-    let bus = PrivateBus::start();
-    let kassad = Kassad::start(&config, &bus).await;
+    let (bus, kassad, _dir) = face_auth_kassad().await;
     // One POS program waits for the code and captures the face (only the
     // owner of a running wait may capture: a face can pay).
     let pos = terminal(&bus).await;
@@ -377,28 +384,11 @@ async fn face_auth_delivers_the_backends_payment_code_as_a_face_scan() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_face_pays_only_into_the_callers_own_wait() {
     use futures_util::StreamExt;
-    let dir = tempfile::tempdir().unwrap();
-    let frames = dir.path().join("frames");
-    write_frames(&frames, &[face_frame(640, 360, 320.0, 180.0, 120.0)]);
-    let token = dir.path().join("token");
-    std::fs::write(&token, "face-secret\n").unwrap();
-    let url = face_backend().await;
-    let config = format!(
-        "{}\n[backend]\norder_query_url = \"{url}/orders/{{code}}\"\nface_auth_url = \"{url}/face\"\ntoken_file = \"{}\"\n",
-        config(&frames),
-        token.display()
-    );
-    let bus = PrivateBus::start();
-    let kassad = Kassad::start(&config, &bus).await;
+    let (bus, kassad, _dir) = face_auth_kassad().await;
     let conn = bus.connect().await;
     let thief = TerminalProxy::new(&conn).await.unwrap();
     let path = thief.claim_scanner(HashMap::new()).await.unwrap();
-    let claim = kassa_daemon::client::ClaimProxy::builder(&conn)
-        .path(path)
-        .unwrap()
-        .build()
-        .await
-        .unwrap();
+    let claim = kassa_tests::rig::claim_proxy(&conn, path.as_str()).await;
     let mut scanned = claim.receive_scanned().await.unwrap();
     let options = HashMap::from([("timeout_ms", Value::from(1000u32))]);
     let second = {

@@ -7,7 +7,8 @@ use futures_util::StreamExt;
 use kassa_daemon::client::{TerminalProxy, error_message};
 use kassa_tests::backend::{Fault, Options as BackendOptions};
 use kassa_tests::rig::{
-    ALIPAY, LONG, Rig, WECHAT, checkout_proxy, err_name, options, order_json, wait_for_state,
+    ALIPAY, LONG, Rig, WECHAT, checkout_proxy, claim_proxy, err_name, options, order_json,
+    until_not_busy, wait_for_state,
 };
 use zbus::zvariant::Value;
 
@@ -158,16 +159,7 @@ async fn an_owner_leaving_cancels_its_checkout_and_frees_the_scanner() {
         leaving.graceful_shutdown().await;
     }
     let terminal = rig.terminal().await;
-    let deadline = Instant::now() + LONG;
-    let path = loop {
-        match terminal.begin_checkout(options(&[])).await {
-            Ok(path) => break path,
-            Err(e) if err_name(&e) == "org.kassa.Error.Busy" && Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            Err(e) => panic!("{e}"),
-        }
-    };
+    let path = until_not_busy(LONG, || terminal.begin_checkout(options(&[]))).await;
     let conn = terminal.inner().connection().clone();
     let session = checkout_proxy(&conn, path.as_str()).await;
     let mut codes = session.receive_code_scanned().await.unwrap();
@@ -482,12 +474,7 @@ async fn claims_get_every_scan_and_yield_to_a_checkout() {
         .claim_scanner(options(&[("auto_disable", Value::Bool(true))]))
         .await
         .unwrap();
-    let claim = kassa_daemon::client::ClaimProxy::builder(&conn)
-        .path(path.as_str().to_string())
-        .unwrap()
-        .build()
-        .await
-        .unwrap();
+    let claim = claim_proxy(&conn, path.as_str()).await;
     let mut scans = claim.receive_scanned().await.unwrap();
     rig.scanner.send(b"MEMBER-0042\r");
     let got = tokio::time::timeout(LONG, scans.next())

@@ -5,8 +5,11 @@
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use kassa_daemon::client::{ClaimProxy, TerminalProxy, error_message};
-use kassa_tests::rig::{ALIPAY, LONG, Rig, WECHAT, checkout_proxy, err_name, options, order_json};
+use kassa_daemon::client::{TerminalProxy, error_message};
+use kassa_tests::rig::{
+    ALIPAY, LONG, Rig, WECHAT, checkout_proxy, claim_proxy, err_name, options, order_json,
+    until_not_busy,
+};
 use zbus::zvariant::Value;
 
 const ROOT: &str = "/org/kassa/Terminal1";
@@ -90,23 +93,13 @@ async fn a_claim_whose_owner_left_at_once_is_released() {
         call_and_leave(&rig, "ClaimScanner", &[]).await;
     }
     let terminal = rig.terminal().await;
-    let deadline = Instant::now() + Duration::from_secs(3);
-    let claim = loop {
-        match terminal.claim_scanner(options(&[])).await {
-            Ok(path) => break path,
-            Err(e) if err_name(&e) == "org.kassa.Error.Busy" && Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            Err(e) => panic!("the claim of a caller that left was kept: {e}"),
-        }
-    };
-    let conn = terminal.inner().connection().clone();
-    ClaimProxy::builder(&conn)
-        .path(claim)
-        .unwrap()
-        .build()
+    // A claim of a caller that left would keep this Busy.
+    let claim = until_not_busy(Duration::from_secs(3), || {
+        terminal.claim_scanner(options(&[]))
+    })
+    .await;
+    claim_proxy(terminal.inner().connection(), claim.as_str())
         .await
-        .unwrap()
         .release()
         .await
         .unwrap();
@@ -332,12 +325,7 @@ async fn non_payment_scans_reach_the_claim_during_a_code_wait() {
     let mut rig = Rig::start().await;
     let claimant = rig.terminal().await;
     let path = claimant.claim_scanner(options(&[])).await.unwrap();
-    let claim = ClaimProxy::builder(claimant.inner().connection())
-        .path(path)
-        .unwrap()
-        .build()
-        .await
-        .unwrap();
+    let claim = claim_proxy(claimant.inner().connection(), path.as_str()).await;
     let mut scanned = claim.receive_scanned().await.unwrap();
     let payer = rig.terminal().await;
     let wait = tokio::spawn(async move {
@@ -408,12 +396,7 @@ async fn a_payment_code_read_again_reaches_no_claim() {
     let mut rig = Rig::start().await;
     let claimant = rig.terminal().await;
     let path = claimant.claim_scanner(options(&[])).await.unwrap();
-    let claim = ClaimProxy::builder(claimant.inner().connection())
-        .path(path)
-        .unwrap()
-        .build()
-        .await
-        .unwrap();
+    let claim = claim_proxy(claimant.inner().connection(), path.as_str()).await;
     let mut scanned = claim.receive_scanned().await.unwrap();
     let conn = rig.bus.connect().await;
     let owner = TerminalProxy::new(&conn).await.unwrap();

@@ -21,9 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use kassa_hal::{
-    Channel, Money, Order, PaymentCode, PaymentStatus, Scan, SourceKind, View, mask,
-};
+use kassa_hal::{Channel, Money, Order, PaymentCode, PaymentStatus, Scan, SourceKind, View, mask};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -475,15 +473,16 @@ impl Terminal {
 
     /// Sends `view` to every display; returns its generation.
     fn show(&self, view: View) -> u64 {
-        let generation = {
-            let mut st = self.lock();
-            st.display_generation += 1;
-            st.display_generation
-        };
+        self.show_locked(&mut self.lock(), view)
+    }
+
+    /// [`Terminal::show`] with the state already locked.
+    fn show_locked(&self, st: &mut State, view: View) -> u64 {
+        st.display_generation += 1;
         for display in &self.shared.devices.displays {
             display.slot.set(view.clone());
         }
-        generation
+        st.display_generation
     }
 
     /// Shows a result, then the idle screen after `result_display` unless
@@ -669,10 +668,7 @@ impl Terminal {
     fn dropped(&self, scanner: Option<&ScannerControl>, device: &str, scan: &Scan, why: &str) {
         match scanner {
             Some(s) => s.drop_scan(&scan.text(), why),
-            None => info!(
-                "scan {} from {device:?} dropped: {why}",
-                mask(&scan.text())
-            ),
+            None => info!("scan {} from {device:?} dropped: {why}", mask(&scan.text())),
         }
     }
 
@@ -737,10 +733,7 @@ impl Terminal {
         &self,
         options: &CheckoutOptions,
     ) -> Result<(Option<Vec<SourceKind>>, View), CoreError> {
-        Ok((
-            options.sources.clone(),
-            self.prompt_view(options)?,
-        ))
+        Ok((options.sources.clone(), self.prompt_view(options)?))
     }
 
     /// Registers a wait for one payment code. Fails at once with `Busy` or
@@ -801,16 +794,29 @@ impl Terminal {
             () = caller.gone.cancelled() => Err(CoreError::Cancelled("the caller left".into())),
             () = self.shared.stopping.cancelled() => Err(CoreError::Cancelled("kassad is stopping".into())),
         };
-        self.end_code_wait(id);
         if result.is_err() {
-            self.log_lifecycle(format_args!("payment code wait {id} ended: {}", result_text(&result)));
+            self.log_lifecycle(format_args!(
+                "payment code wait {id} ended: {}",
+                result_text(&result)
+            ));
         }
-        self.show(if result.is_ok() {
+        let view = if result.is_ok() {
             code_received()
         } else {
             View::Idle
-        });
-        self.set_state(TerminalState::Idle);
+        };
+        // Decided under the lock: a checkout that began the moment this
+        // wait ended owns the display, and its prompt must not be
+        // overwritten.
+        let mut st = self.lock();
+        if st.code_wait.as_ref().is_some_and(|w| w.id == id) {
+            st.code_wait = None;
+            self.update_triggers(&st);
+        }
+        if st.code_wait.is_none() && st.checkout.is_none() {
+            self.show_locked(&mut st, view);
+            self.set_state(TerminalState::Idle);
+        }
         result
     }
 
@@ -967,9 +973,10 @@ impl Terminal {
                 "{MAX_ORDER_QUERIES} ShowOrderForCode calls are waiting already"
             ))
         })?;
-        let _own = OneAtATime::take(&self.shared.order_query_callers, &caller.name).ok_or_else(|| {
-            CoreError::Busy("this caller's ShowOrderForCode is waiting already".into())
-        })?;
+        let _own =
+            OneAtATime::take(&self.shared.order_query_callers, &caller.name).ok_or_else(|| {
+                CoreError::Busy("this caller's ShowOrderForCode is waiting already".into())
+            })?;
         let timeout = timeout.unwrap_or(self.shared.config.checkout.order_timeout);
         let order = tokio::select! {
             order = backend.query_order(&code, Instant::now() + timeout) => order?,
@@ -1585,13 +1592,6 @@ impl Session {
         self.snapshot.send_modify(|s| s.state = state);
         self.terminal
             .log_lifecycle(format_args!("checkout {} {state}: {message}", self.id));
-        {
-            let mut st = self.terminal.lock();
-            if st.checkout.as_ref().is_some_and(|c| c.id == self.id) {
-                st.checkout = None;
-            }
-        }
-        self.terminal.end_code_wait(self.id);
         let (status, shown) = match state {
             CheckoutState::Paid => (
                 PaymentStatus::Paid,
@@ -1611,7 +1611,16 @@ impl Session {
             .chars()
             .filter(|c| !kassa_hal::order::is_forbidden_char(*c))
             .collect();
+        // The result goes up while the checkout still holds the terminal,
+        // so that the next checkout's prompt comes after it, never under.
         self.terminal.show_result(status, shown);
+        {
+            let mut st = self.terminal.lock();
+            if st.checkout.as_ref().is_some_and(|c| c.id == self.id) {
+                st.checkout = None;
+            }
+        }
+        self.terminal.end_code_wait(self.id);
         let _ = self.events.send(SessionEvent::Finished { state, message });
     }
 }

@@ -644,3 +644,17 @@ async fn claim(
     claim.release().await?;
     Ok(0)
 }
+
+#[cfg(test)]
+mod escaping {
+    use super::escaped;
+
+    #[test]
+    fn scanned_escapes_cannot_drive_the_terminal() {
+        let scan = "\u{1b}]52;c;aGk=\u{7}\u{1b}[2JMEMBER-1\n134567890123456789\tqr";
+        let shown = escaped(scan, "");
+        assert!(!shown.contains(['\u{1b}', '\u{7}', '\n', '\t']), "{shown}");
+        assert!(shown.starts_with(r"\u{1b}]52;c;aGk=\u{7}"), "{shown}");
+        assert_eq!(escaped("a\nb\tc\u{202e}", "\n\t"), "a\nb\tc\\u{202e}");
+    }
+}

@@ -341,10 +341,10 @@ struct State {
     code_wait: Option<CodeWait>,
     claim: Option<ClaimSlot>,
     checkout: Option<ActiveCheckout>,
-    /// The payment code last delivered, when, and to whom: the same code
-    /// read again soon after (the phone still in front of the scanner) goes
-    /// to no other caller.
-    last_code: Option<(PaymentCode, Instant, String)>,
+    /// The payment code last delivered to a wait, and when: the same code
+    /// read again soon after (the phone still in front of the scanner)
+    /// goes to no claim.
+    last_code: Option<(PaymentCode, Instant)>,
     /// Bumped whenever the display changes, so a delayed return to idle
     /// does not wipe a newer view.
     display_generation: u64,
@@ -556,16 +556,15 @@ impl Terminal {
                     source,
                 });
             }
-            st.last_code = Some((code, Instant::now(), wait.owner));
+            st.last_code = Some((code, Instant::now()));
         }
         self.update_triggers(st);
     }
 
     /// Hands a scan to whoever wants it: a payment code to the wait for
     /// one; anything else to the claim, and a payment code to the claim
-    /// only when no other caller's checkout runs; otherwise it is counted
-    /// and dropped. The code just delivered, read again soon after (the
-    /// phone still in front of the scanner), goes nowhere.
+    /// only when no other caller's checkout runs and it is not the code
+    /// just delivered, read again; otherwise it is counted and dropped.
     fn route(&self, routed: RoutedScan) {
         let RoutedScan { device, scan } = routed;
         let scanner = self.scanner(&device);
@@ -574,46 +573,38 @@ impl Terminal {
         }
         let code = PaymentCode::parse(&scan.data);
         let mut st = self.lock();
-        let why = match code {
-            Ok(code) if self.is_reread(&st, &code) => {
-                "a re-read of the payment code just delivered".to_string()
-            }
-            Ok(code)
-                if st
-                    .code_wait
-                    .as_ref()
-                    .is_some_and(|w| allows(&w.sources, scan.source)) =>
-            {
+        let wanted = st
+            .code_wait
+            .as_ref()
+            .is_some_and(|w| allows(&w.sources, scan.source));
+        let not_a_code = match code {
+            Ok(code) if wanted => {
                 self.deliver_code(&mut st, code, scan.source, &device);
                 return;
             }
-            code => match self.offer_to_claim(&mut st, scan, code.is_ok(), &device) {
-                Ok(()) => return,
-                Err((scan, why)) => {
-                    drop(st);
-                    let why = match code {
-                        Err(e) if why.is_empty() => {
-                            format!("not a payment code ({e}), and no claim wants it")
-                        }
-                        _ if why.is_empty() => "no checkout or claim wants it".into(),
-                        _ => why,
-                    };
-                    self.dropped(scanner, &device, &scan, &why);
-                    return;
-                }
-            },
+            Ok(_) => None,
+            // A member card or a coupon while the customer is asked for a
+            // payment code: the claim may still want it.
+            Err(e) => Some(e),
+        };
+        let is_code = not_a_code.is_none();
+        let Err((scan, why)) = self.offer_to_claim(&mut st, scan, is_code, &device) else {
+            return;
         };
         drop(st);
+        let why = match not_a_code {
+            _ if !why.is_empty() => why,
+            Some(e) => format!("not a payment code ({e}), and no claim wants it"),
+            None => "no checkout or claim wants it".into(),
+        };
         self.dropped(scanner, &device, &scan, &why);
     }
 
-    /// Whether `code` is the one just delivered, read again, with no wait
-    /// of the caller that got it to take it: it then goes to no one else.
-    fn is_reread(&self, st: &State, code: &PaymentCode) -> bool {
-        st.last_code.as_ref().is_some_and(|(last, at, owner)| {
-            last == code
-                && at.elapsed() < REREAD_WINDOW
-                && st.code_wait.as_ref().is_none_or(|w| w.owner != *owner)
+    /// Whether `code` is the one just delivered to a wait, read again soon
+    /// after.
+    fn is_reread(&self, st: &State, code: &[u8]) -> bool {
+        st.last_code.as_ref().is_some_and(|(last, at)| {
+            last.as_str().as_bytes() == code && at.elapsed() < REREAD_WINDOW
         })
     }
 
@@ -643,6 +634,9 @@ impl Terminal {
                 scan,
                 "a payment code during another caller's checkout".into(),
             ));
+        }
+        if is_code && self.is_reread(st, &scan.data) {
+            return Err((scan, "a re-read of the payment code just delivered".into()));
         }
         let (id, text) = (claim.id, scan.text().into_owned());
         if let Err(full) = claim.tx.try_send(scan) {
@@ -1328,9 +1322,9 @@ pub const MAX_ORDER_QUERIES: usize = 4;
 /// Log lines a second about checkouts, waits and claims; a till makes a
 /// few a minute.
 const LIFECYCLE_LINES: u32 = 10;
-/// How long the payment code just delivered goes to no other caller when
-/// it is read again: a customer's phone stays in front of the scanner for
-/// a moment.
+/// How long the payment code just delivered goes to no claim when it is
+/// read again: a customer's phone stays in front of the scanner for a
+/// moment.
 pub const REREAD_WINDOW: Duration = Duration::from_secs(10);
 /// Scans a claim may have waiting for delivery; a scanner that outpaces
 /// the claimant loses the excess (counted in the device's `DroppedCount`)

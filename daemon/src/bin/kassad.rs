@@ -89,12 +89,44 @@ fn start_watchdog() {
         return;
     }
     let interval = Duration::from_micros(usec / 2);
+    let Some(ping) = WatchdogPing::open() else {
+        warn!("watchdog: cannot reach NOTIFY_SOCKET; no pings");
+        return;
+    };
     tokio::spawn(async move {
         loop {
-            let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Watchdog]);
+            ping.send();
             tokio::time::sleep(interval).await;
         }
     });
+}
+
+/// `WATCHDOG=1` datagrams to systemd, sent without blocking: a notify
+/// socket whose queue is full (a manager that does not read) must not
+/// stall a runtime thread, or tasks queued on it would never run.
+struct WatchdogPing {
+    socket: std::os::unix::net::UnixDatagram,
+    to: std::os::unix::net::SocketAddr,
+}
+
+impl WatchdogPing {
+    fn open() -> Option<WatchdogPing> {
+        use std::os::linux::net::SocketAddrExt;
+        let path = std::env::var_os("NOTIFY_SOCKET")?;
+        let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str());
+        let to = match bytes.strip_prefix(b"@") {
+            Some(name) => std::os::unix::net::SocketAddr::from_abstract_name(name).ok()?,
+            None => std::os::unix::net::SocketAddr::from_pathname(&path).ok()?,
+        };
+        let socket = std::os::unix::net::UnixDatagram::unbound().ok()?;
+        socket.set_nonblocking(true).ok()?;
+        Some(WatchdogPing { socket, to })
+    }
+
+    fn send(&self) {
+        // A ping that does not fit is simply missed; the next one follows.
+        let _ = self.socket.send_to_addr(b"WATCHDOG=1", &self.to);
+    }
 }
 
 async fn shutdown_signal() {

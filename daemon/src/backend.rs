@@ -1,4 +1,4 @@
-//! The backend client (DESIGN §6): the order bound to a payment code, and
+//! The backend client: the order bound to a payment code, and
 //! the payment's status.
 //!
 //! `200` with an order document means bound; `404` means not bound yet, so
@@ -124,6 +124,9 @@ impl Backend {
             .user_agent(concat!("kassad/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(config.request_timeout)
             .redirect(reqwest::redirect::Policy::none())
+            // The URLs carry payment codes and the requests the bearer
+            // token: never to a proxy named by kassad's environment.
+            .no_proxy()
             .build()
             .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
         Ok(Backend {
@@ -387,7 +390,8 @@ pub fn parse_status(body: &[u8]) -> Result<Option<PaymentOutcome>, BackendError>
     }
     let status = PaymentStatus::from_name(status).ok_or_else(|| {
         BackendError::Malformed(format!(
-            "payment status {status:?} is not pending, paid, failed or cancelled"
+            "payment status {} is not pending, paid, failed or cancelled",
+            crate::text::quote(status)
         ))
     })?;
     Ok(Some(PaymentOutcome { status, message }))

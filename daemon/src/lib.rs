@@ -26,5 +26,6 @@ pub mod devices;
 pub mod log_limit;
 pub mod logging;
 pub mod options;
+pub mod text;
 pub mod usb_scanners;
 pub mod web;

@@ -12,6 +12,7 @@ use kassa_hal::{Currency, PaymentStatus, SourceKind};
 use zbus::zvariant::{OwnedValue, Value};
 
 use crate::core::{CheckoutOptions, ClaimOptions, CoreError};
+pub use crate::text::quote;
 
 /// An options dictionary as it arrives from the bus.
 pub type Options = HashMap<String, OwnedValue>;
@@ -104,21 +105,6 @@ pub fn payment_status(word: &str) -> Result<PaymentStatus, CoreError> {
             quote(word)
         ))
     })
-}
-
-/// At most the first 32 characters of caller text, escaped, for an error
-/// message or a log line.
-pub fn quote(text: &str) -> String {
-    const SHOWN: usize = 32;
-    let mut out: String = text
-        .chars()
-        .take(SHOWN)
-        .flat_map(char::escape_debug)
-        .collect();
-    if text.chars().nth(SHOWN).is_some() {
-        out.push('…');
-    }
-    format!("\"{out}\"")
 }
 
 /// Typed reading of one dictionary.

@@ -685,9 +685,11 @@ request_timeout_ms = 2000
                 .await
         }
     });
+    // kassad sends the trigger-off sequence to every scanner it opens (a
+    // known state), then the trigger for the wait.
     let trigger =
-        tokio::task::block_in_place(|| scanner.receive(3, Duration::from_secs(5))).unwrap();
-    assert_eq!(trigger, b"\x16T\r", "the scanner was triggered");
+        tokio::task::block_in_place(|| scanner.receive(6, Duration::from_secs(5))).unwrap();
+    assert_eq!(trigger, b"\x16U\r\x16T\r", "the scanner was triggered");
     scanner.send(format!("{WECHAT}\r").as_bytes());
     let (code, channel, source) = tokio::time::timeout(Duration::from_secs(5), scan)
         .await

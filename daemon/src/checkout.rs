@@ -7,7 +7,7 @@
 //!  any non-final state ──cancel──▶ cancelled        (an order may replace a shown one)
 //! ```
 //!
-//! The session task in [`crate::core`] feeds events in and acts on the
+//! The terminal's session task feeds events in and acts on the
 //! state that comes out; the D-Bus layer only reports it.
 
 use std::fmt;

@@ -350,6 +350,16 @@ struct State {
     display_generation: u64,
 }
 
+impl State {
+    /// The owner of the running checkout or payment-code wait, if any.
+    fn session_owner(&self) -> Option<&str> {
+        self.checkout
+            .as_ref()
+            .map(|c| c.owner.as_str())
+            .or(self.code_wait.as_ref().map(|w| w.owner.as_str()))
+    }
+}
+
 struct Shared {
     config: Config,
     devices: Devices,
@@ -624,11 +634,7 @@ impl Terminal {
         else {
             return Err((scan, String::new()));
         };
-        let session_owner = st
-            .checkout
-            .as_ref()
-            .map(|c| c.owner.as_str())
-            .or(st.code_wait.as_ref().map(|w| w.owner.as_str()));
+        let session_owner = st.session_owner();
         if is_code && session_owner.is_some_and(|o| o != claim.owner) {
             return Err((
                 scan,
@@ -885,11 +891,7 @@ impl Terminal {
     /// customer sees and how it ends.
     fn check_display_rights(&self, caller: &str) -> Result<(), CoreError> {
         let st = self.lock();
-        let owner = st
-            .checkout
-            .as_ref()
-            .map(|c| c.owner.as_str())
-            .or(st.code_wait.as_ref().map(|w| w.owner.as_str()));
+        let owner = st.session_owner();
         match owner {
             Some(owner) if owner != caller => Err(CoreError::AccessDenied(
                 "a checkout of another caller is running; only its owner may change the display"

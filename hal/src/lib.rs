@@ -7,6 +7,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod blocking;
 pub mod display;
 pub mod error;
 pub mod money;

@@ -7,7 +7,13 @@
 //! evdev device it holds `EVIOCGRAB`, so while kassad has the scanner no
 //! code reaches the focused window; the grab ends when the device is
 //! dropped (stop, error or unplug).
+//!
+//! [`WedgeScanner`] pairs a device with its decoder and is what kassad
+//! drives: a [`kassa_hal::blocking::Scanner`] whose errors say by their
+//! [`kind`](kassa_hal::Error::kind) what to do (drop the scan, reopen the
+//! device).
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
@@ -16,9 +22,21 @@ use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::decoder::WedgeDecoder;
+use kassa_hal::{ErrorKind, Scan};
+use nix::errno::Errno;
+
+use super::decoder::{DecodeError, DecoderConfig, WedgeDecoder};
+use super::keymap::{Keymap, LayoutError, LayoutName};
 use super::keys::{EV_SYN, SYN_DROPPED};
 use super::record::{RECORD_LEN, RecordParser};
+
+/// Whether `e` says the device node is gone: missing (`ENOENT`) or
+/// unplugged under an open descriptor (`ENODEV`, `ENXIO`).
+fn is_gone(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::NotFound
+        || e.raw_os_error()
+            .is_some_and(|n| matches!(Errno::from_raw(n), Errno::ENODEV | Errno::ENXIO))
+}
 
 /// A device that could not be opened.
 #[derive(Debug)]
@@ -38,6 +56,9 @@ pub enum OpenFailure {
     NotEvdev(io::Error),
     /// Another program holds the grab.
     Grab(io::Error),
+    /// The keyboard layout could not be compiled (only from
+    /// [`WedgeScanner::open`]).
+    Layout(LayoutError),
 }
 
 impl fmt::Display for OpenError {
@@ -62,11 +83,36 @@ impl fmt::Display for OpenError {
                 f,
                 "cannot grab input device {path}: {e} (does another program hold it?)"
             ),
+            OpenFailure::Layout(e) => write!(f, "cannot decode input device {path}: {e}"),
         }
     }
 }
 
-impl std::error::Error for OpenError {}
+impl std::error::Error for OpenError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.reason {
+            OpenFailure::Open(e) | OpenFailure::NotEvdev(e) | OpenFailure::Grab(e) => Some(e),
+            OpenFailure::Layout(e) => Some(e),
+        }
+    }
+}
+
+/// `Disconnected` for a node that is not there (not plugged in, or gone
+/// while opening), `Busy` when another program holds the grab,
+/// `Unsupported` for a node that is not an evdev device, `Other` for the
+/// rest — a permission denied among them, whose message names the fix.
+impl kassa_hal::Error for OpenError {
+    fn kind(&self) -> ErrorKind {
+        match &self.reason {
+            OpenFailure::Open(e) if is_gone(e) => ErrorKind::Disconnected,
+            OpenFailure::Open(_) => ErrorKind::Other,
+            OpenFailure::NotEvdev(_) => ErrorKind::Unsupported,
+            OpenFailure::Grab(e) if is_gone(e) => ErrorKind::Disconnected,
+            OpenFailure::Grab(_) => ErrorKind::Busy,
+            OpenFailure::Layout(_) => ErrorKind::Other,
+        }
+    }
+}
 
 /// A read that failed.
 #[derive(Debug)]
@@ -86,7 +132,23 @@ impl fmt::Display for ReadError {
     }
 }
 
-impl std::error::Error for ReadError {}
+impl std::error::Error for ReadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ReadError::Disconnected => None,
+            ReadError::Io(e) => Some(e),
+        }
+    }
+}
+
+impl kassa_hal::Error for ReadError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ReadError::Disconnected => ErrorKind::Disconnected,
+            ReadError::Io(_) => ErrorKind::Other,
+        }
+    }
+}
 
 /// An open wedge scanner.
 pub struct WedgeDevice {
@@ -215,7 +277,7 @@ impl WedgeDevice {
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     // ENODEV: the device was unplugged.
-                    Err(e) if e.raw_os_error() == Some(19) => return Err(ReadError::Disconnected),
+                    Err(e) if is_gone(&e) => return Err(ReadError::Disconnected),
                     Err(e) => return Err(ReadError::Io(e)),
                 }
             }
@@ -236,5 +298,363 @@ impl Drop for WedgeDevice {
         if let Some(device) = self.evdev.as_mut() {
             let _ = device.ungrab();
         }
+    }
+}
+
+/// Why a [`WedgeScanner`] read nothing.
+#[derive(Debug)]
+pub enum Error {
+    /// The device went away (unplugged), or the stream's writer closed it:
+    /// drop the scanner and open it again. Every later call says so too.
+    Disconnected,
+    /// Reading the device failed otherwise.
+    Io(io::Error),
+    /// A scan was dropped (a key the layout does not type, keys lost by
+    /// the kernel, an overlong or unterminated scan). The decoder has
+    /// resynchronised: the next scan decodes normally.
+    Dropped(DecodeError),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Disconnected => f.write_str("device disconnected"),
+            Error::Io(e) => write!(f, "read failed: {e}"),
+            Error::Dropped(e) => fmt::Display::fmt(e, f),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Disconnected => None,
+            Error::Io(e) => Some(e),
+            Error::Dropped(e) => Some(e),
+        }
+    }
+}
+
+/// `Disconnected`, `Other` for an I/O error, `InvalidData` for a dropped
+/// scan.
+impl kassa_hal::Error for Error {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Disconnected => ErrorKind::Disconnected,
+            Error::Io(_) => ErrorKind::Other,
+            Error::Dropped(_) => ErrorKind::InvalidData,
+        }
+    }
+}
+
+impl From<ReadError> for Error {
+    fn from(e: ReadError) -> Error {
+        match e {
+            ReadError::Disconnected => Error::Disconnected,
+            ReadError::Io(e) => Error::Io(e),
+        }
+    }
+}
+
+/// A wedge scanner as kassad drives it: a [`WedgeDevice`] and its
+/// [`WedgeDecoder`] together, behind [`kassa_hal::blocking::Scanner`].
+///
+/// Not `Send`: libxkbcommon's objects stay on the thread that made them,
+/// so the scanner lives and dies on the thread that opened it (kassad
+/// opens every device on its worker thread). Dropping it ends the grab.
+#[derive(Debug)]
+pub struct WedgeScanner {
+    device: WedgeDevice,
+    decoder: WedgeDecoder,
+    /// Scans decoded from one read beyond the first, oldest first.
+    ready: VecDeque<Result<Scan, DecodeError>>,
+    /// A read error that came after scans still in `ready`.
+    failed: Option<Error>,
+    /// The device is gone: every call says so.
+    gone: bool,
+}
+
+impl WedgeScanner {
+    /// Opens `path` as [`WedgeDevice::open`] does (taking the grab if
+    /// `grab`) and decodes it through `layout` with `config`.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError`]: the device could not be opened or grabbed
+    /// ([`OpenFailure::Open`], [`OpenFailure::NotEvdev`],
+    /// [`OpenFailure::Grab`]), or the layout is not in the xkb data
+    /// ([`OpenFailure::Layout`]). Its `kind()` says whether to wait for the
+    /// device (`Disconnected`) or another program (`Busy`).
+    pub fn open(
+        path: &Path,
+        grab: bool,
+        layout: &LayoutName,
+        config: DecoderConfig,
+    ) -> Result<WedgeScanner, OpenError> {
+        // The layout first: a misspelt one must not grab the keyboard.
+        let keymap = Keymap::new(layout).map_err(|e| OpenError {
+            path: path.to_path_buf(),
+            reason: OpenFailure::Layout(e),
+        })?;
+        let device = WedgeDevice::open(path, grab)?;
+        Ok(WedgeScanner::new(device, WedgeDecoder::new(keymap, config)))
+    }
+
+    /// Pairs an open device with a decoder (reset, as for a new device).
+    pub fn new(device: WedgeDevice, mut decoder: WedgeDecoder) -> WedgeScanner {
+        decoder.reset();
+        WedgeScanner {
+            device,
+            decoder,
+            ready: VecDeque::new(),
+            failed: None,
+            gone: false,
+        }
+    }
+
+    /// The device.
+    pub fn device(&self) -> &WedgeDevice {
+        &self.device
+    }
+
+    /// The decoder (its settings, its layout).
+    pub fn decoder(&self) -> &WedgeDecoder {
+        &self.decoder
+    }
+
+    /// Whether kassa holds the device exclusively.
+    pub fn is_grabbed(&self) -> bool {
+        self.device.is_grabbed()
+    }
+
+    /// The device's name as the kernel reports it, for a real device.
+    pub fn name(&self) -> Option<&str> {
+        self.device.name()
+    }
+
+    /// The path it was opened at.
+    pub fn path(&self) -> &Path {
+        self.device.path()
+    }
+
+    /// The oldest decoded scan or error not handed out yet.
+    fn next_ready(&mut self) -> Option<Result<Scan, Error>> {
+        self.ready.extend(std::iter::from_fn(|| self.decoder.pop()));
+        if let Some(result) = self.ready.pop_front() {
+            return Some(result.map_err(Error::Dropped));
+        }
+        let failed = self.failed.take()?;
+        if matches!(failed, Error::Disconnected) {
+            self.gone = true;
+        }
+        Some(Err(failed))
+    }
+}
+
+impl kassa_hal::ErrorType for WedgeScanner {
+    type Error = Error;
+}
+
+/// Wedge scanners read on their own: the trigger is accepted and does
+/// nothing.
+impl kassa_hal::blocking::Scanner for WedgeScanner {
+    /// Waits up to about `wait` for a scan. Several scans typed in one
+    /// burst come out one a call, in order; a read error that came after
+    /// them comes after them.
+    fn poll_scan(&mut self, wait: Duration) -> Result<Option<Scan>, Error> {
+        let deadline = Instant::now() + wait;
+        loop {
+            if self.gone {
+                return Err(Error::Disconnected);
+            }
+            if let Some(result) = self.next_ready() {
+                return result.map(Some);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if let Err(e) = self.device.pump(&mut self.decoder, left) {
+                // Scans decoded before the failure go out first.
+                self.failed = Some(e.into());
+                continue;
+            }
+            if left.is_zero() {
+                return self.next_ready().transpose();
+            }
+        }
+    }
+
+    fn set_trigger(&mut self, _on: bool) -> Result<(), Error> {
+        if self.gone {
+            return Err(Error::Disconnected);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs::File;
+    use std::io::Write;
+
+    use kassa_hal::Error as _;
+    use kassa_hal::blocking::Scanner as _;
+
+    use super::*;
+    use crate::wedge::keys::{self, EV_KEY};
+    use crate::wedge::record::RawEvent;
+
+    /// A FIFO in a temporary directory and the test's end of it, opened
+    /// read-write so that neither side waits for the other.
+    fn fifo() -> (tempfile::TempDir, PathBuf, File) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("event-scanner");
+        nix::unistd::mkfifo(&path, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let writer = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
+        (dir, path, writer)
+    }
+
+    /// The records of tapping `keys` (press, release) 2 ms apart from
+    /// `start`, as evdev sends them.
+    fn taps(start: Duration, names: &[&str]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            let code = keys::code_of(name).unwrap();
+            let t = start + Duration::from_millis(2 * i as u64);
+            for (dt, value) in [(0, 1), (1, 0)] {
+                let raw = RawEvent {
+                    time: t + Duration::from_millis(dt),
+                    kind: EV_KEY,
+                    code,
+                    value,
+                };
+                out.extend_from_slice(&raw.to_bytes());
+            }
+        }
+        out
+    }
+
+    fn open(path: &Path) -> WedgeScanner {
+        WedgeScanner::open(
+            path,
+            false,
+            &LayoutName::new("us"),
+            DecoderConfig::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn scans_of_one_read_come_out_one_a_poll_and_a_dropped_scan_is_invalid_data() {
+        let (_dir, path, mut writer) = fifo();
+        let mut scanner = open(&path);
+        assert!(!scanner.is_grabbed());
+        assert_eq!(scanner.path(), path);
+        scanner.set_trigger(true).unwrap();
+        let asked = Instant::now();
+        assert!(
+            scanner
+                .poll_scan(Duration::from_millis(50))
+                .unwrap()
+                .is_none()
+        );
+        assert!(asked.elapsed() >= Duration::from_millis(45));
+        // Two scans and a garbled one (KEY_RO types nothing in us) in one
+        // write, so in one read.
+        let start = Duration::from_secs(1_700_000_000);
+        let mut bytes = taps(start, &["KEY_1", "KEY_2", "KEY_ENTER"]);
+        bytes.extend(taps(
+            start + Duration::from_millis(10),
+            &["KEY_A", "KEY_ENTER"],
+        ));
+        bytes.extend(taps(
+            start + Duration::from_millis(20),
+            &["KEY_3", "KEY_RO", "KEY_ENTER"],
+        ));
+        bytes.extend(taps(
+            start + Duration::from_millis(30),
+            &["KEY_4", "KEY_ENTER"],
+        ));
+        writer.write_all(&bytes).unwrap();
+        let wait = Duration::from_secs(2);
+        let first = scanner.poll_scan(wait).unwrap().unwrap();
+        assert_eq!(first.data, b"12");
+        assert_eq!(first.source, kassa_hal::SourceKind::Wedge);
+        assert_eq!(scanner.poll_scan(wait).unwrap().unwrap().data, b"a");
+        let dropped = scanner.poll_scan(wait).unwrap_err();
+        assert_eq!(dropped.kind(), ErrorKind::InvalidData);
+        assert!(matches!(
+            dropped,
+            Error::Dropped(DecodeError::UnmappedKey { .. })
+        ));
+        assert!(dropped.to_string().contains("KEY_RO"), "{dropped}");
+        assert_eq!(scanner.poll_scan(wait).unwrap().unwrap().data, b"4");
+        assert!(scanner.poll_scan(Duration::ZERO).unwrap().is_none());
+        // A scan and the end of the stream in one go: the scan first.
+        writer
+            .write_all(&taps(
+                start + Duration::from_millis(40),
+                &["KEY_5", "KEY_ENTER"],
+            ))
+            .unwrap();
+        drop(writer);
+        assert_eq!(scanner.poll_scan(wait).unwrap().unwrap().data, b"5");
+        let gone = scanner.poll_scan(wait).unwrap_err();
+        assert_eq!(gone.kind(), ErrorKind::Disconnected);
+        assert_eq!(gone.to_string(), "device disconnected");
+        // It stays gone.
+        assert_eq!(
+            scanner.poll_scan(Duration::ZERO).unwrap_err().kind(),
+            ErrorKind::Disconnected
+        );
+        assert_eq!(
+            scanner.set_trigger(false).unwrap_err().kind(),
+            ErrorKind::Disconnected
+        );
+    }
+
+    #[test]
+    fn open_errors_have_kinds() {
+        let missing = WedgeScanner::open(
+            Path::new("/dev/input/no-such-event"),
+            true,
+            &LayoutName::new("us"),
+            DecoderConfig::default(),
+        )
+        .unwrap_err();
+        assert_eq!(missing.kind(), ErrorKind::Disconnected);
+        assert!(missing.to_string().contains("is the scanner plugged in?"));
+        let (_dir, path, _writer) = fifo();
+        let not_evdev = WedgeDevice::open(&path, true).unwrap_err();
+        assert_eq!(not_evdev.kind(), ErrorKind::Unsupported);
+        let layout = WedgeScanner::open(
+            &path,
+            false,
+            &LayoutName::new("no-such-layout"),
+            DecoderConfig::default(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(layout.reason, OpenFailure::Layout(_)),
+            "{layout:?}"
+        );
+        assert_eq!(layout.kind(), ErrorKind::Other);
+        let error = |reason| OpenError {
+            path: "/dev/input/event7".into(),
+            reason,
+        };
+        let denied = error(OpenFailure::Open(io::ErrorKind::PermissionDenied.into()));
+        assert_eq!(denied.kind(), ErrorKind::Other);
+        assert!(denied.to_string().contains("group kassa"), "{denied}");
+        let held = error(OpenFailure::Grab(io::Error::from(Errno::EBUSY)));
+        assert_eq!(held.kind(), ErrorKind::Busy);
+        let unplugged = error(OpenFailure::Open(io::Error::from(Errno::ENODEV)));
+        assert_eq!(unplugged.kind(), ErrorKind::Disconnected);
+        assert_eq!(
+            ReadError::Io(io::ErrorKind::Other.into()).kind(),
+            ErrorKind::Other
+        );
     }
 }

@@ -4,6 +4,10 @@
 //! ID byte first when the device numbers its reports. The report
 //! descriptor is read from sysfs (`/sys/class/hidraw/hidrawN/device/
 //! report_descriptor`), so no ioctl is needed.
+//!
+//! [`HidrawDevice`] is a [`kassa_hal::blocking::Scanner`]: its [`Error`]s
+//! say by their [`kind`](kassa_hal::Error::kind) whether a scan was
+//! dropped (`InvalidData`) or the device is gone (`Disconnected`).
 
 use std::fmt;
 use std::fs::File;
@@ -11,9 +15,10 @@ use std::io::{self, Read};
 use std::os::fd::AsFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use kassa_hal::{Scan, Timestamp};
+use kassa_hal::{ErrorKind, Scan, Timestamp};
+use nix::errno::Errno;
 
 use super::{DescriptorError, HidPosDecoder, ReportError, descriptor};
 
@@ -50,7 +55,86 @@ impl fmt::Display for OpenError {
     }
 }
 
-impl std::error::Error for OpenError {}
+impl std::error::Error for OpenError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            OpenError::Open(_, e) | OpenError::Descriptor(_, e) => Some(e),
+            OpenError::NotHidPos(_, e) => Some(e),
+        }
+    }
+}
+
+/// Whether `e` says the device node is gone: missing (`ENOENT`) or
+/// unplugged under an open descriptor (`ENODEV`, `ENXIO`).
+fn is_gone(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::NotFound
+        || e.raw_os_error()
+            .is_some_and(|n| matches!(Errno::from_raw(n), Errno::ENODEV | Errno::ENXIO))
+}
+
+/// `Disconnected` for a node (or its sysfs entry) that is not there,
+/// `Busy` for a node another program holds, `Unsupported` for a node that
+/// is not a HID POS scanner, `Other` for the rest — a permission denied
+/// among them, whose message names the fix.
+impl kassa_hal::Error for OpenError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            OpenError::Open(_, e) | OpenError::Descriptor(_, e) if is_gone(e) => {
+                ErrorKind::Disconnected
+            }
+            OpenError::Open(_, e) if e.kind() == io::ErrorKind::ResourceBusy => ErrorKind::Busy,
+            OpenError::Descriptor(_, e) if e.kind() == io::ErrorKind::InvalidInput => {
+                ErrorKind::Unsupported
+            }
+            OpenError::NotHidPos(..) => ErrorKind::Unsupported,
+            OpenError::Open(..) | OpenError::Descriptor(..) => ErrorKind::Other,
+        }
+    }
+}
+
+/// Why a [`HidrawDevice`] read no scan.
+#[derive(Debug)]
+pub enum Error {
+    /// The device went away (unplugged): drop it and open it again.
+    Disconnected,
+    /// Reading the device failed otherwise.
+    Io(io::Error),
+    /// A report or a scan was dropped; the decoder has resynchronised and
+    /// the next scan decodes normally.
+    Dropped(ReportError),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Disconnected => f.write_str("device disconnected"),
+            Error::Io(e) => write!(f, "read failed: {e}"),
+            Error::Dropped(e) => fmt::Display::fmt(e, f),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Disconnected => None,
+            Error::Io(e) => Some(e),
+            Error::Dropped(e) => Some(e),
+        }
+    }
+}
+
+/// `Disconnected`, `Other` for an I/O error, `InvalidData` for a dropped
+/// report or scan.
+impl kassa_hal::Error for Error {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Disconnected => ErrorKind::Disconnected,
+            Error::Io(_) => ErrorKind::Other,
+            Error::Dropped(_) => ErrorKind::InvalidData,
+        }
+    }
+}
 
 /// The sysfs report descriptor of a hidraw node (`/dev/hidraw3` or a link
 /// to it).
@@ -73,6 +157,8 @@ pub struct HidrawDevice {
     file: File,
     path: PathBuf,
     decoder: HidPosDecoder,
+    /// The device is gone: every call says so.
+    gone: bool,
 }
 
 impl HidrawDevice {
@@ -97,7 +183,15 @@ impl HidrawDevice {
             file,
             path: path.into(),
             decoder: HidPosDecoder::new(layout),
+            gone: false,
         })
+    }
+
+    /// Sets the longest scan accepted (default
+    /// [`HidPosDecoder::DEFAULT_MAX_LEN`]).
+    pub fn with_max_len(mut self, max_len: usize) -> HidrawDevice {
+        self.decoder = self.decoder.with_max_len(max_len);
+        self
     }
 
     /// The path it was opened at.
@@ -112,32 +206,49 @@ impl HidrawDevice {
 
     /// Waits up to `timeout` for one report; a scan if it ended one.
     ///
+    /// The older form of [`kassa_hal::blocking::Scanner::poll_scan`], kept
+    /// for its callers; the trait's [`Error`] says the same with a
+    /// `kind()`.
+    ///
     /// # Errors
     ///
-    /// `Err(Err(_))` when the device is gone or failed; `Err(Ok(e))` for a
-    /// dropped scan (call again).
+    /// `Err(Err(_))` when the device is gone (an error of kind
+    /// `BrokenPipe`) or failed; `Err(Ok(e))` for a dropped scan (call
+    /// again).
     #[allow(clippy::type_complexity)]
     pub fn poll_scan(
         &mut self,
         timeout: Duration,
     ) -> Result<Option<Scan>, Result<ReportError, io::Error>> {
+        self.read_scan(timeout).map_err(|e| match e {
+            Error::Dropped(e) => Ok(e),
+            Error::Io(e) => Err(e),
+            Error::Disconnected => Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "device disconnected",
+            )),
+        })
+    }
+
+    /// Waits up to `timeout` for one report and decodes it.
+    fn read_scan(&mut self, timeout: Duration) -> Result<Option<Scan>, Error> {
         use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        if self.gone {
+            return Err(Error::Disconnected);
+        }
         let ms = u16::try_from(timeout.as_millis()).unwrap_or(u16::MAX);
         let mut fds = [PollFd::new(self.file.as_fd(), PollFlags::POLLIN)];
         match poll(&mut fds, PollTimeout::from(ms)) {
-            Ok(0) | Err(nix::errno::Errno::EINTR) => return Ok(None),
+            Ok(0) | Err(Errno::EINTR) => return Ok(None),
             Ok(_) => {}
-            Err(e) => return Err(Err(e.into())),
+            Err(e) => return Err(Error::Io(e.into())),
         }
         let mut report = [0u8; 4096];
-        match self.file.read(&mut report) {
-            Ok(0) => Err(Err(io::Error::new(
-                io::ErrorKind::BrokenPipe,
-                "device disconnected",
-            ))),
+        let read = match self.file.read(&mut report) {
+            Ok(0) => Err(Error::Disconnected),
             Ok(n) => match self.decoder.push(&report[..n], Timestamp::now().0) {
                 Some(Ok(scan)) => Ok(Some(scan)),
-                Some(Err(e)) => Err(Ok(e)),
+                Some(Err(e)) => Err(Error::Dropped(e)),
                 None => Ok(None),
             },
             Err(e)
@@ -148,11 +259,43 @@ impl HidrawDevice {
             {
                 Ok(None)
             }
-            Err(e) if e.raw_os_error() == Some(19) => Err(Err(io::Error::new(
-                io::ErrorKind::BrokenPipe,
-                "device disconnected",
-            ))),
-            Err(e) => Err(Err(e)),
+            Err(e) if is_gone(&e) => Err(Error::Disconnected),
+            Err(e) => Err(Error::Io(e)),
+        };
+        if matches!(read, Err(Error::Disconnected)) {
+            self.gone = true;
         }
+        read
+    }
+}
+
+impl kassa_hal::ErrorType for HidrawDevice {
+    type Error = Error;
+}
+
+/// HID POS scanners read on their own: the trigger is accepted and does
+/// nothing.
+impl kassa_hal::blocking::Scanner for HidrawDevice {
+    /// Waits up to about `wait` for a scan. A report that does not end a
+    /// scan (the first of a continued scan, another report ID) is read
+    /// and the wait goes on.
+    fn poll_scan(&mut self, wait: Duration) -> Result<Option<Scan>, Error> {
+        let deadline = Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if let Some(scan) = self.read_scan(left)? {
+                return Ok(Some(scan));
+            }
+            if left.is_zero() || Instant::now() >= deadline {
+                return Ok(None);
+            }
+        }
+    }
+
+    fn set_trigger(&mut self, _on: bool) -> Result<(), Error> {
+        if self.gone {
+            return Err(Error::Disconnected);
+        }
+        Ok(())
     }
 }

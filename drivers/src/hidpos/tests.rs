@@ -217,3 +217,138 @@ proptest::proptest! {
         let _ = d.push(&report, Duration::ZERO);
     }
 }
+
+/// `HidrawDevice` over a FIFO named like a hidraw node, with the report
+/// descriptor in a sysfs tree of its own.
+#[cfg(feature = "usb-linux")]
+mod hidraw {
+    use std::fs::File;
+    use std::io::Write;
+    use std::path::{Path, PathBuf};
+    use std::time::Instant;
+
+    use kassa_hal::blocking::Scanner as _;
+    use kassa_hal::{Error as _, ErrorKind};
+
+    use super::*;
+    use crate::hidpos::linux::{Error, HidrawDevice, OpenError};
+
+    fn node(descriptor: &[u8]) -> (tempfile::TempDir, PathBuf, File) {
+        let dir = tempfile::tempdir().unwrap();
+        let sys = dir.path().join("sys/class/hidraw/hidraw7/device");
+        std::fs::create_dir_all(&sys).unwrap();
+        std::fs::write(sys.join("report_descriptor"), descriptor).unwrap();
+        let path = dir.path().join("hidraw7");
+        nix::unistd::mkfifo(&path, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let writer = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
+        (dir, path, writer)
+    }
+
+    /// Writes one report and waits until the device has read it, so that
+    /// two reports never meet in one read of the FIFO.
+    fn send(
+        writer: &mut File,
+        device: &mut HidrawDevice,
+        report: &[u8],
+    ) -> Result<Option<Scan>, Error> {
+        writer.write_all(report).unwrap();
+        kassa_hal::blocking::Scanner::poll_scan(device, Duration::from_secs(2))
+    }
+
+    #[test]
+    fn reports_read_through_the_blocking_trait_with_error_kinds() {
+        let (dir, path, mut writer) = node(HONEYWELL_STYLE);
+        let mut device = HidrawDevice::open(&path, &dir.path().join("sys")).unwrap();
+        device.set_trigger(true).unwrap();
+        let asked = Instant::now();
+        assert!(
+            device
+                .poll_scan(Duration::from_millis(50))
+                .unwrap()
+                .is_none()
+        );
+        assert!(asked.elapsed() >= Duration::from_millis(45));
+        let scan = send(
+            &mut writer,
+            &mut device,
+            &honeywell_report(b"]Q1", b"1345", false),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (scan.data.as_slice(), scan.symbology, scan.source),
+            (&b"1345"[..], Symbology::Qr, kassa_hal::SourceKind::HidPos)
+        );
+        // A continued report ends no scan: the poll waits on for the rest.
+        writer
+            .write_all(&honeywell_report(b"]C0", b"AB", true))
+            .unwrap();
+        let rest = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            writer
+                .write_all(&honeywell_report(b"]C0", b"CD", false))
+                .unwrap();
+            writer
+        });
+        let scan = kassa_hal::blocking::Scanner::poll_scan(&mut device, Duration::from_secs(2));
+        assert_eq!(scan.unwrap().unwrap().data, b"ABCD");
+        let mut writer = rest.join().unwrap();
+        // A short report is dropped: InvalidData, and the next one decodes.
+        let short = send(&mut writer, &mut device, &[0x02, 0x01, b']']).unwrap_err();
+        assert_eq!(short.kind(), ErrorKind::InvalidData);
+        assert!(matches!(short, Error::Dropped(ReportError::Short { .. })));
+        // The inherent poll_scan says the same in its older form.
+        writer.write_all(&[0x02, 0x01]).unwrap();
+        assert!(matches!(
+            device.poll_scan(Duration::from_secs(2)),
+            Err(Ok(ReportError::Short { .. }))
+        ));
+        let scan = send(
+            &mut writer,
+            &mut device,
+            &honeywell_report(b"]E0", b"9", false),
+        );
+        assert_eq!(scan.unwrap().unwrap().data, b"9");
+        // Unplugged: Disconnected, and it stays so.
+        drop(writer);
+        let gone = kassa_hal::blocking::Scanner::poll_scan(&mut device, Duration::from_secs(2))
+            .unwrap_err();
+        assert_eq!(gone.kind(), ErrorKind::Disconnected);
+        assert_eq!(
+            device.set_trigger(false).unwrap_err().kind(),
+            ErrorKind::Disconnected
+        );
+        assert!(matches!(
+            device.poll_scan(Duration::ZERO),
+            Err(Err(e)) if e.kind() == std::io::ErrorKind::BrokenPipe
+        ));
+    }
+
+    #[test]
+    fn open_errors_have_kinds() {
+        let (dir, path, _writer) = node(&[0x05, 0x01, 0x09, 0x06]);
+        let sys = dir.path().join("sys");
+        let not_pos = HidrawDevice::open(&path, &sys).unwrap_err();
+        assert!(matches!(not_pos, OpenError::NotHidPos(..)), "{not_pos:?}");
+        assert_eq!(not_pos.kind(), ErrorKind::Unsupported);
+        let missing = HidrawDevice::open(&dir.path().join("hidraw9"), &sys).unwrap_err();
+        assert_eq!(missing.kind(), ErrorKind::Disconnected);
+        let not_hidraw = HidrawDevice::open(Path::new("/dev/null"), &sys).unwrap_err();
+        assert_eq!(not_hidraw.kind(), ErrorKind::Unsupported);
+        let denied = OpenError::Open(
+            "/dev/hidraw7".into(),
+            std::io::ErrorKind::PermissionDenied.into(),
+        );
+        assert_eq!(denied.kind(), ErrorKind::Other);
+        assert!(denied.to_string().contains("group kassa"), "{denied}");
+        let unplugged = OpenError::Open(
+            "/dev/hidraw7".into(),
+            std::io::Error::from(nix::errno::Errno::ENODEV),
+        );
+        assert_eq!(unplugged.kind(), ErrorKind::Disconnected);
+    }
+}

@@ -1,10 +1,17 @@
-//! The camera as a [`kassa_hal::Scanner`]: frames from a [`FrameSource`]
-//! through the decoding pipeline, one scan per code held in view.
+//! The camera as a [`kassa_hal::blocking::Scanner`]: frames from a
+//! [`FrameSource`] through the decoding pipeline, one scan per code held
+//! in view.
 //!
 //! The device is open only while the scanner is armed (a checkout or a
-//! claim wants it): `trigger(true)` opens it and starts the capture
-//! thread, `trigger(false)` stops it and closes the device, so the
+//! claim wants it): `set_trigger(true)` opens it and starts the capture
+//! thread, `set_trigger(false)` stops it and closes the device, so the
 //! camera's LED is off while nobody pays.
+//!
+//! There is no async face: waiting for a frame and decoding it block the
+//! calling thread, which belongs to the camera (kassad's camera worker),
+//! never to an async runtime. The worker also takes the frames themselves
+//! ([`CameraScanner::newest_frame`], then [`CameraScanner::decode`]) when
+//! it looks for faces in the same frames.
 
 use std::fmt;
 use std::time::Duration;
@@ -22,7 +29,8 @@ pub enum Error {
     /// The camera could not be opened or stopped streaming; it is closed
     /// now, and arming it again retries.
     Capture(CaptureError),
-    /// The capture thread died and took the device handle with it.
+    /// The capture thread died and took the device handle with it: this
+    /// scanner cannot open it again; make a new one.
     Lost,
 }
 
@@ -37,11 +45,14 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// The capture error's kind ([`CaptureError`]: a missing or unplugged
+/// camera is `Disconnected`); a lost capture thread is `Disconnected`
+/// too, as the only way on is a new scanner on a new source.
 impl kassa_hal::Error for Error {
     fn kind(&self) -> ErrorKind {
         match self {
             Error::Capture(e) => kassa_hal::Error::kind(e),
-            Error::Lost => ErrorKind::Other,
+            Error::Lost => ErrorKind::Disconnected,
         }
     }
 }
@@ -159,11 +170,15 @@ impl<S: FrameSource + 'static> CameraScanner<S> {
     /// # Errors
     ///
     /// [`Error::Capture`] when the stream failed; the device is closed
-    /// now.
+    /// now. [`Error::Lost`] when the capture thread died.
     pub fn newest_frame(&mut self, wait: Duration) -> Result<Option<Frame>, Error> {
-        let State::Open(capture) = &self.state else {
-            std::thread::sleep(wait);
-            return Ok(None);
+        let capture = match &self.state {
+            State::Open(capture) => capture,
+            State::Closed(_) => {
+                std::thread::sleep(wait);
+                return Ok(None);
+            }
+            State::Lost => return Err(Error::Lost),
         };
         match capture.newest(wait) {
             Ok(frame) => Ok(frame),
@@ -208,23 +223,18 @@ impl<S: FrameSource + 'static> CameraScanner<S> {
     }
 }
 
-/// The async face of the scanner. `next_scan` blocks its thread while it
-/// waits for frames (decoding is CPU work that belongs off an async
-/// runtime anyway): run it on a thread of its own or a blocking executor.
-/// kassad drives [`CameraScanner::poll_scan`] from a worker thread.
-impl<S: FrameSource + 'static> kassa_hal::Scanner for CameraScanner<S> {
-    async fn next_scan(&mut self) -> Result<Scan, Self::Error> {
-        loop {
-            if !self.armed {
-                self.set_armed(true)?;
-            }
-            if let Some(scan) = self.poll_scan(Duration::from_millis(100))? {
-                return Ok(scan);
-            }
-        }
+/// The camera read through the blocking trait: `set_trigger` arms and
+/// disarms it ([`CameraScanner::set_armed`]), `poll_scan` decodes the
+/// newest frame ([`CameraScanner::poll_scan`]).
+impl<S: FrameSource + 'static> kassa_hal::blocking::Scanner for CameraScanner<S> {
+    /// Decodes the newest frame that arrives within `wait`: `Ok(None)` when
+    /// none came, or when it holds no code newly in view. Disarmed, it
+    /// sleeps `wait` and returns `Ok(None)`.
+    fn poll_scan(&mut self, wait: Duration) -> Result<Option<Scan>, Error> {
+        CameraScanner::poll_scan(self, wait)
     }
 
-    async fn trigger(&mut self, on: bool) -> Result<(), Self::Error> {
+    fn set_trigger(&mut self, on: bool) -> Result<(), Error> {
         self.set_armed(on)
     }
 }

@@ -105,13 +105,28 @@ pub enum CaptureError {
     },
 }
 
+/// Whether `e` says the device node is gone: missing (`ENOENT`), or
+/// unplugged under an open descriptor (`ENODEV`, `ENXIO`; only V4L2
+/// devices, feature `linux`, report those).
+fn is_gone(e: &io::Error) -> bool {
+    #[cfg(feature = "linux")]
+    {
+        use nix::errno::Errno;
+        if e.raw_os_error()
+            .is_some_and(|n| matches!(Errno::from_raw(n), Errno::ENODEV | Errno::ENXIO))
+        {
+            return true;
+        }
+    }
+    e.kind() == io::ErrorKind::NotFound
+}
+
 /// A hint for the usual causes of an open failure.
 fn hint(e: &io::Error) -> &'static str {
-    const EBUSY: i32 = 16;
     match e.kind() {
         io::ErrorKind::PermissionDenied => " (is kassad in group video?)",
-        io::ErrorKind::NotFound => " (is the camera plugged in?)",
-        _ if e.raw_os_error() == Some(EBUSY) => " (is another program using the camera?)",
+        io::ErrorKind::ResourceBusy => " (is another program using the camera?)",
+        _ if is_gone(e) => " (is the camera plugged in?)",
         _ => "",
     }
 }
@@ -156,20 +171,22 @@ impl std::error::Error for CaptureError {
     }
 }
 
+/// `Disconnected` for a camera that is not there or was unplugged, `Busy`
+/// for one another program streams from, `Timeout` for one that stopped
+/// delivering, `Unsupported` for a node that is no capture device or
+/// offers none of the formats, `InvalidData` for a corrupt frame, `Other`
+/// for the rest — a permission denied among them, whose message names the
+/// fix.
 impl kassa_hal::Error for CaptureError {
     fn kind(&self) -> ErrorKind {
-        const EBUSY: i32 = 16;
-        const ENODEV: i32 = 19;
-        const ENXIO: i32 = 6;
         match self {
             CaptureError::Open { source, .. } | CaptureError::Stream { source, .. } => {
-                match (source.kind(), source.raw_os_error()) {
-                    (_, Some(EBUSY)) => ErrorKind::Busy,
-                    (_, Some(ENODEV | ENXIO)) | (io::ErrorKind::NotFound, _) => {
-                        ErrorKind::Disconnected
-                    }
-                    (io::ErrorKind::PermissionDenied, _) => ErrorKind::Busy,
-                    (io::ErrorKind::TimedOut, _) => ErrorKind::Timeout,
+                if is_gone(source) {
+                    return ErrorKind::Disconnected;
+                }
+                match source.kind() {
+                    io::ErrorKind::ResourceBusy => ErrorKind::Busy,
+                    io::ErrorKind::TimedOut => ErrorKind::Timeout,
                     _ => ErrorKind::Other,
                 }
             }
@@ -201,18 +218,46 @@ mod tests {
         );
         let missing = CaptureError::Open {
             path: path.clone(),
-            source: io::Error::from_raw_os_error(2),
+            source: io::Error::from(io::ErrorKind::NotFound),
         };
         assert!(missing.to_string().ends_with("(is the camera plugged in?)"));
         assert_eq!(missing.kind(), ErrorKind::Disconnected);
         let busy = CaptureError::Open {
-            path,
-            source: io::Error::from_raw_os_error(16),
+            path: path.clone(),
+            source: io::Error::from(io::ErrorKind::ResourceBusy),
         };
         assert!(
             busy.to_string()
                 .ends_with("(is another program using the camera?)")
         );
         assert_eq!(busy.kind(), ErrorKind::Busy);
+        assert_eq!(denied.kind(), ErrorKind::Other);
+        let unplugged = CaptureError::Stream {
+            path: path.clone(),
+            source: io::Error::from(io::ErrorKind::NotFound),
+        };
+        assert_eq!(unplugged.kind(), ErrorKind::Disconnected);
+        let stalled = CaptureError::Stream {
+            path,
+            source: io::Error::from(io::ErrorKind::TimedOut),
+        };
+        assert_eq!(stalled.kind(), ErrorKind::Timeout);
+    }
+
+    #[cfg(feature = "linux")]
+    #[test]
+    fn an_unplugged_camera_is_disconnected() {
+        use nix::errno::Errno;
+        for errno in [Errno::ENODEV, Errno::ENXIO] {
+            let e = CaptureError::Stream {
+                path: "/dev/video0".into(),
+                source: io::Error::from(errno),
+            };
+            assert_eq!(e.kind(), ErrorKind::Disconnected, "{errno}");
+            assert!(
+                e.to_string().ends_with("(is the camera plugged in?)"),
+                "{e}"
+            );
+        }
     }
 }

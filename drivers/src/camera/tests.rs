@@ -4,7 +4,8 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use kassa_hal::{Scanner as _, SourceKind, Symbology};
+use kassa_hal::blocking::Scanner as _;
+use kassa_hal::{Error as _, ErrorKind, SourceKind, Symbology};
 
 use super::synth::{empty_frame, qr_frame};
 use super::*;
@@ -67,17 +68,34 @@ fn empty_frames_give_no_read_at_all() {
 }
 
 #[test]
-fn the_async_scanner_trait_arms_and_reads() {
+fn the_blocking_scanner_trait_arms_reads_and_disarms() {
     let player = Player::new(
         vec![qr_frame("2812345678901234", 320, 240, 4).unwrap()],
         100,
     );
     let led = player.led();
     let mut scanner = CameraScanner::new(player, PipelineConfig::default());
-    let scan = futures_executor::block_on(scanner.next_scan()).unwrap();
-    assert_eq!(scan.data, b"2812345678901234");
-    futures_executor::block_on(scanner.trigger(false)).unwrap();
+    // Disarmed: closed, and a poll waits about its wait for nothing.
+    let asked = Instant::now();
+    let none = kassa_hal::blocking::Scanner::poll_scan(&mut scanner, Duration::from_millis(50));
+    assert_eq!(none.unwrap(), None);
+    assert!(asked.elapsed() >= Duration::from_millis(45));
     assert!(!led.load(Ordering::Relaxed));
+    scanner.set_trigger(true).unwrap();
+    assert!(led.load(Ordering::Relaxed) && scanner.is_open());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let scan = loop {
+        assert!(Instant::now() < deadline, "no scan");
+        let polled =
+            kassa_hal::blocking::Scanner::poll_scan(&mut scanner, Duration::from_millis(100));
+        if let Some(scan) = polled.unwrap() {
+            break scan;
+        }
+    };
+    assert_eq!(scan.data, b"2812345678901234");
+    assert_eq!(scan.source, SourceKind::Camera);
+    scanner.set_trigger(false).unwrap();
+    assert!(!led.load(Ordering::Relaxed) && !scanner.is_open());
 }
 
 #[test]
@@ -103,6 +121,16 @@ fn a_slow_consumer_gets_the_newest_frame_and_stale_ones_are_dropped() {
     assert!(!player.led().load(Ordering::Relaxed));
 }
 
+/// What the kernel says when a camera is unplugged under an open
+/// descriptor (`ENODEV`); without `linux`, a missing node.
+fn unplugged() -> std::io::Error {
+    #[cfg(feature = "linux")]
+    let e = std::io::Error::from(nix::errno::Errno::ENODEV);
+    #[cfg(not(feature = "linux"))]
+    let e = std::io::Error::from(std::io::ErrorKind::NotFound);
+    e
+}
+
 /// A camera that delivers a few frames and then fails, like one unplugged.
 struct Failing {
     left: u32,
@@ -113,7 +141,7 @@ impl FrameSource for Failing {
         if self.left == 0 {
             return Err(CaptureError::Open {
                 path: "/dev/video9".into(),
-                source: std::io::Error::from_raw_os_error(2),
+                source: std::io::Error::from(std::io::ErrorKind::NotFound),
             });
         }
         Ok(())
@@ -122,7 +150,7 @@ impl FrameSource for Failing {
         if self.left == 0 {
             return Err(CaptureError::Stream {
                 path: "/dev/video9".into(),
-                source: std::io::Error::from_raw_os_error(19),
+                source: unplugged(),
             });
         }
         self.left -= 1;
@@ -137,11 +165,10 @@ impl FrameSource for Failing {
 
 #[test]
 fn a_failing_camera_is_closed_with_its_error_and_can_be_retried() {
-    use kassa_hal::{Error as _, ErrorKind};
     let mut scanner = CameraScanner::new(Failing { left: 3 }, PipelineConfig::default());
     scanner.set_armed(true).unwrap();
     let err = loop {
-        match scanner.poll_scan(Duration::from_millis(100)) {
+        match kassa_hal::blocking::Scanner::poll_scan(&mut scanner, Duration::from_millis(100)) {
             Ok(_) => {}
             Err(e) => break e,
         }

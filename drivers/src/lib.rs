@@ -22,10 +22,16 @@
 //!   records what it was asked to show, for tests and the demo.
 //!
 //! Protocol code is written against `embedded_io` and `embedded_hal` so that
-//! it runs unchanged on a microcontroller; only the `linux` feature touches
-//! the operating system.
+//! it runs unchanged on a microcontroller: without the `std` feature (on by
+//! default) the crate is `no_std` and needs only `core` and `alloc`, and
+//! `serial`, `vfd` and `lcd` build for targets without an operating system.
+//! The features that touch the operating system (`linux`, `wedge`, `hidpos`,
+//! `usb-linux`, `camera`, `mock`) turn `std` on.
+#![cfg_attr(not(feature = "std"), no_std)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 #![warn(missing_docs)]
+
+extern crate alloc;
 
 #[cfg(feature = "camera")]
 pub mod camera;

@@ -6,6 +6,11 @@
 //! lines above the total (the most recent item right above it). Text that
 //! does not fit is cut, never wrapped into the amount's row.
 
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+
 use kassa_hal::{Money, PaymentStatus, View};
 
 use super::text::{Encoded, Rom, can_show, encode, left_right, width};
@@ -119,7 +124,7 @@ fn wrap<R: Rom + ?Sized>(text: &str, rom: &R, columns: usize, rows: usize) -> Ve
         if width(&candidate, rom) <= columns || line.is_empty() {
             line = candidate;
         } else {
-            out.push(std::mem::replace(&mut line, word.to_string()));
+            out.push(core::mem::replace(&mut line, word.to_string()));
         }
     }
     if !line.is_empty() {

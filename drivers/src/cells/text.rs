@@ -5,6 +5,9 @@
 //! ROM is asked, and a character the ROM lacks becomes `?` instead of being
 //! sent raw, so no byte of an item name can ever be read as a command.
 
+use alloc::vec;
+use alloc::vec::Vec;
+
 use kassa_hal::order::is_forbidden_char;
 
 /// A display's character ROM: which bytes draw a character.
@@ -70,7 +73,7 @@ pub fn left_right<R: Rom + ?Sized>(left: &str, right: &str, rom: &R, columns: us
     let room = columns.saturating_sub(right.width);
     let mut line = encode(left, rom, room.saturating_sub(1));
     let pad = columns - line.width - right.width;
-    line.bytes.extend(std::iter::repeat_n(b' ', pad));
+    line.bytes.extend(core::iter::repeat_n(b' ', pad));
     line.bytes.extend(right.bytes);
     line.width = columns;
     line

@@ -19,7 +19,10 @@ pub mod rom;
 #[cfg(feature = "linux")]
 pub mod linux;
 
-use std::fmt;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::fmt;
 
 use embedded_hal::delay::DelayNs;
 use embedded_hal::i2c::{ErrorKind as I2cKind, I2c, NoAcknowledgeSource};
@@ -201,8 +204,8 @@ impl fmt::Display for ConfigError {
     }
 }
 
-impl std::error::Error for ConfigError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+impl core::error::Error for ConfigError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             ConfigError::Glyphs(e) => Some(e),
             _ => None,
@@ -306,7 +309,7 @@ impl Renderer {
             .map(|line| {
                 let mut bytes = line.bytes;
                 let pad = columns.saturating_sub(line.width);
-                bytes.extend(std::iter::repeat_n(b' ', pad));
+                bytes.extend(core::iter::repeat_n(b' ', pad));
                 bytes
             })
             .collect()
@@ -474,7 +477,7 @@ impl<E: embedded_hal::i2c::Error> fmt::Display for Error<E> {
     }
 }
 
-impl<E: embedded_hal::i2c::Error> std::error::Error for Error<E> {}
+impl<E: embedded_hal::i2c::Error> core::error::Error for Error<E> {}
 
 /// A character LCD on I2C bus `I2C`, timed by `D`.
 pub struct LcdDisplay<I2C, D> {

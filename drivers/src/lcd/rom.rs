@@ -1,7 +1,9 @@
 //! What an HD44780 can draw: its A00 character ROM, and the currency signs
 //! kassa designs for its eight CGRAM slots.
 
-use std::fmt;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::fmt;
 
 use crate::cells::Rom;
 
@@ -178,7 +180,7 @@ impl fmt::Display for GlyphError {
     }
 }
 
-impl std::error::Error for GlyphError {}
+impl core::error::Error for GlyphError {}
 
 /// What an LCD draws: the HD44780U's A00 ROM (the Japanese standard one
 /// nearly every module carries) and the glyphs uploaded to its CGRAM,

@@ -5,7 +5,8 @@
 //! clocks or ports, so the same framer serves a blocking port, an async one
 //! and the fuzzer.
 
-use std::fmt;
+use alloc::vec::Vec;
+use core::fmt;
 
 /// How the end of a scan is recognised.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,7 +92,7 @@ impl fmt::Display for FrameError {
     }
 }
 
-impl std::error::Error for FrameError {}
+impl core::error::Error for FrameError {}
 
 /// The framing state machine.
 #[derive(Debug, Clone)]
@@ -170,8 +171,8 @@ impl Framer {
     }
 
     fn finish(&mut self) -> Option<Result<Vec<u8>, FrameError>> {
-        let frame = std::mem::take(&mut self.buf);
-        if std::mem::take(&mut self.discarding) || frame.is_empty() {
+        let frame = core::mem::take(&mut self.buf);
+        if core::mem::take(&mut self.discarding) || frame.is_empty() {
             return None;
         }
         let prefix = &self.config.prefix;

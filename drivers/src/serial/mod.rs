@@ -14,8 +14,9 @@ mod framer;
 #[cfg(feature = "linux")]
 pub mod linux;
 
-use std::collections::VecDeque;
-use std::fmt;
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+use core::fmt;
 
 use embedded_io::ErrorKind as IoKind;
 use kassa_hal::{ErrorKind, Scan, SourceKind, Timestamp};
@@ -70,7 +71,7 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
     }
 }
 
-impl<E: fmt::Debug + fmt::Display> std::error::Error for Error<E> {}
+impl<E: fmt::Debug + fmt::Display> core::error::Error for Error<E> {}
 
 impl<E> kassa_hal::ErrorType for SerialScanner<E>
 where
@@ -90,6 +91,21 @@ pub struct SerialScanner<IO> {
     /// Frames completed by earlier reads, not yet handed out: one read can
     /// bring several scans.
     pending: VecDeque<Result<Vec<u8>, FrameError>>,
+    /// Stamps finished scans.
+    clock: fn() -> Timestamp,
+}
+
+/// The system clock with `std`; without it, no clock: the epoch, until
+/// [`SerialScanner::with_clock`] sets one.
+fn default_clock() -> Timestamp {
+    #[cfg(feature = "std")]
+    {
+        Timestamp::now()
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        Timestamp::default()
+    }
 }
 
 /// What one read of the transport came to.
@@ -108,7 +124,16 @@ impl<IO: embedded_io::ErrorType> SerialScanner<IO> {
             trigger_on: config.trigger_on,
             trigger_off: config.trigger_off,
             pending: VecDeque::new(),
+            clock: default_clock,
         }
+    }
+
+    /// Stamps scans with `clock` instead of the system clock (which a
+    /// build without `std` does not have: its scans are stamped with the
+    /// epoch unless a clock is given here).
+    pub fn with_clock(mut self, clock: fn() -> Timestamp) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Gives the transport back.
@@ -134,7 +159,7 @@ impl<IO: embedded_io::ErrorType> SerialScanner<IO> {
         let frame = self.pending.pop_front()?;
         Some(match frame {
             Ok(data) => {
-                let at = Timestamp::now();
+                let at = (self.clock)();
                 Ok(if self.aim_ids {
                     Scan::with_aim(&data, SourceKind::Serial, at)
                 } else {

@@ -1,6 +1,9 @@
 //! The character ROMs of serial customer displays: IBM code pages 437
 //! and 858, and GB 18030 on displays sold for China.
 
+use alloc::vec;
+use alloc::vec::Vec;
+
 use crate::cells::Rom;
 
 /// The character set a display's ROM is switched to.

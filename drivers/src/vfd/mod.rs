@@ -13,7 +13,10 @@
 
 mod codepage;
 
-use std::fmt;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::fmt;
 
 use kassa_hal::{Capabilities, Charset, CustomerDisplay, ErrorKind, ErrorType, Money, View};
 
@@ -278,7 +281,7 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
     }
 }
 
-impl<E: fmt::Debug + fmt::Display> std::error::Error for Error<E> {}
+impl<E: fmt::Debug + fmt::Display> core::error::Error for Error<E> {}
 
 /// A serial customer display on transport `IO`.
 #[derive(Debug)]

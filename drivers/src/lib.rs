@@ -27,6 +27,10 @@
 //! `serial`, `vfd` and `lcd` build for targets without an operating system.
 //! The features that touch the operating system (`linux`, `wedge`, `hidpos`,
 //! `usb-linux`, `camera`, `mock`) turn `std` on.
+//!
+//! Every device implements the blocking traits of
+//! [`kassa_hal::blocking`]; the async ones only where its transport really
+//! does not block (the serial scanner and the VFD over `embedded_io_async`).
 #![cfg_attr(not(feature = "std"), no_std)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 #![warn(missing_docs)]

@@ -13,6 +13,10 @@
 //! view, and the first after a failed write, starts with the power-on
 //! initialisation by instruction and the upload of the custom glyphs
 //! ([`rom::CUSTOM_GLYPHS`]) to CGRAM.
+//!
+//! `embedded_hal`'s I2C and delay traits block, so [`LcdDisplay`] implements
+//! only [`kassa_hal::blocking::CustomerDisplay`]: an async runtime drives it
+//! from a thread where blocking is allowed.
 
 pub mod rom;
 
@@ -26,7 +30,8 @@ use core::fmt;
 
 use embedded_hal::delay::DelayNs;
 use embedded_hal::i2c::{ErrorKind as I2cKind, I2c, NoAcknowledgeSource};
-use kassa_hal::{Capabilities, Charset, CustomerDisplay, ErrorKind, ErrorType, View};
+use kassa_hal::blocking::CustomerDisplay;
+use kassa_hal::{Capabilities, Charset, ErrorKind, ErrorType, View};
 
 use crate::cells;
 pub use rom::{CustomGlyph, DEFAULT_GLYPHS, GlyphError, LcdRom};
@@ -548,14 +553,14 @@ impl<I2C: I2c, D> ErrorType for LcdDisplay<I2C, D> {
     type Error = Error<I2C::Error>;
 }
 
-/// The I2C traits are blocking: `show` completes before it returns, so an
-/// async runtime should call it where blocking is allowed.
+/// `show` returns once every write is done and waited for (see
+/// [`LcdDisplay::show_blocking`]).
 impl<I2C: I2c, D: DelayNs> CustomerDisplay for LcdDisplay<I2C, D> {
     fn capabilities(&self) -> Capabilities {
         self.renderer.capabilities()
     }
 
-    async fn show(&mut self, view: &View) -> Result<(), Self::Error> {
+    fn show(&mut self, view: &View) -> Result<(), Self::Error> {
         self.show_blocking(view)
     }
 }

@@ -229,17 +229,39 @@ fn bus_errors_map_to_kinds() {
 }
 
 #[test]
-fn the_async_show_writes_the_same_bytes() {
+fn the_blocking_trait_writes_the_same_bytes() {
     let mut writes = init(&[]);
     writes.push(row(0x00, b"Welcome         "));
     let mut lcd_config = config(2, 16, &[]);
     lcd_config.idle = vec!["Welcome".into()];
     let mut display = LcdDisplay::new(I2cMock::new(&writes), NoopDelay, lcd_config).unwrap();
-    futures_executor::block_on(display.show(&View::Idle)).unwrap();
-    let capabilities = display.capabilities();
+    // Through the trait, as kassad's device worker drives every display.
+    fn show<D: CustomerDisplay>(display: &mut D, view: &View) -> Result<(), D::Error> {
+        display.show(view)
+    }
+    show(&mut display, &View::Idle).unwrap();
+    let capabilities = CustomerDisplay::capabilities(&display);
     assert_eq!((capabilities.lines, capabilities.columns), (2, 16));
     assert_eq!(capabilities.charset, Charset::Hd44780A00);
     let (mut i2c, NoopDelay) = display.release();
+    i2c.done();
+}
+
+#[test]
+fn a_bus_error_through_the_blocking_trait_has_a_kind() {
+    let view = View::Text(vec!["Hi".into()]);
+    let mut writes = init(&[]);
+    writes[0] = writes[0].clone().with_error(I2cKind::ArbitrationLoss);
+    // The failed write ends the show; the next starts the initialisation
+    // again from the beginning.
+    writes.truncate(1);
+    writes.extend(init(&[]));
+    writes.push(row(0x00, b"Hi              "));
+    let mut i2c = I2cMock::new(&writes);
+    let mut display = LcdDisplay::new(i2c.clone(), NoopDelay, config(2, 16, &[])).unwrap();
+    let error = CustomerDisplay::show(&mut display, &view).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Busy);
+    CustomerDisplay::show(&mut display, &view).unwrap();
     i2c.done();
 }
 

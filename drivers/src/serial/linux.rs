@@ -187,6 +187,13 @@ fn port_error_kind(e: &io::Error) -> embedded_io::ErrorKind {
     }
 }
 
+/// The timeout set at [`open`] or by [`TtyPort::set_read_timeout`].
+impl crate::io::ReadTimeout for TtyPort {
+    fn read_timeout(&self) -> Duration {
+        self.port.timeout()
+    }
+}
+
 impl embedded_io::ErrorType for TtyPort {
     type Error = PortError;
 }

@@ -9,6 +9,15 @@
 //! The transport says that the line went quiet by returning an error of
 //! kind `TimedOut` from `read`: a Linux port does so after its read timeout,
 //! which is how idle-gap framing gets its gap.
+//!
+//! [`SerialScanner`] implements [`kassa_hal::blocking::Scanner`] over any
+//! `embedded_io` port, and the async [`kassa_hal::Scanner`] over any
+//! `embedded_io_async` one. The blocking `poll_scan(wait)` honours `wait`
+//! as far as the port's read timeout allows: without more, a poll ends at
+//! the first quiet read, one read timeout after the line went quiet. A port
+//! that implements [`ReadTimeout`] (as [`linux::TtyPort`] does) lets
+//! [`SerialScanner::with_port_timeout`] count quiet reads, so that a poll
+//! waits the whole `wait`, rounded up to whole read timeouts.
 
 mod framer;
 #[cfg(feature = "linux")]
@@ -17,11 +26,12 @@ pub mod linux;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use core::fmt;
+use core::time::Duration;
 
 use embedded_io::ErrorKind as IoKind;
 use kassa_hal::{ErrorKind, Scan, SourceKind, Timestamp};
 
-use crate::io::io_kind;
+use crate::io::{ReadTimeout, io_kind};
 
 pub use framer::{FrameError, Framer, FramingConfig, Terminator};
 
@@ -91,6 +101,8 @@ pub struct SerialScanner<IO> {
     /// Frames completed by earlier reads, not yet handed out: one read can
     /// bring several scans.
     pending: VecDeque<Result<Vec<u8>, FrameError>>,
+    /// How long one quiet read of the port took, where the port says.
+    read_timeout: Option<fn(&IO) -> Duration>,
     /// Stamps finished scans.
     clock: fn() -> Timestamp,
 }
@@ -124,6 +136,7 @@ impl<IO: embedded_io::ErrorType> SerialScanner<IO> {
             trigger_on: config.trigger_on,
             trigger_off: config.trigger_off,
             pending: VecDeque::new(),
+            read_timeout: None,
             clock: default_clock,
         }
     }
@@ -133,6 +146,19 @@ impl<IO: embedded_io::ErrorType> SerialScanner<IO> {
     /// epoch unless a clock is given here).
     pub fn with_clock(mut self, clock: fn() -> Timestamp) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Lets the blocking [`poll_scan`](kassa_hal::blocking::Scanner::poll_scan)
+    /// wait the whole `wait` it is given: it reads on over quiet reads,
+    /// counting each as the port's current [read
+    /// timeout](ReadTimeout::read_timeout), until they add up to `wait`.
+    /// Without it a poll ends at the first quiet read.
+    pub fn with_port_timeout(mut self) -> Self
+    where
+        IO: ReadTimeout,
+    {
+        self.read_timeout = Some(|io: &IO| io.read_timeout());
         self
     }
 
@@ -210,19 +236,42 @@ impl<IO: embedded_io::Read + embedded_io::Write> SerialScanner<IO> {
     /// after an idle gap without a complete scan, so a caller can check
     /// for shutdown between scans.
     ///
+    /// The blocking [`kassa_hal::blocking::Scanner::poll_scan`] takes the
+    /// time to wait; call it as
+    /// `kassa_hal::blocking::Scanner::poll_scan(&mut scanner, wait)` on a
+    /// `SerialScanner` (this method shadows it).
+    ///
     /// # Errors
     ///
     /// [`Error::Disconnected`] or [`Error::Io`] when the port fails (reopen
     /// it), [`Error::Frame`] for a dropped frame (call again).
     pub fn poll_scan(&mut self) -> Result<Option<Scan>, Error<IO::Error>> {
+        self.poll_for(Duration::ZERO)
+    }
+
+    /// Reads until a scan is complete, or until the quiet reads add up to
+    /// `wait` (the first one, if the port's read timeout is not known).
+    fn poll_for(&mut self, wait: Duration) -> Result<Option<Scan>, Error<IO::Error>> {
         let mut chunk = [0u8; CHUNK];
+        let mut quiet = Duration::ZERO;
         loop {
             if let Some(scan) = self.take_pending() {
                 return scan.map(Some);
             }
             let read = self.io.read(&mut chunk);
             if let Read::Idle = self.absorb(read, &chunk)? {
-                return self.take_pending().transpose();
+                if let Some(scan) = self.take_pending() {
+                    return scan.map(Some);
+                }
+                // A zero timeout says nothing about the time that passed.
+                let tick = self.read_timeout.map(|of| of(&self.io));
+                match tick {
+                    Some(tick) if !tick.is_zero() => quiet = quiet.saturating_add(tick),
+                    _ => return Ok(None),
+                }
+                if quiet >= wait {
+                    return Ok(None);
+                }
             }
         }
     }
@@ -252,6 +301,22 @@ impl<IO: embedded_io::Read + embedded_io::Write> SerialScanner<IO> {
             self.io.flush().map_err(Error::Io)?;
         }
         Ok(())
+    }
+}
+
+/// Waits as far as the port's read timeout allows: a poll ends at the first
+/// quiet read, or, after [`SerialScanner::with_port_timeout`], once the
+/// quiet reads add up to `wait`. Bytes that do not complete a scan keep it
+/// reading, at most until the frame is overlong.
+impl<IO: embedded_io::Read + embedded_io::Write> kassa_hal::blocking::Scanner
+    for SerialScanner<IO>
+{
+    fn poll_scan(&mut self, wait: Duration) -> Result<Option<Scan>, Self::Error> {
+        self.poll_for(wait)
+    }
+
+    fn set_trigger(&mut self, on: bool) -> Result<(), Self::Error> {
+        SerialScanner::set_trigger(self, on)
     }
 }
 
@@ -290,6 +355,10 @@ mod tests {
     struct ScriptedPort {
         script: VecDeque<Option<Vec<u8>>>,
         written: Vec<u8>,
+        /// The read timeout it reports, as a tty would.
+        timeout: Duration,
+        /// Reads done.
+        reads: usize,
     }
 
     #[derive(Debug)]
@@ -310,10 +379,11 @@ mod tests {
         fn new(script: &[Option<&[u8]>]) -> Self {
             ScriptedPort {
                 script: script.iter().map(|s| s.map(<[u8]>::to_vec)).collect(),
-                written: Vec::new(),
+                ..ScriptedPort::default()
             }
         }
         fn next_read(&mut self, buf: &mut [u8]) -> Result<usize, PortError> {
+            self.reads += 1;
             match self.script.pop_front() {
                 None => Ok(0),
                 Some(None) => Err(PortError(IoKind::TimedOut)),
@@ -326,6 +396,11 @@ mod tests {
                     Ok(n)
                 }
             }
+        }
+    }
+    impl ReadTimeout for ScriptedPort {
+        fn read_timeout(&self) -> Duration {
+            self.timeout
         }
     }
     impl embedded_io::ErrorType for ScriptedPort {
@@ -467,5 +542,109 @@ mod tests {
             );
         });
         assert_eq!(scanner.release().written, b"\x16T\r");
+    }
+
+    /// What kassad's device worker does: everything through the blocking
+    /// trait, in a generic function.
+    fn poll<S: kassa_hal::blocking::Scanner>(
+        scanner: &mut S,
+        wait: Duration,
+    ) -> Result<Option<Scan>, S::Error> {
+        scanner.poll_scan(wait)
+    }
+
+    #[test]
+    fn blocking_trait_reports_a_garbled_frame_then_reads_the_next_scan() {
+        let port = ScriptedPort::new(&[
+            Some(b"]Q1"),
+            Some(&[b'7'; 40]),
+            Some(b"\r]E04006381333931\r"),
+            None,
+        ]);
+        let cfg = ScannerConfig {
+            framing: FramingConfig {
+                max_len: 16,
+                ..FramingConfig::default()
+            },
+            ..config()
+        };
+        let mut scanner =
+            SerialScanner::new(port, cfg).with_clock(|| Timestamp(Duration::from_secs(7)));
+        let wait = Duration::from_millis(100);
+        let err = poll(&mut scanner, wait).unwrap_err();
+        assert!(matches!(
+            err,
+            Error::Frame(FrameError::Overlong { limit: 16 })
+        ));
+        assert_eq!(err.kind(), ErrorKind::InvalidData);
+        let scan = poll(&mut scanner, wait).unwrap().unwrap();
+        assert_eq!(
+            (scan.data.as_slice(), scan.symbology, scan.source),
+            (&b"4006381333931"[..], Symbology::Ean13, SourceKind::Serial)
+        );
+        assert_eq!(scan.at, Timestamp(Duration::from_secs(7)));
+        assert_eq!(poll(&mut scanner, wait).unwrap(), None, "quiet line");
+        assert_eq!(
+            poll(&mut scanner, wait).unwrap_err().kind(),
+            ErrorKind::Disconnected
+        );
+    }
+
+    #[test]
+    fn blocking_trait_sends_the_trigger_sequences() {
+        fn trigger<S: kassa_hal::blocking::Scanner>(s: &mut S, on: bool) -> Result<(), S::Error> {
+            s.set_trigger(on)
+        }
+        let mut scanner = SerialScanner::new(ScriptedPort::default(), config());
+        trigger(&mut scanner, true).unwrap();
+        trigger(&mut scanner, false).unwrap();
+        assert_eq!(scanner.release().written, b"\x16T\r\x16U\r");
+    }
+
+    #[test]
+    fn without_the_port_timeout_a_poll_ends_at_the_first_quiet_read() {
+        let port = ScriptedPort::new(&[None, None, None, Some(b"1\r")]);
+        let mut scanner = SerialScanner::new(port, config());
+        assert_eq!(poll(&mut scanner, Duration::from_secs(1)).unwrap(), None);
+        assert_eq!(scanner.io_mut().reads, 1);
+    }
+
+    #[test]
+    fn with_the_port_timeout_a_poll_waits_the_whole_wait() {
+        let mut port = ScriptedPort::new(&[None, None, None, None, Some(b"1"), None, Some(b"2\r")]);
+        port.timeout = Duration::from_millis(50);
+        let mut scanner = SerialScanner::new(port, config()).with_port_timeout();
+        // 120 ms are three quiet reads of 50 ms.
+        assert_eq!(
+            poll(&mut scanner, Duration::from_millis(120)).unwrap(),
+            None
+        );
+        assert_eq!(scanner.io_mut().reads, 3);
+        // A scan ends the wait early; reads that bring bytes do not count
+        // as quiet, and a quiet read keeps the partial scan.
+        let scan = poll(&mut scanner, Duration::from_millis(200))
+            .unwrap()
+            .unwrap();
+        assert_eq!(scan.data, b"12");
+        assert_eq!(scanner.io_mut().reads, 7);
+        // No wait: one read.
+        assert_eq!(
+            poll(&mut scanner, Duration::ZERO).unwrap_err().kind(),
+            ErrorKind::Disconnected
+        );
+        // The inherent poll still ends at the first quiet read.
+        let mut port = ScriptedPort::new(&[None, None]);
+        port.timeout = Duration::from_millis(50);
+        let mut scanner = SerialScanner::new(port, config()).with_port_timeout();
+        assert_eq!(scanner.poll_scan().unwrap(), None);
+        assert_eq!(scanner.io_mut().reads, 1);
+    }
+
+    #[test]
+    fn a_zero_port_timeout_ends_the_poll_at_the_first_quiet_read() {
+        let port = ScriptedPort::new(&[None, None]);
+        let mut scanner = SerialScanner::new(port, config()).with_port_timeout();
+        assert_eq!(poll(&mut scanner, Duration::from_secs(1)).unwrap(), None);
+        assert_eq!(scanner.io_mut().reads, 1);
     }
 }

@@ -10,6 +10,10 @@
 //!   lines), two lines of 20, with an optional scrolling first line;
 //! - [`CommandSet::LedPrice8`]: the 8-digit LED price display common on
 //!   Chinese tills (`ESC s n` lamps, `ESC Q A` digits).
+//!
+//! [`VfdDisplay`] implements [`kassa_hal::blocking::CustomerDisplay`] over
+//! an `embedded_io` writer and the async [`CustomerDisplay`] over an
+//! `embedded_io_async` one.
 
 mod codepage;
 
@@ -324,6 +328,16 @@ impl<IO: embedded_io::Write> VfdDisplay<IO> {
 
 impl<IO: embedded_io::ErrorType> ErrorType for VfdDisplay<IO> {
     type Error = Error<IO::Error>;
+}
+
+impl<IO: embedded_io::Write> kassa_hal::blocking::CustomerDisplay for VfdDisplay<IO> {
+    fn capabilities(&self) -> Capabilities {
+        self.renderer.capabilities()
+    }
+
+    fn show(&mut self, view: &View) -> Result<(), Self::Error> {
+        self.show_blocking(view)
+    }
 }
 
 impl<IO: embedded_io_async::Write> CustomerDisplay for VfdDisplay<IO> {

@@ -292,3 +292,86 @@ proptest! {
         }
     }
 }
+
+/// A port that fails one write with `kind` once `fail_at` bytes went
+/// through, and takes everything after.
+struct FailingPort {
+    written: Vec<u8>,
+    fail_at: Option<usize>,
+    kind: embedded_io::ErrorKind,
+}
+
+impl FailingPort {
+    fn new(fail_at: usize, kind: embedded_io::ErrorKind) -> FailingPort {
+        FailingPort {
+            written: Vec::new(),
+            fail_at: Some(fail_at),
+            kind,
+        }
+    }
+}
+
+impl embedded_io::ErrorType for FailingPort {
+    type Error = embedded_io::ErrorKind;
+}
+
+impl embedded_io::Write for FailingPort {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        let n = match self.fail_at {
+            Some(at) if self.written.len() >= at => {
+                self.fail_at = None;
+                return Err(self.kind);
+            }
+            Some(at) => buf.len().min(at - self.written.len()),
+            None => buf.len(),
+        };
+        self.written.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+#[test]
+fn the_blocking_trait_writes_and_its_errors_have_kinds() {
+    use kassa_hal::Error as _;
+    use kassa_hal::blocking::CustomerDisplay as Blocking;
+    // Through the trait, as kassad's device worker drives every display.
+    fn show<D: Blocking>(display: &mut D, view: &View) -> Result<(), D::Error> {
+        display.show(view)
+    }
+    let port = FailingPort::new(3, embedded_io::ErrorKind::BrokenPipe);
+    let mut display = VfdDisplay::new(port, VfdConfig::new(CommandSet::Cd5220));
+    assert_eq!(Blocking::capabilities(&display).columns, 20);
+    let error = show(&mut display, &View::Idle).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Disconnected);
+    assert!(
+        error
+            .to_string()
+            .starts_with("customer display write failed: "),
+        "{error}"
+    );
+    // Part of a view went out; the next show starts with the initialisation.
+    show(&mut display, &View::Text(vec!["A".into()])).unwrap();
+    assert_eq!(
+        display.release().written,
+        cat(&[
+            b"\x1b@\x1b",
+            CD_INIT,
+            CD_OVERWRITE,
+            CD_CLEAR,
+            CD_UPPER,
+            b"A",
+            CD_END,
+            CD_LOWER,
+            CD_END,
+        ])
+    );
+
+    let port = FailingPort::new(0, embedded_io::ErrorKind::TimedOut);
+    let mut display = VfdDisplay::new(port, VfdConfig::new(CommandSet::EscPos));
+    let error = show(&mut display, &View::Idle).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Timeout);
+}

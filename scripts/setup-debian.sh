@@ -67,3 +67,16 @@ if [ "$(printf '%s\n1.87.0\n' "$version" | sort -V | head -n1)" != "1.87.0" ]; t
   echo "setup: cargo $version is too old; kassa needs 1.87 or newer (rustup update)" >&2
   exit 1
 fi
+
+# scripts/test builds the portable drivers for a Cortex-M4F to prove that
+# they need no std. Without the target it skips that build (and says so).
+thumb=thumbv7em-none-eabihf
+if [ ! -d "$(rustc --print sysroot)/lib/rustlib/$thumb" ]; then
+  if ! command -v rustup >/dev/null 2>&1; then
+    echo "setup: WARNING: rustup not found, so the $thumb target cannot be added;" \
+      "scripts/test will skip the no_std build for it" >&2
+  elif ! rustup target add "$thumb"; then
+    echo "setup: WARNING: rustup target add $thumb failed (offline?);" \
+      "scripts/test will skip the no_std build for it" >&2
+  fi
+fi

@@ -43,8 +43,6 @@ pub use server::{
     WRITE_STALL_TIMEOUT,
 };
 
-use crate::devices::DisplaySink;
-
 /// Settings of a web screen.
 #[derive(Debug, Clone)]
 pub struct WebConfig {
@@ -79,52 +77,84 @@ struct Screen {
     shutdown: CancellationToken,
 }
 
-/// The web screen as its display worker drives it.
-pub(crate) struct WebSink {
+/// A web screen's error.
+#[derive(Debug)]
+pub enum Error {
+    /// The token or logo file cannot be used.
+    File(String),
+    /// The listen address cannot be taken.
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// Why not.
+        source: std::io::Error,
+    },
+    /// The server stopped.
+    Stopped,
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::File(e) => f.write_str(e),
+            Error::Listen { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
+            Error::Stopped => f.write_str("the web server stopped"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl kassa_hal::Error for Error {
+    fn kind(&self) -> kassa_hal::ErrorKind {
+        match self {
+            Error::Listen { source, .. } if source.kind() == std::io::ErrorKind::AddrInUse => {
+                kassa_hal::ErrorKind::Busy
+            }
+            Error::Stopped => kassa_hal::ErrorKind::Disconnected,
+            _ => kassa_hal::ErrorKind::Other,
+        }
+    }
+}
+
+/// Opens the web screen: starts its server on the runtime.
+pub struct WebOpen {
     config: WebConfig,
     runtime: tokio::runtime::Handle,
-    server: Option<tokio::task::JoinHandle<()>>,
-    screen: Option<Arc<Screen>>,
+}
+
+impl WebOpen {
+    /// A web screen served on `runtime` once opened.
+    pub fn new(config: WebConfig, runtime: tokio::runtime::Handle) -> WebOpen {
+        WebOpen { config, runtime }
+    }
+}
+
+/// The web screen as its display worker drives it: a server, and the view
+/// it sends to every page.
+pub struct WebScreen {
+    config: WebConfig,
+    server: tokio::task::JoinHandle<()>,
+    screen: Arc<Screen>,
     seq: u64,
     /// Ends the server and every open event stream.
     shutdown: CancellationToken,
 }
 
-impl WebSink {
-    /// A web screen served on `runtime` once opened.
-    pub(crate) fn new(config: WebConfig, runtime: tokio::runtime::Handle) -> WebSink {
-        WebSink {
-            config,
-            runtime,
-            server: None,
-            screen: None,
-            seq: 0,
-            shutdown: CancellationToken::new(),
-        }
-    }
-
-    fn branding(&self) -> Branding {
-        Branding {
-            merchant: self.config.merchant.clone(),
-            logo: self.config.logo.is_some(),
-        }
-    }
-
-    fn stop_server(&mut self) {
-        // Pages see their stream end and reconnect to whoever listens next.
-        self.shutdown.cancel();
-        self.shutdown = CancellationToken::new();
-        // Aborting the accept loop frees the port at once; connections
-        // already open see the cancellation and close within a second.
-        if let Some(server) = self.server.take() {
-            server.abort();
-        }
+fn branding(config: &WebConfig) -> Branding {
+    Branding {
+        merchant: config.merchant.clone(),
+        logo: config.logo.is_some(),
     }
 }
 
-impl Drop for WebSink {
+impl Drop for WebScreen {
     fn drop(&mut self) {
-        self.stop_server();
+        // Pages see their stream end and reconnect to whoever listens next.
+        self.shutdown.cancel();
+        // Aborting the accept loop frees the port at once; connections
+        // already open see the cancellation and close within a second.
+        self.server.abort();
     }
 }
 
@@ -165,31 +195,38 @@ fn read_logo(path: &Path) -> Result<(Vec<u8>, &'static str), String> {
     Ok((bytes, kind))
 }
 
-impl DisplaySink for WebSink {
-    fn open(&mut self) -> Result<(), String> {
-        self.stop_server();
-        let token = self
-            .config
+impl crate::devices::worker::Open for WebOpen {
+    type Device = WebScreen;
+    type Error = Error;
+
+    fn open(&mut self) -> Result<WebScreen, Error> {
+        let config = &self.config;
+        let token = config
             .token_file
             .as_deref()
             .map(read_token)
-            .transpose()?;
-        let logo = self.config.logo.as_deref().map(read_logo).transpose()?;
+            .transpose()
+            .map_err(Error::File)?;
+        let logo = config
+            .logo
+            .as_deref()
+            .map(read_logo)
+            .transpose()
+            .map_err(Error::File)?;
         let _runtime = self.runtime.enter();
-        let listener = server::listen(self.config.listen)
-            .map_err(|e| format!("cannot listen on {}: {e}", self.config.listen))?;
-        let current = self
-            .screen
-            .as_ref()
-            .map(|s| s.view.borrow().clone())
-            .unwrap_or_else(|| Arc::from(view_json(&View::Idle, &self.branding(), 0).to_string()));
+        let listener = server::listen(config.listen).map_err(|source| Error::Listen {
+            addr: config.listen,
+            source,
+        })?;
+        let current = Arc::from(view_json(&View::Idle, &branding(config), 0).to_string());
+        let shutdown = CancellationToken::new();
         let streams = Arc::new(server::EventStreams::default());
         let screen = Arc::new(Screen {
             view: watch::Sender::new(current),
             token,
             logo,
             streams,
-            shutdown: self.shutdown.clone(),
+            shutdown: shutdown.clone(),
         });
         // The page, its events and the logo want the token; the script and
         // style hold nothing of the till's.
@@ -208,30 +245,49 @@ impl DisplaySink for WebSink {
                 get(|| asset(STYLE, "text/css; charset=utf-8")),
             )
             .with_state(screen.clone());
-        let mut hosts = AllowedHost::defaults(self.config.listen);
-        hosts.extend(self.config.allowed_hosts.iter().cloned());
+        let mut hosts = AllowedHost::defaults(config.listen);
+        hosts.extend(config.allowed_hosts.iter().cloned());
         let site = Arc::new(server::Site {
-            listen: self.config.listen,
+            listen: config.listen,
             hosts,
         });
-        info!("web screen on http://{}/", self.config.listen);
-        self.server =
-            Some(
-                self.runtime
-                    .spawn(server::run(listener, app, site, self.shutdown.clone())),
-            );
-        self.screen = Some(screen);
-        Ok(())
+        info!("web screen on http://{}/", config.listen);
+        let server = self
+            .runtime
+            .spawn(server::run(listener, app, site, shutdown.clone()));
+        Ok(WebScreen {
+            config: config.clone(),
+            server,
+            screen,
+            seq: 0,
+            shutdown,
+        })
+    }
+}
+
+impl kassa_hal::ErrorType for WebScreen {
+    type Error = Error;
+}
+
+impl kassa_hal::blocking::CustomerDisplay for WebScreen {
+    fn capabilities(&self) -> kassa_hal::Capabilities {
+        kassa_hal::Capabilities {
+            lines: u8::MAX,
+            columns: u8::MAX,
+            graphics: true,
+            qr: true,
+            colour: true,
+            charset: kassa_hal::Charset::Unicode,
+        }
     }
 
-    fn show(&mut self, view: &View) -> Result<(), String> {
-        if self.server.as_ref().is_none_or(|s| s.is_finished()) {
-            return Err("the web server stopped".into());
+    fn show(&mut self, view: &View) -> Result<(), Error> {
+        if self.server.is_finished() {
+            return Err(Error::Stopped);
         }
-        let screen = self.screen.as_ref().ok_or("not open")?;
         self.seq += 1;
-        let doc = view_json(view, &self.branding(), self.seq).to_string();
-        screen.view.send_replace(Arc::from(doc));
+        let doc = view_json(view, &branding(&self.config), self.seq).to_string();
+        self.screen.view.send_replace(Arc::from(doc));
         Ok(())
     }
 }

@@ -106,9 +106,9 @@ impl std::error::Error for OpenError {
     }
 }
 
-impl OpenError {
+impl kassa_hal::Error for OpenError {
     /// The kind, for `LastError` and retry decisions.
-    pub fn kind(&self) -> kassa_hal::ErrorKind {
+    fn kind(&self) -> kassa_hal::ErrorKind {
         match self {
             OpenError::Config(_) => kassa_hal::ErrorKind::Unsupported,
             OpenError::Bus { source, .. } => match source.kind() {
@@ -142,6 +142,7 @@ pub fn open(path: &Path, config: LcdConfig) -> Result<LcdDisplay<I2cBus, Delay>,
 mod tests {
     use super::*;
     use embedded_hal::i2c::Error as _;
+    use kassa_hal::Error as _;
 
     #[test]
     fn a_missing_bus_names_the_path_and_the_module() {

@@ -79,9 +79,9 @@ impl std::error::Error for OpenError {
     }
 }
 
-impl OpenError {
+impl kassa_hal::Error for OpenError {
     /// The kind, for `LastError` and retry decisions.
-    pub fn kind(&self) -> kassa_hal::ErrorKind {
+    fn kind(&self) -> kassa_hal::ErrorKind {
         crate::io::io_kind(port_error_kind(&self.source))
     }
 }

@@ -19,9 +19,11 @@ use kassa_drivers::vfd::{CodePage, CommandSet, ScrollMode, VfdConfig};
 use kassa_hal::{ChannelRule, ChannelTable, Currency, SourceKind};
 use serde::Deserialize;
 
-use crate::usb_scanners::UsbKeys;
-pub use crate::usb_scanners::{HidPosSettings, WedgeSettings};
+mod usb;
+
 use toml::Spanned;
+use usb::UsbKeys;
+pub use usb::{HidPosSettings, WedgeSettings};
 
 use crate::web::{AllowedHost, WebConfig};
 
@@ -1177,7 +1179,7 @@ mod tests {
 
     #[test]
     fn the_example_config_is_valid() {
-        let text = include_str!("../kassa.toml.example");
+        let text = include_str!("../../kassa.toml.example");
         let config = Config::parse(text, "kassa.toml.example").unwrap();
         assert!(!config.scanners.is_empty() && !config.displays.is_empty());
         assert!(config.backend.is_some());

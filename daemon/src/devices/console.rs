@@ -1,56 +1,122 @@
 //! The console display: the customer's screen drawn in a terminal, for the
 //! demo and for trying kassa without hardware.
 
+use std::fmt;
 use std::fs::OpenOptions;
-use std::io::Write;
+use std::io::{self, Write};
 use std::path::PathBuf;
 
+use kassa_hal::blocking::CustomerDisplay;
+use kassa_hal::{Capabilities, Charset, ErrorKind, ErrorType};
 use kassa_hal::{Money, PaymentStatus, View, order::is_forbidden_char};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use crate::devices::DisplaySink;
+use super::worker::Open;
 
-/// A terminal (or file) the customer's screen is drawn to.
-pub struct ConsoleDisplay {
-    path: Option<PathBuf>,
-    columns: usize,
-    out: Option<Box<dyn Write + Send>>,
+/// A console display's error.
+#[derive(Debug)]
+pub enum Error {
+    /// The file or terminal could not be opened.
+    Open {
+        /// What was opened.
+        path: PathBuf,
+        /// Why not.
+        source: io::Error,
+    },
+    /// Writing to it failed.
+    Write(io::Error),
 }
 
-impl ConsoleDisplay {
-    /// Draws to `path`, or standard output, `columns` wide.
-    pub fn new(path: Option<PathBuf>, columns: usize) -> ConsoleDisplay {
-        ConsoleDisplay {
-            path,
-            columns,
-            out: None,
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Open { path, source } => write!(f, "cannot open {}: {source}", path.display()),
+            Error::Write(e) => write!(f, "write failed: {e}"),
         }
     }
 }
 
-impl DisplaySink for ConsoleDisplay {
-    fn open(&mut self) -> Result<(), String> {
-        self.out = Some(match &self.path {
+impl std::error::Error for Error {}
+
+impl kassa_hal::Error for Error {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Open { source, .. } if source.kind() == io::ErrorKind::NotFound => {
+                ErrorKind::Disconnected
+            }
+            Error::Write(e) if e.kind() == io::ErrorKind::BrokenPipe => ErrorKind::Disconnected,
+            _ => ErrorKind::Other,
+        }
+    }
+}
+
+/// Opens the console display: a file or terminal, or standard output.
+#[derive(Debug)]
+pub struct ConsoleOpen {
+    path: Option<PathBuf>,
+    columns: usize,
+}
+
+impl ConsoleOpen {
+    /// Draws to `path`, or standard output, `columns` wide.
+    pub fn new(path: Option<PathBuf>, columns: usize) -> ConsoleOpen {
+        ConsoleOpen { path, columns }
+    }
+}
+
+impl Open for ConsoleOpen {
+    type Device = ConsoleDisplay;
+    type Error = Error;
+
+    fn open(&mut self) -> Result<ConsoleDisplay, Error> {
+        let out: Box<dyn Write> = match &self.path {
             Some(path) => Box::new(
                 OpenOptions::new()
                     .append(true)
                     .create(true)
                     .open(path)
-                    .map_err(|e| format!("cannot open {}: {e}", path.display()))?,
+                    .map_err(|source| Error::Open {
+                        path: path.clone(),
+                        source,
+                    })?,
             ),
-            None => Box::new(std::io::stdout()),
-        });
-        Ok(())
+            None => Box::new(io::stdout()),
+        };
+        Ok(ConsoleDisplay {
+            columns: self.columns,
+            out,
+        })
+    }
+}
+
+/// A terminal (or file) the customer's screen is drawn to.
+pub struct ConsoleDisplay {
+    columns: usize,
+    out: Box<dyn Write>,
+}
+
+impl ErrorType for ConsoleDisplay {
+    type Error = Error;
+}
+
+impl CustomerDisplay for ConsoleDisplay {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            lines: u8::MAX,
+            columns: u8::try_from(self.columns).unwrap_or(u8::MAX),
+            graphics: false,
+            qr: false,
+            colour: false,
+            charset: Charset::Unicode,
+        }
     }
 
-    fn show(&mut self, view: &View) -> Result<(), String> {
-        let out = self.out.as_mut().ok_or("not open")?;
+    fn show(&mut self, view: &View) -> Result<(), Error> {
         let text = draw(view, self.columns);
-        let written = out.write_all(text.as_bytes()).and_then(|()| out.flush());
-        written.map_err(|e| {
-            self.out = None;
-            format!("write failed: {e}")
-        })
+        self.out
+            .write_all(text.as_bytes())
+            .and_then(|()| self.out.flush())
+            .map_err(Error::Write)
     }
 }
 

@@ -5,8 +5,8 @@
 //!   trigger, status, the policy for errors by kind); it knows no family.
 //! - One module per family says how to open its devices: [`serial`]
 //!   (serial scanners and VFDs), [`lcd`], [`usb`] (wedge and HID POS, with
-//!   hot-plug), [`camera`] (codes and faces), [`console`], [`mock`]; the web
-//!   screen's display lives in `crate::web`.
+//!   hot-plug), [`camera`] (codes and faces), [`console`], [`mock`], and
+//!   [`web`] (the second screen, whose server is `crate::web`).
 //! - This module is the dispatcher on top, which only the core uses: it
 //!   starts a worker per configured device and gives the core a grip on
 //!   each ([`ScannerControl`], [`DisplayControl`]).
@@ -23,6 +23,7 @@ pub mod lcd;
 pub mod mock;
 pub mod serial;
 pub mod usb;
+pub mod web;
 pub mod worker;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -288,9 +289,9 @@ impl Devices {
                     let open = lcd::LcdOpen::new(path, lcd);
                     spawn_display(&name, link.clone(), to, deadline, move || open)
                 }
-                DisplayDriver::Web(web) => {
-                    let open =
-                        crate::web::WebOpen::new(web.clone(), tokio::runtime::Handle::current());
+                DisplayDriver::Web(settings) => {
+                    let runtime = tokio::runtime::Handle::current();
+                    let open = web::WebOpen::new(settings.clone(), runtime);
                     spawn_display(&name, link.clone(), to, deadline, move || open)
                 }
                 DisplayDriver::Mock => {

@@ -117,19 +117,6 @@ impl kassa_hal::Error for Error {
     }
 }
 
-/// Opens the web screen: starts its server on the runtime.
-pub struct WebOpen {
-    config: WebConfig,
-    runtime: tokio::runtime::Handle,
-}
-
-impl WebOpen {
-    /// A web screen served on `runtime` once opened.
-    pub fn new(config: WebConfig, runtime: tokio::runtime::Handle) -> WebOpen {
-        WebOpen { config, runtime }
-    }
-}
-
 /// The web screen as its display worker drives it: a server, and the view
 /// it sends to every page.
 pub struct WebScreen {
@@ -195,12 +182,13 @@ fn read_logo(path: &Path) -> Result<(Vec<u8>, &'static str), String> {
     Ok((bytes, kind))
 }
 
-impl crate::devices::worker::Open for WebOpen {
-    type Device = WebScreen;
-    type Error = Error;
-
-    fn open(&mut self) -> Result<WebScreen, Error> {
-        let config = &self.config;
+impl WebScreen {
+    /// Starts the screen's server on `runtime`.
+    ///
+    /// # Errors
+    ///
+    /// The token or logo file cannot be used, or the address is taken.
+    pub fn start(config: &WebConfig, runtime: &tokio::runtime::Handle) -> Result<WebScreen, Error> {
         let token = config
             .token_file
             .as_deref()
@@ -213,7 +201,7 @@ impl crate::devices::worker::Open for WebOpen {
             .map(read_logo)
             .transpose()
             .map_err(Error::File)?;
-        let _runtime = self.runtime.enter();
+        let _runtime = runtime.enter();
         let listener = server::listen(config.listen).map_err(|source| Error::Listen {
             addr: config.listen,
             source,
@@ -252,9 +240,7 @@ impl crate::devices::worker::Open for WebOpen {
             hosts,
         });
         info!("web screen on http://{}/", config.listen);
-        let server = self
-            .runtime
-            .spawn(server::run(listener, app, site, shutdown.clone()));
+        let server = runtime.spawn(server::run(listener, app, site, shutdown.clone()));
         Ok(WebScreen {
             config: config.clone(),
             server,

@@ -1334,8 +1334,7 @@ pub const REREAD_WINDOW: Duration = Duration::from_secs(10);
 pub const CLAIM_QUEUE: usize = 256;
 /// The most lines `ShowText` takes.
 pub const MAX_TEXT_LINES: usize = 16;
-/// The longest line of display text a caller may send, in characters.
-pub const MAX_LINE_CHARS: usize = 256;
+pub use crate::text::MAX_LINE_CHARS;
 
 /// A caller's place in a set of callers that may each do one thing at a
 /// time; the place is given back when dropped.

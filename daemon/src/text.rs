@@ -1,4 +1,9 @@
-//! Text from outside, made safe to quote in an error or a log line.
+//! Text from outside: its limits, and how to quote it safely in an error
+//! or a log line.
+
+/// The longest line of display text, in characters: a line a caller sends
+/// on the bus and a line written in `kassa.toml` alike.
+pub const MAX_LINE_CHARS: usize = 256;
 
 /// At most the first 32 characters of caller text, escaped, for an error
 /// message or a log line.

@@ -2,30 +2,42 @@
 //!
 //! Every mistake is refused at start with the file, the line and the reason;
 //! unknown keys are mistakes too (a misspelt `baud` must not silently mean
-//! 9600). docs/config.md is the reference; `kassa.toml.example` beside this
-//! crate is a complete, commented example that the tests parse.
+//! 9600). Each `[[scanner]]` and `[[display]]` is read by its driver's own
+//! table of settings (`scanner`, `display`, `serial`, `usb`), which holds
+//! its keys, limits and validation; the keys a driver accepts are the
+//! fields of those tables (see `keys`), listed nowhere else.
+//! docs/config.md is the reference; `kassa.toml.example` beside this crate
+//! is a complete, commented example that the tests parse.
 
 use std::fmt;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use kassa_drivers::camera::CodeFormat;
-use kassa_drivers::camera::v4l2::{PixelFormat, V4l2Config};
+use kassa_drivers::camera::v4l2::V4l2Config;
 use kassa_drivers::lcd::LcdConfig;
-use kassa_drivers::serial::linux::{DataBits, FlowControl, Parity, PortSettings, StopBits};
-use kassa_drivers::serial::{FramingConfig, ScannerConfig as Framing, Terminator};
-use kassa_drivers::vfd::{CodePage, CommandSet, ScrollMode, VfdConfig};
+use kassa_drivers::serial::ScannerConfig as Framing;
+use kassa_drivers::serial::linux::PortSettings;
+use kassa_drivers::vfd::VfdConfig;
 use kassa_hal::{ChannelRule, ChannelTable, Currency, SourceKind};
 use serde::Deserialize;
+use serde::de::IgnoredAny;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
+mod display;
+mod keys;
+mod scanner;
+mod serial;
 mod usb;
 
-use toml::Spanned;
-use usb::UsbKeys;
+use display::RawDisplayCommon;
+use keys::{Mistake, Table};
+use scanner::RawScannerCommon;
 pub use usb::{HidPosSettings, WedgeSettings};
 
-use crate::web::{AllowedHost, WebConfig};
+use crate::text::MAX_LINE_CHARS;
+use crate::web::WebConfig;
 
 /// Where the daemon looks when no `--config` is given.
 pub const DEFAULT_PATH: &str = "/etc/kassa/kassa.toml";
@@ -287,166 +299,22 @@ impl Default for CheckoutConfig {
 
 // ---- the file as written -------------------------------------------------
 
+/// The file's top level. `[[scanner]]` and `[[display]]` tables are read
+/// one by one, each by its driver's own table of settings; they are here
+/// only so that a misspelt top-level name lists them.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
     #[serde(default)]
-    scanner: Vec<Spanned<RawScanner>>,
+    #[allow(dead_code)]
+    scanner: Option<IgnoredAny>,
     #[serde(default)]
-    display: Vec<Spanned<RawDisplay>>,
+    #[allow(dead_code)]
+    display: Option<IgnoredAny>,
     backend: Option<Spanned<RawBackend>>,
     #[serde(default)]
     channel: Vec<Spanned<ChannelRule>>,
     checkout: Option<Spanned<RawCheckout>>,
-}
-
-#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-enum ScannerDriverName {
-    Serial,
-    Camera,
-    Wedge,
-    Hidpos,
-    Mock,
-}
-
-#[derive(Deserialize, Clone, Copy)]
-#[serde(rename_all = "lowercase")]
-enum RawPixelFormat {
-    Auto,
-    Yuyv,
-    Mjpeg,
-}
-
-#[derive(Deserialize, Clone, Copy)]
-#[serde(rename_all = "lowercase")]
-enum RawCodeFormat {
-    Qr,
-    Code128,
-    Datamatrix,
-    Pdf417,
-}
-
-#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-enum DisplayDriverName {
-    Vfd,
-    Lcd,
-    Web,
-    Console,
-    Mock,
-}
-
-#[derive(Deserialize, Clone, Copy)]
-#[serde(rename_all = "lowercase")]
-enum RawParity {
-    None,
-    Odd,
-    Even,
-}
-
-#[derive(Deserialize, Clone, Copy)]
-#[serde(rename_all = "lowercase")]
-enum RawFlow {
-    None,
-    Software,
-    Hardware,
-}
-
-#[derive(Deserialize, Clone, Copy)]
-#[serde(rename_all = "lowercase")]
-enum RawCommandSet {
-    Escpos,
-    Cd5220,
-    Led8,
-}
-
-#[derive(Deserialize, Clone, Copy)]
-#[serde(rename_all = "lowercase")]
-enum RawCodePage {
-    Cp437,
-    Pc858,
-    Gb18030,
-}
-
-#[derive(Deserialize, Clone, Copy)]
-#[serde(rename_all = "lowercase")]
-enum RawScroll {
-    Overwrite,
-    Vertical,
-    Horizontal,
-}
-
-/// Line settings shared by serial scanners and displays.
-struct RawPort {
-    path: Option<PathBuf>,
-    baud: Option<u32>,
-    data_bits: Option<u8>,
-    parity: Option<RawParity>,
-    stop_bits: Option<u8>,
-    flow_control: Option<RawFlow>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawScanner {
-    name: String,
-    driver: ScannerDriverName,
-    path: Option<PathBuf>,
-    baud: Option<u32>,
-    data_bits: Option<u8>,
-    parity: Option<RawParity>,
-    stop_bits: Option<u8>,
-    flow_control: Option<RawFlow>,
-    suffix: Option<String>,
-    prefix: Option<String>,
-    idle_gap_ms: Option<u64>,
-    aim_ids: Option<bool>,
-    max_length: Option<usize>,
-    trigger_on: Option<String>,
-    trigger_off: Option<String>,
-    codes: Option<Vec<String>>,
-    delay_ms: Option<u64>,
-    width: Option<u32>,
-    height: Option<u32>,
-    fps: Option<u32>,
-    format: Option<RawPixelFormat>,
-    formats: Option<Vec<RawCodeFormat>>,
-    usb_id: Option<String>,
-    device_name: Option<String>,
-    layout: Option<String>,
-    variant: Option<String>,
-    terminator: Option<String>,
-    grab: Option<bool>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawDisplay {
-    name: String,
-    driver: DisplayDriverName,
-    path: Option<PathBuf>,
-    baud: Option<u32>,
-    data_bits: Option<u8>,
-    parity: Option<RawParity>,
-    stop_bits: Option<u8>,
-    flow_control: Option<RawFlow>,
-    command_set: Option<RawCommandSet>,
-    code_page: Option<RawCodePage>,
-    columns: Option<u8>,
-    idle_text: Option<Vec<String>>,
-    marquee: Option<bool>,
-    scroll: Option<RawScroll>,
-    deadline_ms: Option<u64>,
-    listen: Option<String>,
-    token_file: Option<PathBuf>,
-    merchant: Option<String>,
-    logo: Option<PathBuf>,
-    allowed_hosts: Option<Vec<String>>,
-    address: Option<u8>,
-    rows: Option<u8>,
-    glyphs: Option<Vec<char>>,
-    backlight: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -502,10 +370,18 @@ impl Config {
             line: offset.map(|o| line_of(text, o)),
             message,
         };
-        let raw: RawFile = toml::from_str(text).map_err(|e| {
+        let toml_error = |e: toml::de::Error| {
             let message = e.message().trim_end().to_string();
             at(e.span().map(|s| s.start), message)
-        })?;
+        };
+        let mistake = |m: Mistake| at(m.at, m.message);
+        let root = DeTable::parse(text).map_err(toml_error)?;
+        let span = root.span();
+        let mut root = root.into_inner();
+        let scanner_tables = tables(root.remove("scanner"), "scanner").map_err(mistake)?;
+        let display_tables = tables(root.remove("display"), "display").map_err(mistake)?;
+        let raw = RawFile::deserialize(toml::de::Deserializer::from(Spanned::new(span, root)))
+            .map_err(toml_error)?;
 
         let mut names: Vec<String> = Vec::new();
         let mut check_name = |name: &str, start: usize, kind: &str| -> Result<(), ConfigError> {
@@ -528,19 +404,39 @@ impl Config {
         };
 
         let mut scanners = Vec::new();
-        for spanned in raw.scanner {
-            let start = spanned.span().start;
-            let s = spanned.into_inner();
-            check_name(&s.name, start, "scanner")?;
-            let scanner = scanner(s).map_err(|m| at(Some(start), m))?;
-            scanners.push(scanner);
+        for mut table in scanner_tables {
+            let start = table.start();
+            let what = table
+                .string("name")
+                .map_or_else(|| "scanner".to_string(), |n| format!("scanner {n:?}"));
+            let common: RawScannerCommon = table.take(&what).map_err(mistake)?;
+            let raw = keys::read(table, &what, *common.driver.get_ref()).map_err(mistake)?;
+            check_name(&common.name, start, "scanner")?;
+            let driver = raw
+                .settings()
+                .map_err(|m| at(Some(start), format!("{what}: {m}")))?;
+            scanners.push(ScannerConfig {
+                name: common.name,
+                driver,
+            });
         }
         let mut displays = Vec::new();
-        for spanned in raw.display {
-            let start = spanned.span().start;
-            let d = spanned.into_inner();
-            check_name(&d.name, start, "display")?;
-            displays.push(display(d).map_err(|m| at(Some(start), m))?);
+        for mut table in display_tables {
+            let start = table.start();
+            let what = table
+                .string("name")
+                .map_or_else(|| "display".to_string(), |n| format!("display {n:?}"));
+            let common: RawDisplayCommon = table.take(&what).map_err(mistake)?;
+            let raw = keys::read(table, &what, *common.driver.get_ref()).map_err(mistake)?;
+            check_name(&common.name, start, "display")?;
+            let invalid = |m: String| at(Some(start), format!("{what}: {m}"));
+            let deadline = common.deadline().map_err(invalid)?;
+            let driver = raw.settings(deadline).map_err(invalid)?;
+            displays.push(DisplayConfig {
+                name: common.name,
+                driver,
+                deadline,
+            });
         }
         let backend = match raw.backend {
             Some(spanned) => {
@@ -592,20 +488,31 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
-/// Refuses a setting given (`given`: key, whether set) that driver
-/// `driver` does not take (`accepted`).
-fn refuse_unused(
-    what: &str,
-    driver: &str,
-    given: &[(&str, bool)],
-    accepted: &[&str],
-) -> Result<(), String> {
-    match given.iter().find(|(k, set)| *set && !accepted.contains(k)) {
-        Some((key, _)) => Err(format!(
-            "{what}: {key} is not a setting of driver {driver:?}"
-        )),
-        None => Ok(()),
-    }
+/// The tables of `[[kind]]`, each to be read by its driver's settings.
+fn tables<'i>(value: Option<Spanned<DeValue<'i>>>, kind: &str) -> Result<Vec<Table<'i>>, Mistake> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    let span = value.span();
+    let DeValue::Array(array) = value.into_inner() else {
+        return Err(Mistake {
+            at: Some(span.start),
+            message: format!("{kind} must be a list of tables, each written [[{kind}]]"),
+        });
+    };
+    array
+        .into_iter()
+        .map(|item| {
+            let span = item.span();
+            match item.into_inner() {
+                DeValue::Table(table) => Ok(Table::new(span, table)),
+                _ => Err(Mistake {
+                    at: Some(span.start),
+                    message: format!("each {kind} must be a table, written [[{kind}]]"),
+                }),
+            }
+        })
+        .collect()
 }
 
 /// Each character U+0000–U+00FF of a TOML string is one byte (`"\r"`,
@@ -619,476 +526,46 @@ fn bytes(key: &str, text: &str) -> Result<Vec<u8>, String> {
         .collect()
 }
 
-fn port(raw: &RawPort, what: &str) -> Result<(PathBuf, PortSettings), String> {
-    let path = raw
-        .path
-        .clone()
-        .ok_or_else(|| format!("{what}: path is required"))?;
-    let mut port = PortSettings::default();
-    if let Some(baud) = raw.baud {
-        if !(50..=4_000_000).contains(&baud) {
-            return Err(format!("{what}: baud {baud} is not a serial speed"));
-        }
-        port.baud = baud;
-    }
-    if let Some(bits) = raw.data_bits {
-        port.data_bits = match bits {
-            5 => DataBits::Five,
-            6 => DataBits::Six,
-            7 => DataBits::Seven,
-            8 => DataBits::Eight,
-            _ => return Err(format!("{what}: data_bits must be 5, 6, 7 or 8")),
-        };
-    }
-    if let Some(parity) = raw.parity {
-        port.parity = match parity {
-            RawParity::None => Parity::None,
-            RawParity::Odd => Parity::Odd,
-            RawParity::Even => Parity::Even,
-        };
-    }
-    if let Some(stop) = raw.stop_bits {
-        port.stop_bits = match stop {
-            1 => StopBits::One,
-            2 => StopBits::Two,
-            _ => return Err(format!("{what}: stop_bits must be 1 or 2")),
-        };
-    }
-    if let Some(flow) = raw.flow_control {
-        port.flow_control = match flow {
-            RawFlow::None => FlowControl::None,
-            RawFlow::Software => FlowControl::Software,
-            RawFlow::Hardware => FlowControl::Hardware,
-        };
-    }
-    Ok((path, port))
-}
-
 fn ms(value: u64) -> Duration {
     Duration::from_millis(value)
 }
 
-fn scanner(mut s: RawScanner) -> Result<ScannerConfig, String> {
-    let port_settings = RawPort {
-        path: s.path.take(),
-        baud: s.baud,
-        data_bits: s.data_bits,
-        parity: s.parity,
-        stop_bits: s.stop_bits,
-        flow_control: s.flow_control,
-    };
-    let what = format!("scanner {:?}", s.name);
-    let p = &port_settings;
-    let given = [
-        ("path", p.path.is_some()),
-        ("baud", p.baud.is_some()),
-        ("data_bits", p.data_bits.is_some()),
-        ("parity", p.parity.is_some()),
-        ("stop_bits", p.stop_bits.is_some()),
-        ("flow_control", p.flow_control.is_some()),
-        ("suffix", s.suffix.is_some()),
-        ("prefix", s.prefix.is_some()),
-        ("idle_gap_ms", s.idle_gap_ms.is_some()),
-        ("aim_ids", s.aim_ids.is_some()),
-        ("max_length", s.max_length.is_some()),
-        ("trigger_on", s.trigger_on.is_some()),
-        ("trigger_off", s.trigger_off.is_some()),
-        ("codes", s.codes.is_some()),
-        ("delay_ms", s.delay_ms.is_some()),
-        ("width", s.width.is_some()),
-        ("height", s.height.is_some()),
-        ("fps", s.fps.is_some()),
-        ("format", s.format.is_some()),
-        ("formats", s.formats.is_some()),
-        ("usb_id", s.usb_id.is_some()),
-        ("device_name", s.device_name.is_some()),
-        ("layout", s.layout.is_some()),
-        ("variant", s.variant.is_some()),
-        ("terminator", s.terminator.is_some()),
-        ("grab", s.grab.is_some()),
-    ];
-    // hidpos refuses the keyboard keys itself, saying why (UsbKeys::hidpos).
-    const USB: &[&str] = &[
-        "path",
-        "usb_id",
-        "device_name",
-        "idle_gap_ms",
-        "aim_ids",
-        "max_length",
-        "layout",
-        "variant",
-        "terminator",
-        "grab",
-    ];
-    let (name, accepted): (&str, &[&str]) = match s.driver {
-        ScannerDriverName::Serial => (
-            "serial",
-            &[
-                "path",
-                "baud",
-                "data_bits",
-                "parity",
-                "stop_bits",
-                "flow_control",
-                "suffix",
-                "prefix",
-                "idle_gap_ms",
-                "aim_ids",
-                "max_length",
-                "trigger_on",
-                "trigger_off",
-            ],
-        ),
-        ScannerDriverName::Camera => (
-            "camera",
-            &["path", "width", "height", "fps", "format", "formats"],
-        ),
-        ScannerDriverName::Wedge => ("wedge", USB),
-        ScannerDriverName::Hidpos => ("hidpos", USB),
-        ScannerDriverName::Mock => ("mock", &["codes", "delay_ms"]),
-    };
-    refuse_unused(&what, name, &given, accepted)?;
-    let driver = match s.driver {
-        ScannerDriverName::Serial => {
-            let (path, mut port) = port(&port_settings, &what)?;
-            let suffix = bytes("suffix", s.suffix.as_deref().unwrap_or("\r"))
-                .map_err(|m| format!("{what}: {m}"))?;
-            let gap = s.idle_gap_ms.unwrap_or(50);
-            if !(5..=5000).contains(&gap) {
-                return Err(format!("{what}: idle_gap_ms must be 5 to 5000"));
-            }
-            // With a suffix the read timeout only paces trigger and shutdown
-            // checks; without one it is the gap that ends a scan.
-            port.read_timeout = if suffix.is_empty() { ms(gap) } else { ms(100) };
-            let max_len = s.max_length.unwrap_or(FramingConfig::DEFAULT_MAX_LEN);
-            if !(1..=65536).contains(&max_len) {
-                return Err(format!("{what}: max_length must be 1 to 65536"));
-            }
-            let framing = Framing {
-                framing: FramingConfig {
-                    prefix: bytes("prefix", s.prefix.as_deref().unwrap_or(""))
-                        .map_err(|m| format!("{what}: {m}"))?,
-                    terminator: if suffix.is_empty() {
-                        Terminator::IdleGap
-                    } else {
-                        Terminator::Suffix(suffix)
-                    },
-                    max_len,
-                },
-                aim_ids: s.aim_ids.unwrap_or(false),
-                trigger_on: bytes("trigger_on", s.trigger_on.as_deref().unwrap_or(""))
-                    .map_err(|m| format!("{what}: {m}"))?,
-                trigger_off: bytes("trigger_off", s.trigger_off.as_deref().unwrap_or(""))
-                    .map_err(|m| format!("{what}: {m}"))?,
-            };
-            ScannerDriver::Serial {
-                path,
-                port,
-                framing,
-            }
-        }
-        ScannerDriverName::Camera => {
-            camera(&s, &port_settings).map_err(|m| format!("{what}: {m}"))?
-        }
-        ScannerDriverName::Wedge | ScannerDriverName::Hidpos => {
-            let keys = UsbKeys {
-                path: port_settings.path.clone(),
-                usb_id: s.usb_id.take(),
-                device_name: s.device_name.take(),
-                layout: s.layout.take(),
-                variant: s.variant.take(),
-                terminator: s.terminator.take(),
-                idle_gap_ms: s.idle_gap_ms,
-                aim_ids: s.aim_ids,
-                max_length: s.max_length,
-                grab: s.grab,
-            };
-            if s.driver == ScannerDriverName::Wedge {
-                ScannerDriver::Wedge(keys.wedge().map_err(|m| format!("{what}: {m}"))?)
-            } else {
-                ScannerDriver::HidPos(keys.hidpos().map_err(|m| format!("{what}: {m}"))?)
-            }
-        }
-        ScannerDriverName::Mock => ScannerDriver::Mock {
-            codes: s.codes.unwrap_or_default(),
-            delay: ms(s.delay_ms.unwrap_or(1000)),
-        },
-    };
-    Ok(ScannerConfig {
-        name: s.name,
-        driver,
-    })
-}
+/// Silence that ends a scan, in milliseconds (serial and wedge scanners).
+const IDLE_GAP_MS: std::ops::RangeInclusive<u64> = 5..=5000;
+/// Longest scan a scanner may be set to accept, in bytes.
+const MAX_SCAN_LEN: std::ops::RangeInclusive<usize> = 1..=65536;
 
-fn camera(s: &RawScanner, p: &RawPort) -> Result<ScannerDriver, String> {
-    let defaults = V4l2Config::default();
-    let path = p.path.clone().ok_or("path is required")?;
-    let width = s.width.unwrap_or(defaults.width);
-    let height = s.height.unwrap_or(defaults.height);
-    if !(16..=7680).contains(&width) || !(16..=4320).contains(&height) {
+fn idle_gap(gap: u64) -> Result<Duration, String> {
+    if !IDLE_GAP_MS.contains(&gap) {
         return Err(format!(
-            "{width}x{height} is not a camera resolution (16x16 to 7680x4320)"
+            "idle_gap_ms must be {} to {}",
+            IDLE_GAP_MS.start(),
+            IDLE_GAP_MS.end()
         ));
     }
-    let fps = s.fps.unwrap_or(defaults.fps);
-    if !(1..=240).contains(&fps) {
-        return Err("fps must be 1 to 240".into());
-    }
-    let format = match s.format.unwrap_or(RawPixelFormat::Auto) {
-        RawPixelFormat::Auto => PixelFormat::Auto,
-        RawPixelFormat::Yuyv => PixelFormat::Yuyv,
-        RawPixelFormat::Mjpeg => PixelFormat::Mjpeg,
-    };
-    let formats: Vec<CodeFormat> = match &s.formats {
-        None => vec![CodeFormat::Qr, CodeFormat::Code128],
-        Some(list) => list
-            .iter()
-            .map(|f| match f {
-                RawCodeFormat::Qr => CodeFormat::Qr,
-                RawCodeFormat::Code128 => CodeFormat::Code128,
-                RawCodeFormat::Datamatrix => CodeFormat::DataMatrix,
-                RawCodeFormat::Pdf417 => CodeFormat::Pdf417,
-            })
-            .collect(),
-    };
-    if formats.is_empty() {
-        return Err("formats must name at least one of qr, code128, datamatrix, pdf417".into());
-    }
-    Ok(ScannerDriver::Camera {
-        capture: V4l2Config {
-            path,
-            width,
-            height,
-            fps,
-            format,
-        },
-        formats,
-    })
+    Ok(ms(gap))
 }
 
-/// Most `allowed_hosts` entries of a web screen: a few names per kiosk is
-/// all there is to list.
-const MAX_ALLOWED_HOSTS: usize = 32;
-
-fn display(mut d: RawDisplay) -> Result<DisplayConfig, String> {
-    let what = format!("display {:?}", d.name);
-    let given = [
-        ("path", d.path.is_some()),
-        ("baud", d.baud.is_some()),
-        ("data_bits", d.data_bits.is_some()),
-        ("parity", d.parity.is_some()),
-        ("stop_bits", d.stop_bits.is_some()),
-        ("flow_control", d.flow_control.is_some()),
-        ("command_set", d.command_set.is_some()),
-        ("code_page", d.code_page.is_some()),
-        ("columns", d.columns.is_some()),
-        ("idle_text", d.idle_text.is_some()),
-        ("marquee", d.marquee.is_some()),
-        ("scroll", d.scroll.is_some()),
-        ("deadline_ms", d.deadline_ms.is_some()),
-        ("listen", d.listen.is_some()),
-        ("token_file", d.token_file.is_some()),
-        ("merchant", d.merchant.is_some()),
-        ("logo", d.logo.is_some()),
-        ("allowed_hosts", d.allowed_hosts.is_some()),
-        ("address", d.address.is_some()),
-        ("rows", d.rows.is_some()),
-        ("glyphs", d.glyphs.is_some()),
-        ("backlight", d.backlight.is_some()),
-    ];
-    let (name, accepted): (&str, &[&str]) = match d.driver {
-        DisplayDriverName::Vfd => (
-            "vfd",
-            &[
-                "path",
-                "baud",
-                "data_bits",
-                "parity",
-                "stop_bits",
-                "flow_control",
-                "command_set",
-                "code_page",
-                "columns",
-                "idle_text",
-                "marquee",
-                "scroll",
-                "deadline_ms",
-            ],
-        ),
-        DisplayDriverName::Lcd => (
-            "lcd",
-            &[
-                "path",
-                "address",
-                "rows",
-                "columns",
-                "idle_text",
-                "glyphs",
-                "backlight",
-                "deadline_ms",
-            ],
-        ),
-        DisplayDriverName::Web => (
-            "web",
-            &[
-                "listen",
-                "token_file",
-                "merchant",
-                "logo",
-                "allowed_hosts",
-                "deadline_ms",
-            ],
-        ),
-        DisplayDriverName::Console => ("console", &["path", "columns", "deadline_ms"]),
-        DisplayDriverName::Mock => ("mock", &["deadline_ms"]),
-    };
-    refuse_unused(&what, name, &given, accepted)?;
-    let deadline = d.deadline_ms.unwrap_or(2000);
-    if !(100..=60_000).contains(&deadline) {
-        return Err(format!("{what}: deadline_ms must be 100 to 60000"));
-    }
-    let deadline = ms(deadline);
-    let driver = match d.driver {
-        DisplayDriverName::Vfd => {
-            let port_settings = RawPort {
-                path: d.path.take(),
-                baud: d.baud,
-                data_bits: d.data_bits,
-                parity: d.parity,
-                stop_bits: d.stop_bits,
-                flow_control: d.flow_control,
-            };
-            let (path, mut port) = port(&port_settings, &what)?;
-            // A write that cannot start within the deadline fails.
-            port.read_timeout = deadline;
-            let command_set = match d.command_set {
-                Some(RawCommandSet::Escpos) => CommandSet::EscPos,
-                Some(RawCommandSet::Cd5220) => CommandSet::Cd5220,
-                Some(RawCommandSet::Led8) => CommandSet::LedPrice8,
-                None => {
-                    return Err(format!(
-                        "{what}: command_set is required (escpos, cd5220 or led8)"
-                    ));
-                }
-            };
-            let mut vfd = VfdConfig::new(command_set);
-            vfd.code_page = match d.code_page {
-                Some(RawCodePage::Cp437) | None => CodePage::Cp437,
-                Some(RawCodePage::Pc858) => CodePage::Pc858,
-                Some(RawCodePage::Gb18030) => CodePage::Gb18030,
-            };
-            if let Some(columns) = d.columns {
-                if !(8..=40).contains(&columns) {
-                    return Err(format!("{what}: columns must be 8 to 40"));
-                }
-                vfd.columns = columns;
-            }
-            if let Some(idle) = d.idle_text {
-                if idle.len() > 2 {
-                    return Err(format!("{what}: idle_text has at most 2 lines"));
-                }
-                let mut lines = idle.into_iter();
-                vfd.idle = [
-                    lines.next().unwrap_or_default(),
-                    lines.next().unwrap_or_default(),
-                ];
-            }
-            vfd.marquee = d.marquee.unwrap_or(false);
-            vfd.scroll = match d.scroll {
-                Some(RawScroll::Overwrite) | None => ScrollMode::Overwrite,
-                Some(RawScroll::Vertical) => ScrollMode::Vertical,
-                Some(RawScroll::Horizontal) => ScrollMode::Horizontal,
-            };
-            DisplayDriver::Vfd { path, port, vfd }
-        }
-        DisplayDriverName::Lcd => {
-            let path = d.path.ok_or_else(|| {
-                format!("{what}: path is required (the I2C bus, e.g. /dev/i2c-1)")
-            })?;
-            let mut lcd = LcdConfig::new(d.rows.unwrap_or(2), d.columns.unwrap_or(16));
-            if let Some(address) = d.address {
-                lcd.address = address;
-            }
-            if let Some(glyphs) = d.glyphs {
-                lcd.glyphs = glyphs;
-            }
-            if let Some(idle) = d.idle_text {
-                for line in &idle {
-                    check_text_line(&what, "idle_text", line)?;
-                }
-                lcd.idle = idle;
-            }
-            lcd.backlight = d.backlight.unwrap_or(true);
-            lcd.validate().map_err(|e| format!("{what}: {e}"))?;
-            DisplayDriver::Lcd { path, lcd }
-        }
-        DisplayDriverName::Web => {
-            let listen = d.listen.as_deref().unwrap_or("127.0.0.1:8787");
-            let listen: SocketAddr = listen.parse().map_err(|_| {
-                format!(
-                    "{what}: listen {listen:?} is not an address and port like \"127.0.0.1:8787\""
-                )
-            })?;
-            if !listen.ip().is_loopback() && d.token_file.is_none() {
-                return Err(format!(
-                    "{what}: listen {listen} is reachable from other machines: set token_file \
-                     (the kiosk then opens the page with ?token=…)"
-                ));
-            }
-            let merchant = d.merchant.unwrap_or_default();
-            check_text_line(&what, "merchant", &merchant)?;
-            let entries = d.allowed_hosts.unwrap_or_default();
-            if entries.len() > MAX_ALLOWED_HOSTS {
-                return Err(format!(
-                    "{what}: allowed_hosts has at most {MAX_ALLOWED_HOSTS} entries"
-                ));
-            }
-            let allowed_hosts = entries
-                .iter()
-                .map(|entry| {
-                    AllowedHost::parse(entry, listen.port()).map_err(|e| {
-                        format!(
-                            "{what}: allowed_hosts entry {entry:?} {e}; write a name the kiosk \
-                             opens the screen by, like \"kiosk.local:{}\"",
-                            listen.port()
-                        )
-                    })
-                })
-                .collect::<Result<_, _>>()?;
-            DisplayDriver::Web(WebConfig {
-                listen,
-                token_file: d.token_file,
-                merchant,
-                logo: d.logo,
-                allowed_hosts,
-            })
-        }
-        DisplayDriverName::Console => {
-            let columns = usize::from(d.columns.unwrap_or(40));
-            if !(20..=120).contains(&columns) {
-                return Err(format!(
-                    "{what}: columns must be 20 to 120 for a console display"
-                ));
-            }
-            DisplayDriver::Console {
-                path: d.path,
-                columns,
-            }
-        }
-        DisplayDriverName::Mock => DisplayDriver::Mock,
-    };
-    Ok(DisplayConfig {
-        name: d.name,
-        driver,
-        deadline,
-    })
-}
-
-/// A line of text for a display: no control characters, at most 128.
-fn check_text_line(what: &str, key: &str, text: &str) -> Result<(), String> {
-    if text.chars().count() > 128 || text.chars().any(kassa_hal::order::is_forbidden_char) {
+fn max_length(value: Option<usize>, default: usize) -> Result<usize, String> {
+    let max_len = value.unwrap_or(default);
+    if !MAX_SCAN_LEN.contains(&max_len) {
         return Err(format!(
-            "{what}: {key} must be at most 128 characters without control characters"
+            "max_length must be {} to {}",
+            MAX_SCAN_LEN.start(),
+            MAX_SCAN_LEN.end()
+        ));
+    }
+    Ok(max_len)
+}
+
+/// A line of text for a display: no control or bidi characters, at most
+/// [`MAX_LINE_CHARS`], the limit of text a caller sends.
+fn check_text_line(key: &str, text: &str) -> Result<(), String> {
+    if text.chars().nth(MAX_LINE_CHARS).is_some()
+        || text.chars().any(kassa_hal::order::is_forbidden_char)
+    {
+        return Err(format!(
+            "{key} must be at most {MAX_LINE_CHARS} characters without control characters"
         ));
     }
     Ok(())
@@ -1155,6 +632,7 @@ fn checkout(c: RawCheckout) -> Result<CheckoutConfig, String> {
             .ok_or_else(|| format!("currency {code:?} is not a supported ISO 4217 code"))?;
     }
     if let Some(prompt) = c.prompt {
+        check_text_line("prompt", &prompt)?;
         out.prompt = prompt;
     }
     let positive = |key: &str, v: Option<u64>, default: Duration| match v {
@@ -1171,6 +649,8 @@ fn checkout(c: RawCheckout) -> Result<CheckoutConfig, String> {
 
 #[cfg(test)]
 mod tests {
+    use kassa_drivers::serial::Terminator;
+
     use super::*;
 
     fn err(text: &str) -> ConfigError {
@@ -1416,5 +896,163 @@ order_query_url = "https://pos.example/api/orders?payment_code={code}"
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_misspelt_key_gets_the_closest_of_its_driver() {
+        let cases = [
+            (
+                "[[scanner]]\nname = \"till\"\ndriver = \"serial\"\npath = \"/dev/x\"\nbauds = 9600\n",
+                5,
+                "scanner \"till\": bauds is not a setting of driver \"serial\"; did you mean `baud`?",
+            ),
+            (
+                "[[scanner]]\nname = \"c\"\ndriver = \"camera\"\npath = \"/dev/video0\"\n\nfsp = 30\n",
+                6,
+                "did you mean `fps`?",
+            ),
+            (
+                "[[scanner]]\nname = \"w\"\ndriver = \"wedge\"\nlayuot = \"fr\"\n",
+                4,
+                "layuot is not a setting of driver \"wedge\"; did you mean `layout`?",
+            ),
+            (
+                "[[scanner]]\nname = \"h\"\ndriver = \"hidpos\"\nmax_lenght = 100\n",
+                4,
+                "did you mean `max_length`?",
+            ),
+            (
+                "[[scanner]]\nname = \"m\"\ndriver = \"mock\"\ncode = [\"1\"]\n",
+                4,
+                "did you mean `codes`?",
+            ),
+            (
+                "[[display]]\nname = \"p\"\ndriver = \"vfd\"\npath = \"/dev/x\"\ncommand_set = \"cd5220\"\ncodepage = \"cp437\"\n",
+                6,
+                "display \"p\": codepage is not a setting of driver \"vfd\"; did you mean `code_page`?",
+            ),
+            (
+                "[[display]]\nname = \"l\"\ndriver = \"lcd\"\npath = \"/dev/i2c-1\"\nrow = 4\n",
+                5,
+                "did you mean `rows`?",
+            ),
+            (
+                "[[display]]\nname = \"s\"\ndriver = \"web\"\nmerchnat = \"Café\"\n",
+                4,
+                "did you mean `merchant`?",
+            ),
+            (
+                "[[display]]\nname = \"c\"\ndriver = \"console\"\ncolumn = 40\n",
+                4,
+                "did you mean `columns`?",
+            ),
+            (
+                "[[display]]\nname = \"m\"\ndriver = \"mock\"\ndeadline = 500\n",
+                4,
+                "did you mean `deadline_ms`?",
+            ),
+        ];
+        for (text, line, message) in cases {
+            let e = err(text);
+            assert_eq!(e.line, Some(line), "{e}");
+            assert!(e.message.contains(message), "{e}");
+            assert!(
+                e.to_string().starts_with(&format!("kassa.toml:{line}: ")),
+                "{e}"
+            );
+        }
+        // Nothing close: the keys the driver takes.
+        let e = err("[[scanner]]\nname = \"m\"\ndriver = \"mock\"\ncolour = \"red\"\n");
+        assert!(
+            e.message.ends_with(
+                "colour is not a setting of driver \"mock\"; it takes name, driver, codes, delay_ms"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_key_of_another_driver_names_the_drivers_that_take_it() {
+        let e = err("[[scanner]]\nname = \"h\"\ndriver = \"hidpos\"\n\nlayout = \"us\"\n");
+        assert_eq!(e.line, Some(5), "{e}");
+        assert!(
+            e.message.contains(
+                "scanner \"h\": layout is not a setting of driver \"hidpos\" but of driver \"wedge\""
+            ),
+            "{e}"
+        );
+        let e =
+            err("[[scanner]]\nname = \"c\"\ndriver = \"camera\"\npath = \"/dev/v\"\nbaud = 9600\n");
+        assert_eq!(e.line, Some(5), "{e}");
+        assert!(e.message.contains("but of driver \"serial\""), "{e}");
+        let e = err(
+            "[[display]]\nname = \"l\"\ndriver = \"lcd\"\npath = \"/dev/i2c-1\"\nmarquee = true\n",
+        );
+        assert_eq!(e.line, Some(5), "{e}");
+        assert!(
+            e.message
+                .contains("marquee is not a setting of driver \"lcd\" but of driver \"vfd\""),
+            "{e}"
+        );
+        let e = err("[[display]]\nname = \"m\"\ndriver = \"mock\"\npath = \"/dev/x\"\n");
+        assert!(
+            e.message
+                .contains("path is not a setting of driver \"mock\" but of drivers \"vfd\", \"lcd\", \"console\""),
+            "{e}"
+        );
+        // A bad value names its table and key, at its line.
+        let e = err(
+            "[[scanner]]\nname = \"a\"\ndriver = \"serial\"\npath = \"/dev/x\"\nbaud = \"fast\"\n",
+        );
+        assert_eq!(e.line, Some(5), "{e}");
+        assert!(e.message.starts_with("scanner \"a\": baud: "), "{e}");
+        let e = err("[[display]]\nname = \"a\"\ndriver = \"fancy\"\n");
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(e.message.starts_with("display \"a\": driver: "), "{e}");
+        assert_eq!(err("[[display]]\nname = \"a\"\n").line, Some(1));
+        assert!(err("scanner = 1\n").message.contains("[[scanner]]"));
+        assert!(err("scanner = [1]\n").message.contains("[[scanner]]"));
+    }
+
+    #[test]
+    fn display_text_is_at_most_max_line_chars() {
+        let text = |merchant: &str, idle: &str, prompt: &str| {
+            format!(
+                "[checkout]\nprompt = \"{prompt}\"\n\
+                 [[display]]\nname = \"s\"\ndriver = \"web\"\nmerchant = \"{merchant}\"\n\
+                 [[display]]\nname = \"l\"\ndriver = \"lcd\"\npath = \"/dev/i2c-1\"\nidle_text = [\"{idle}\"]\n\
+                 [[display]]\nname = \"p\"\ndriver = \"vfd\"\npath = \"/dev/x\"\ncommand_set = \"cd5220\"\nidle_text = [\"{idle}\"]\n"
+            )
+        };
+        let ok = "é".repeat(MAX_LINE_CHARS);
+        let long = "é".repeat(MAX_LINE_CHARS + 1);
+        assert_eq!(MAX_LINE_CHARS, 256);
+        Config::parse(&text(&ok, &ok, &ok), "kassa.toml").unwrap();
+        let e = err(&text(&long, "", "Pay"));
+        assert!(
+            e.message
+                .contains("display \"s\": merchant must be at most 256 characters"),
+            "{e}"
+        );
+        assert_eq!(e.line, Some(3), "{e}");
+        let e = err(&text("", &long, "Pay"));
+        assert!(
+            e.message
+                .contains("display \"l\": idle_text must be at most 256 characters"),
+            "{e}"
+        );
+        let e = err(&text("", "", &long));
+        assert!(
+            e.message
+                .contains("[checkout] prompt must be at most 256 characters"),
+            "{e}"
+        );
+        let e = err(&text("", "", "Pay\u{202e}"));
+        assert!(e.message.contains("without control characters"), "{e}");
+        // The VFD's idle lines too.
+        let vfd_only = text("", "", "Pay").replace("idle_text = [\"\"]\n", "")
+            + &format!("idle_text = [\"{long}\"]\n");
+        let e = err(&vfd_only);
+        assert!(e.message.contains("display \"p\": idle_text"), "{e}");
     }
 }

@@ -2,11 +2,11 @@
 //! HID POS (`driver = "hidpos"`).
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use kassa_drivers::usb::UsbId;
 use kassa_drivers::usb::linux::DeviceMatch;
 use kassa_drivers::wedge::{DecoderConfig, Keymap, LayoutName, Terminator};
+use serde::Deserialize;
 
 /// Settings of a keyboard-wedge scanner.
 #[derive(Debug, Clone)]
@@ -30,23 +30,17 @@ pub struct HidPosSettings {
     pub max_len: usize,
 }
 
-/// The keys of a `[[scanner]]` table that concern USB scanners.
-#[derive(Debug, Default)]
-pub(crate) struct UsbKeys {
-    pub path: Option<PathBuf>,
-    pub usb_id: Option<String>,
-    pub device_name: Option<String>,
-    pub layout: Option<String>,
-    pub variant: Option<String>,
-    pub terminator: Option<String>,
-    pub idle_gap_ms: Option<u64>,
-    pub aim_ids: Option<bool>,
-    pub max_length: Option<usize>,
-    pub grab: Option<bool>,
+/// How a USB scanner is found: the keys `wedge` and `hidpos` share.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawUsbDevice {
+    path: Option<PathBuf>,
+    usb_id: Option<String>,
+    device_name: Option<String>,
 }
 
-impl UsbKeys {
-    fn device(&self) -> Result<DeviceMatch, String> {
+impl RawUsbDevice {
+    fn device(self) -> Result<DeviceMatch, String> {
         let given = [
             self.path.is_some(),
             self.usb_id.is_some(),
@@ -55,35 +49,42 @@ impl UsbKeys {
         if given.iter().filter(|g| **g).count() > 1 {
             return Err("give one of path, usb_id and device_name, not several".into());
         }
-        if let Some(path) = &self.path {
-            return Ok(DeviceMatch::Path(path.clone()));
+        if let Some(path) = self.path {
+            return Ok(DeviceMatch::Path(path));
         }
         if let Some(id) = &self.usb_id {
             return UsbId::parse(id).map(DeviceMatch::UsbId).ok_or_else(|| {
                 format!("usb_id {id:?} must be VVVV:PPPP in hex, e.g. \"05e0:1200\"")
             });
         }
-        if let Some(name) = &self.device_name {
+        if let Some(name) = self.device_name {
             if name.is_empty() {
                 return Err("device_name must not be empty".into());
             }
-            return Ok(DeviceMatch::Name(name.clone()));
+            return Ok(DeviceMatch::Name(name));
         }
         Ok(DeviceMatch::Known)
     }
+}
 
-    fn max_len(&self, default: usize) -> Result<usize, String> {
-        let max_len = self.max_length.unwrap_or(default);
-        if !(1..=65536).contains(&max_len) {
-            return Err("max_length must be 1 to 65536".into());
-        }
-        Ok(max_len)
-    }
+/// The settings of `driver = "wedge"` besides the device.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawWedgeScanner {
+    layout: Option<String>,
+    variant: Option<String>,
+    terminator: Option<String>,
+    idle_gap_ms: Option<u64>,
+    aim_ids: Option<bool>,
+    max_length: Option<usize>,
+    grab: Option<bool>,
+}
 
-    /// Validates the settings of `driver = "wedge"`, compiling the layout
-    /// once so that a misspelt one is refused at start.
-    pub(crate) fn wedge(&self) -> Result<WedgeSettings, String> {
-        let device = self.device()?;
+impl RawWedgeScanner {
+    /// Validates the settings, compiling the layout once so that a
+    /// misspelt one is refused at start.
+    pub(super) fn settings(self, device: RawUsbDevice) -> Result<WedgeSettings, String> {
+        let device = device.device()?;
         let terminator = match self.terminator.as_deref().unwrap_or("enter") {
             "enter" => Terminator::Enter,
             "tab" => Terminator::Tab,
@@ -96,13 +97,10 @@ impl UsbKeys {
         };
         let mut decoder = DecoderConfig::new(terminator);
         if let Some(gap) = self.idle_gap_ms {
-            if !(5..=5000).contains(&gap) {
-                return Err("idle_gap_ms must be 5 to 5000".into());
-            }
-            decoder.idle_gap = Duration::from_millis(gap);
+            decoder.idle_gap = super::idle_gap(gap)?;
         }
         decoder.aim_ids = self.aim_ids.unwrap_or(false);
-        decoder.max_len = self.max_len(DecoderConfig::DEFAULT_MAX_LEN)?;
+        decoder.max_len = super::max_length(self.max_length, DecoderConfig::DEFAULT_MAX_LEN)?;
         let layout = LayoutName::with_variant(
             self.layout.as_deref().unwrap_or("us"),
             self.variant.as_deref().unwrap_or(""),
@@ -115,53 +113,66 @@ impl UsbKeys {
             grab: self.grab.unwrap_or(true),
         })
     }
+}
 
-    /// Validates the settings of `driver = "hidpos"`.
-    pub(crate) fn hidpos(&self) -> Result<HidPosSettings, String> {
-        for (key, given) in [
-            ("layout", self.layout.is_some()),
-            ("variant", self.variant.is_some()),
-            ("terminator", self.terminator.is_some()),
-            ("idle_gap_ms", self.idle_gap_ms.is_some()),
-            ("aim_ids", self.aim_ids.is_some()),
-            ("grab", self.grab.is_some()),
-        ] {
-            if given {
-                return Err(format!(
-                    "{key} is not a setting of driver \"hidpos\" (HID POS reports carry no keys)"
-                ));
-            }
-        }
+/// The settings of `driver = "hidpos"` besides the device. HID POS
+/// reports carry codes, not keys: no layout, terminator or idle gap.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawHidPosScanner {
+    max_length: Option<usize>,
+}
+
+impl RawHidPosScanner {
+    /// Validates the settings.
+    pub(super) fn settings(self, device: RawUsbDevice) -> Result<HidPosSettings, String> {
         Ok(HidPosSettings {
-            device: self.device()?,
-            max_len: self.max_len(kassa_drivers::hidpos::HidPosDecoder::DEFAULT_MAX_LEN)?,
+            device: device.device()?,
+            max_len: super::max_length(
+                self.max_length,
+                kassa_drivers::hidpos::HidPosDecoder::DEFAULT_MAX_LEN,
+            )?,
         })
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
-    fn keys() -> UsbKeys {
-        UsbKeys::default()
+    fn wedge(device: RawUsbDevice, keys: RawWedgeScanner) -> Result<WedgeSettings, String> {
+        keys.settings(device)
+    }
+
+    fn keys() -> RawWedgeScanner {
+        RawWedgeScanner::default()
+    }
+
+    fn any() -> RawUsbDevice {
+        RawUsbDevice::default()
     }
 
     #[test]
     fn wedge_defaults_and_device_matches() {
-        let s = keys().wedge().unwrap();
+        let s = wedge(any(), keys()).unwrap();
         assert_eq!(s.device, DeviceMatch::Known);
         assert_eq!(s.layout, LayoutName::new("us"));
         assert_eq!(s.decoder.terminator, Terminator::Enter);
         assert!(s.grab);
-        let s = UsbKeys {
-            usb_id: Some("05E0:1200".into()),
-            layout: Some("fr".into()),
-            terminator: Some("none".into()),
-            idle_gap_ms: Some(80),
-            ..keys()
-        }
-        .wedge()
+        let s = wedge(
+            RawUsbDevice {
+                usb_id: Some("05E0:1200".into()),
+                ..any()
+            },
+            RawWedgeScanner {
+                layout: Some("fr".into()),
+                terminator: Some("none".into()),
+                idle_gap_ms: Some(80),
+                ..keys()
+            },
+        )
         .unwrap();
         assert_eq!(
             s.device,
@@ -173,52 +184,55 @@ mod tests {
 
     #[test]
     fn wedge_mistakes_are_named() {
-        let bad = |k: UsbKeys| k.wedge().unwrap_err();
+        let bad = |k: RawWedgeScanner| wedge(any(), k).unwrap_err();
+        let bad_device = |d: RawUsbDevice| wedge(d, keys()).unwrap_err();
         assert!(
-            bad(UsbKeys {
+            bad(RawWedgeScanner {
                 layout: Some("xx".into()),
                 ..keys()
             })
             .contains("not in the xkb data")
         );
         assert!(
-            bad(UsbKeys {
+            bad(RawWedgeScanner {
                 terminator: Some("cr".into()),
                 ..keys()
             })
             .contains("terminator")
         );
         assert!(
-            bad(UsbKeys {
+            bad_device(RawUsbDevice {
                 usb_id: Some("05e0".into()),
-                ..keys()
+                ..any()
             })
             .contains("VVVV:PPPP")
         );
         assert!(
-            bad(UsbKeys {
+            bad_device(RawUsbDevice {
                 usb_id: Some("05e0:1200".into()),
                 device_name: Some("x".into()),
-                ..keys()
+                ..any()
             })
             .contains("not several")
         );
         assert!(
-            bad(UsbKeys {
+            bad(RawWedgeScanner {
                 idle_gap_ms: Some(1),
                 ..keys()
             })
             .contains("idle_gap_ms")
         );
-        let e = UsbKeys {
-            layout: Some("us".into()),
-            ..keys()
-        }
-        .hidpos()
+        let e = super::super::Config::parse(
+            "[[scanner]]\nname = \"h\"\ndriver = \"hidpos\"\nlayout = \"us\"\n",
+            "kassa.toml",
+        )
         .unwrap_err();
         assert!(
-            e.contains("layout is not a setting of driver \"hidpos\""),
+            e.message
+                .contains("layout is not a setting of driver \"hidpos\""),
             "{e}"
         );
+        assert!(e.message.contains("HID POS reports carry no keys"), "{e}");
+        assert_eq!(e.line, Some(4), "{e}");
     }
 }

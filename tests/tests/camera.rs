@@ -222,8 +222,9 @@ async fn a_missing_camera_is_named_and_capture_face_says_no_device() {
         Some("org.kassa.Error.NoDevice".into()),
         "{err}"
     );
+    // The reason is the camera's own: its node is not there.
     assert!(
-        error_message(&err).contains("failed to open camera"),
+        error_message(&err).contains("is not there (is the camera plugged in?)"),
         "{err}"
     );
     // Asked again while kassad waits to retry the open, the answer is the

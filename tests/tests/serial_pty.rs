@@ -6,6 +6,7 @@ use std::time::Duration;
 use kassa_drivers::serial::linux::{self, PortSettings, TtyPort};
 use kassa_drivers::serial::{FramingConfig, ScannerConfig, SerialScanner, Terminator};
 use kassa_drivers::vfd::{CommandSet, VfdConfig, VfdDisplay};
+use kassa_hal::blocking::{CustomerDisplay as _, Scanner as _};
 use kassa_hal::{Error as _, ErrorKind, SourceKind, Symbology, View};
 use kassa_tests::Pty;
 
@@ -29,7 +30,7 @@ fn within(
 ) -> Result<kassa_hal::Scan, kassa_drivers::serial::Error<linux::PortError>> {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
-        if let Some(scan) = scanner.poll_scan()? {
+        if let Some(scan) = scanner.poll_scan(Duration::from_millis(100))? {
             return Ok(scan);
         }
         assert!(std::time::Instant::now() < deadline, "no scan within 10 s");
@@ -192,7 +193,7 @@ fn display_bytes_arrive_on_the_other_side() {
     pty.release_slave();
     let mut display = VfdDisplay::new(port, VfdConfig::new(CommandSet::Cd5220));
     display
-        .show_blocking(&View::Text(vec!["Welcome".into(), "kassa".into()]))
+        .show(&View::Text(vec!["Welcome".into(), "kassa".into()]))
         .unwrap();
     // ESC @, ESC DC1, CLR, ESC Q A text CR, ESC Q B text CR.
     let expected = b"\x1b@\x1b\x11\x0c\x1bQAWelcome\r\x1bQBkassa\r";

@@ -292,7 +292,7 @@ impl Open for CameraOpen {
     fn pause(&mut self, why: Pause, backoff: &mut Backoff, stop: &AtomicBool) -> bool {
         let total = match why {
             Pause::Absent => PRESENCE_CHECK,
-            Pause::Failed | Pause::Lost => backoff.next(),
+            Pause::Failed | Pause::Lost => backoff.next_wait(),
         };
         let until = Instant::now() + total;
         loop {

@@ -1,9 +1,11 @@
 //! Serial devices: scanners and VFD pole displays on a tty.
 //!
 //! Opening is the whole family: the port's read timeout (the scanner's
-//! idle gap) bounds each poll, and the drivers do the rest.
+//! idle gap) is also one poll of the worker, so a trigger change reaches
+//! the scanner within one read timeout; the drivers do the rest.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use kassa_drivers::serial::linux::{self, OpenError, PortSettings, TtyPort};
 use kassa_drivers::serial::{ScannerConfig as Framing, SerialScanner};
@@ -37,6 +39,10 @@ impl Open for ScannerOpen {
     fn open(&mut self) -> Result<Self::Device, OpenError> {
         let port = linux::open(&self.path, &self.port)?;
         Ok(SerialScanner::new(port, self.framing.clone()).with_port_timeout())
+    }
+
+    fn poll_wait(&self) -> Duration {
+        self.port.read_timeout
     }
 }
 

@@ -116,7 +116,7 @@ impl Finder {
         let total = match why {
             Pause::Lost if discovered => return sleep_unless_stopped(stop, Duration::ZERO),
             Pause::Absent if self.monitor.is_some() => HOTPLUG_WAIT,
-            _ => backoff.next(),
+            _ => backoff.next_wait(),
         };
         let Some(m) = self.monitor.as_mut() else {
             return sleep_unless_stopped(stop, total);

@@ -117,7 +117,7 @@ pub trait Open {
     /// meanwhile. By default, the backoff: 250 ms doubling to 4 s.
     fn pause(&mut self, why: Pause, backoff: &mut Backoff, stop: &AtomicBool) -> bool {
         let _ = why;
-        sleep_unless_stopped(stop, backoff.next())
+        sleep_unless_stopped(stop, backoff.next_wait())
     }
 
     /// How long one poll of a scanner waits.
@@ -140,7 +140,7 @@ impl Backoff {
     }
 
     /// The next wait.
-    pub fn next(&mut self) -> Duration {
+    pub fn next_wait(&mut self) -> Duration {
         let wait = self.0;
         self.0 = (self.0 * 2).min(Self::MAX);
         wait
@@ -654,7 +654,7 @@ mod tests {
     #[test]
     fn backoff_doubles_to_its_cap() {
         let mut b = Backoff::new();
-        let waits: Vec<_> = (0..7).map(|_| b.next().as_millis()).collect();
+        let waits: Vec<_> = (0..7).map(|_| b.next_wait().as_millis()).collect();
         assert_eq!(waits, [250, 500, 1000, 2000, 4000, 4000, 4000]);
     }
 

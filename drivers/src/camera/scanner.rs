@@ -200,18 +200,6 @@ impl<S: FrameSource + 'static> CameraScanner<S> {
         })
     }
 
-    /// Decodes the newest frame, if one arrives within `wait`.
-    ///
-    /// # Errors
-    ///
-    /// As [`CameraScanner::newest_frame`].
-    pub fn poll_scan(&mut self, wait: Duration) -> Result<Option<Scan>, Error> {
-        match self.newest_frame(wait)? {
-            Some(frame) => Ok(self.decode(&frame)),
-            None => Ok(None),
-        }
-    }
-
     /// Closes the device and gives the source back (`None` if a capture
     /// thread died with it).
     pub fn release(mut self) -> Option<S> {
@@ -231,7 +219,10 @@ impl<S: FrameSource + 'static> kassa_hal::blocking::Scanner for CameraScanner<S>
     /// none came, or when it holds no code newly in view. Disarmed, it
     /// sleeps `wait` and returns `Ok(None)`.
     fn poll_scan(&mut self, wait: Duration) -> Result<Option<Scan>, Error> {
-        CameraScanner::poll_scan(self, wait)
+        match self.newest_frame(wait)? {
+            Some(frame) => Ok(self.decode(&frame)),
+            None => Ok(None),
+        }
     }
 
     fn set_trigger(&mut self, on: bool) -> Result<(), Error> {

@@ -204,32 +204,6 @@ impl HidrawDevice {
         &self.decoder
     }
 
-    /// Waits up to `timeout` for one report; a scan if it ended one.
-    ///
-    /// The older form of [`kassa_hal::blocking::Scanner::poll_scan`], kept
-    /// for its callers; the trait's [`Error`] says the same with a
-    /// `kind()`.
-    ///
-    /// # Errors
-    ///
-    /// `Err(Err(_))` when the device is gone (an error of kind
-    /// `BrokenPipe`) or failed; `Err(Ok(e))` for a dropped scan (call
-    /// again).
-    #[allow(clippy::type_complexity)]
-    pub fn poll_scan(
-        &mut self,
-        timeout: Duration,
-    ) -> Result<Option<Scan>, Result<ReportError, io::Error>> {
-        self.read_scan(timeout).map_err(|e| match e {
-            Error::Dropped(e) => Ok(e),
-            Error::Io(e) => Err(e),
-            Error::Disconnected => Err(io::Error::new(
-                io::ErrorKind::BrokenPipe,
-                "device disconnected",
-            )),
-        })
-    }
-
     /// Waits up to `timeout` for one report and decodes it.
     fn read_scan(&mut self, timeout: Duration) -> Result<Option<Scan>, Error> {
         use nix::poll::{PollFd, PollFlags, PollTimeout, poll};

@@ -526,15 +526,24 @@ impl<I2C, D> LcdDisplay<I2C, D> {
     }
 }
 
-impl<I2C: I2c, D: DelayNs> LcdDisplay<I2C, D> {
-    /// Shows `view`, blocking until it is written (about 60 ms the first
-    /// time, for the initialisation; a few ms per changed row after).
+impl<I2C: I2c, D> ErrorType for LcdDisplay<I2C, D> {
+    type Error = Error<I2C::Error>;
+}
+
+impl<I2C: I2c, D: DelayNs> CustomerDisplay for LcdDisplay<I2C, D> {
+    fn capabilities(&self) -> Capabilities {
+        self.renderer.capabilities()
+    }
+
+    /// Shows `view`, returning once every write is done and waited for
+    /// (about 60 ms the first time, for the initialisation; a few ms per
+    /// changed row after).
     ///
     /// # Errors
     ///
     /// [`Error::I2c`] when a write fails (kind `Disconnected` when nothing
     /// acknowledged); the display is initialised again on the next call.
-    pub fn show_blocking(&mut self, view: &View) -> Result<(), Error<I2C::Error>> {
+    fn show(&mut self, view: &View) -> Result<(), Self::Error> {
         let address = self.renderer.config().address;
         for transfer in self.renderer.render(view) {
             if let Err(source) = self.i2c.write(address, &transfer.bytes) {
@@ -546,22 +555,6 @@ impl<I2C: I2c, D: DelayNs> LcdDisplay<I2C, D> {
             }
         }
         Ok(())
-    }
-}
-
-impl<I2C: I2c, D> ErrorType for LcdDisplay<I2C, D> {
-    type Error = Error<I2C::Error>;
-}
-
-/// `show` returns once every write is done and waited for (see
-/// [`LcdDisplay::show_blocking`]).
-impl<I2C: I2c, D: DelayNs> CustomerDisplay for LcdDisplay<I2C, D> {
-    fn capabilities(&self) -> Capabilities {
-        self.renderer.capabilities()
-    }
-
-    fn show(&mut self, view: &View) -> Result<(), Self::Error> {
-        self.show_blocking(view)
     }
 }
 

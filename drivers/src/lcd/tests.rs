@@ -102,7 +102,7 @@ fn expect(config: LcdConfig, views: &[View], writes: &[I2c], waits: &[Wait]) {
     let mut delay = CheckedDelay::new(waits);
     let mut display = LcdDisplay::new(i2c.clone(), delay.clone(), config).unwrap();
     for view in views {
-        display.show_blocking(view).unwrap();
+        display.show(view).unwrap();
     }
     i2c.done();
     delay.done();
@@ -199,7 +199,7 @@ fn a_failed_write_is_named_and_the_next_view_initialises_again() {
     let mut delay = CheckedDelay::new(&waits);
     let mut display = LcdDisplay::new(i2c.clone(), delay.clone(), config(2, 16, &[])).unwrap();
 
-    let error = display.show_blocking(&view).unwrap_err();
+    let error = display.show(&view).unwrap_err();
     assert!(matches!(error, Error::I2c { address: 0x27, source } if source == nack));
     assert_eq!(error.kind(), ErrorKind::Disconnected);
     assert_eq!(
@@ -207,7 +207,7 @@ fn a_failed_write_is_named_and_the_next_view_initialises_again() {
         "character LCD at I2C address 0x27: nothing answered \
          (unplugged, or another address? see i2cdetect)"
     );
-    display.show_blocking(&view).unwrap();
+    display.show(&view).unwrap();
     i2c.done();
     delay.done();
 }

@@ -232,23 +232,6 @@ impl<IO: embedded_io::ErrorType> SerialScanner<IO> {
 const CHUNK: usize = 256;
 
 impl<IO: embedded_io::Read + embedded_io::Write> SerialScanner<IO> {
-    /// Reads until a scan is complete or the line goes quiet: `Ok(None)`
-    /// after an idle gap without a complete scan, so a caller can check
-    /// for shutdown between scans.
-    ///
-    /// The blocking [`kassa_hal::blocking::Scanner::poll_scan`] takes the
-    /// time to wait; call it as
-    /// `kassa_hal::blocking::Scanner::poll_scan(&mut scanner, wait)` on a
-    /// `SerialScanner` (this method shadows it).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Disconnected`] or [`Error::Io`] when the port fails (reopen
-    /// it), [`Error::Frame`] for a dropped frame (call again).
-    pub fn poll_scan(&mut self) -> Result<Option<Scan>, Error<IO::Error>> {
-        self.poll_for(Duration::ZERO)
-    }
-
     /// Reads until a scan is complete, or until the quiet reads add up to
     /// `wait` (the first one, if the port's read timeout is not known).
     fn poll_for(&mut self, wait: Duration) -> Result<Option<Scan>, Error<IO::Error>> {
@@ -275,33 +258,6 @@ impl<IO: embedded_io::Read + embedded_io::Write> SerialScanner<IO> {
             }
         }
     }
-
-    /// Blocks until the next scan.
-    ///
-    /// # Errors
-    ///
-    /// As [`SerialScanner::poll_scan`].
-    pub fn read_scan(&mut self) -> Result<Scan, Error<IO::Error>> {
-        loop {
-            if let Some(scan) = self.poll_scan()? {
-                return Ok(scan);
-            }
-        }
-    }
-
-    /// Sends the trigger-on or trigger-off sequence, if configured.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Io`] when the write fails.
-    pub fn set_trigger(&mut self, on: bool) -> Result<(), Error<IO::Error>> {
-        let bytes = self.trigger_bytes(on).to_vec();
-        if !bytes.is_empty() {
-            self.io.write_all(&bytes).map_err(Error::Io)?;
-            self.io.flush().map_err(Error::Io)?;
-        }
-        Ok(())
-    }
 }
 
 /// Waits as far as the port's read timeout allows: a poll ends at the first
@@ -315,8 +271,14 @@ impl<IO: embedded_io::Read + embedded_io::Write> kassa_hal::blocking::Scanner
         self.poll_for(wait)
     }
 
+    /// Sends the trigger-on or trigger-off sequence, if configured.
     fn set_trigger(&mut self, on: bool) -> Result<(), Self::Error> {
-        SerialScanner::set_trigger(self, on)
+        let bytes = self.trigger_bytes(on).to_vec();
+        if !bytes.is_empty() {
+            self.io.write_all(&bytes).map_err(Error::Io)?;
+            self.io.flush().map_err(Error::Io)?;
+        }
+        Ok(())
     }
 }
 
@@ -347,7 +309,19 @@ impl<IO: embedded_io_async::Read + embedded_io_async::Write> kassa_hal::Scanner
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kassa_hal::blocking::Scanner as _;
     use kassa_hal::{Error as _, Scanner as _, Symbology};
+
+    /// Polls until a scan (or an error) comes.
+    fn read<IO: embedded_io::Read + embedded_io::Write>(
+        scanner: &mut SerialScanner<IO>,
+    ) -> Result<Scan, Error<IO::Error>> {
+        loop {
+            if let Some(scan) = scanner.poll_scan(Duration::ZERO)? {
+                return Ok(scan);
+            }
+        }
+    }
 
     /// An in-memory port: reads come from a script of chunks and idle gaps,
     /// writes are recorded.
@@ -452,16 +426,16 @@ mod tests {
             Some(b"C\r"),
         ]);
         let mut scanner = SerialScanner::new(port, config());
-        let first = scanner.read_scan().unwrap();
+        let first = read(&mut scanner).unwrap();
         assert_eq!(first.data, b"134567890123456789");
         assert_eq!(first.symbology, Symbology::Qr);
         assert_eq!(first.source, SourceKind::Serial);
-        let second = scanner.read_scan().unwrap();
+        let second = read(&mut scanner).unwrap();
         assert_eq!(
             (second.data.as_slice(), second.symbology),
             (&b"ABC"[..], Symbology::Code128)
         );
-        let end = scanner.read_scan().unwrap_err();
+        let end = read(&mut scanner).unwrap_err();
         assert_eq!(end.kind(), ErrorKind::Disconnected);
     }
 
@@ -485,13 +459,16 @@ mod tests {
         };
         let mut scanner = SerialScanner::new(port, cfg);
         assert_eq!(
-            scanner.poll_scan().unwrap(),
+            scanner.poll_scan(Duration::ZERO).unwrap(),
             None,
             "quiet line, nothing yet"
         );
-        assert_eq!(scanner.poll_scan().unwrap().unwrap().data, b"12345678");
-        assert_eq!(scanner.poll_scan().unwrap(), None);
-        assert_eq!(scanner.read_scan().unwrap().data, b"9");
+        assert_eq!(
+            scanner.poll_scan(Duration::ZERO).unwrap().unwrap().data,
+            b"12345678"
+        );
+        assert_eq!(scanner.poll_scan(Duration::ZERO).unwrap(), None);
+        assert_eq!(read(&mut scanner).unwrap().data, b"9");
     }
 
     #[test]
@@ -507,9 +484,9 @@ mod tests {
             ..ScannerConfig::default()
         };
         let mut scanner = SerialScanner::new(port, cfg);
-        let err = scanner.read_scan().unwrap_err();
+        let err = read(&mut scanner).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidData);
-        assert_eq!(scanner.read_scan().unwrap().data, b"1234");
+        assert_eq!(read(&mut scanner).unwrap().data, b"1234");
     }
 
     #[test]
@@ -636,7 +613,7 @@ mod tests {
         let mut port = ScriptedPort::new(&[None, None]);
         port.timeout = Duration::from_millis(50);
         let mut scanner = SerialScanner::new(port, config()).with_port_timeout();
-        assert_eq!(scanner.poll_scan().unwrap(), None);
+        assert_eq!(scanner.poll_scan(Duration::ZERO).unwrap(), None);
         assert_eq!(scanner.io_mut().reads, 1);
     }
 

@@ -309,23 +309,6 @@ impl<IO> VfdDisplay<IO> {
     }
 }
 
-impl<IO: embedded_io::Write> VfdDisplay<IO> {
-    /// Shows `view`, blocking until the bytes are written.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Io`] when the write fails; the display is initialised again
-    /// on the next call.
-    pub fn show_blocking(&mut self, view: &View) -> Result<(), Error<IO::Error>> {
-        let bytes = self.renderer.render(view);
-        let written = self.io.write_all(&bytes).and_then(|()| self.io.flush());
-        written.map_err(|e| {
-            self.renderer.reset();
-            Error::Io(e)
-        })
-    }
-}
-
 impl<IO: embedded_io::ErrorType> ErrorType for VfdDisplay<IO> {
     type Error = Error<IO::Error>;
 }
@@ -335,8 +318,15 @@ impl<IO: embedded_io::Write> kassa_hal::blocking::CustomerDisplay for VfdDisplay
         self.renderer.capabilities()
     }
 
+    /// Shows `view`, blocking until the bytes are written. After a failed
+    /// write the display is initialised again on the next call.
     fn show(&mut self, view: &View) -> Result<(), Self::Error> {
-        self.show_blocking(view)
+        let bytes = self.renderer.render(view);
+        let written = self.io.write_all(&bytes).and_then(|()| self.io.flush());
+        written.map_err(|e| {
+            self.renderer.reset();
+            Error::Io(e)
+        })
     }
 }
 

@@ -199,8 +199,7 @@ fn led_price_display_lamps_and_digits() {
 #[test]
 fn writes_go_to_the_transport() {
     let mut display = VfdDisplay::new(Vec::<u8>::new(), VfdConfig::new(CommandSet::Cd5220));
-    display
-        .show_blocking(&View::Text(vec!["A".into()]))
+    kassa_hal::blocking::CustomerDisplay::show(&mut display, &View::Text(vec!["A".into()]))
         .unwrap();
     futures_executor::block_on(display.show(&View::Idle)).unwrap();
     assert_eq!(

@@ -929,12 +929,11 @@ fn check_hidpos(rig: &Rig) -> Outcome {
     write_event(&mut uhid, &uhid_input2(&report), "UHID_INPUT2")?;
     let deadline = Instant::now() + rig.patience;
     let scan = loop {
-        match device.poll_scan(Duration::from_millis(50)) {
+        match kassa_hal::blocking::Scanner::poll_scan(&mut device, Duration::from_millis(50)) {
             Ok(Some(scan)) => break scan,
             Ok(None) if Instant::now() < deadline => {}
             Ok(None) => return Err("no scan from hidraw".into()),
-            Err(Ok(e)) => return Err(format!("report dropped: {e}")),
-            Err(Err(e)) => return Err(format!("read: {e}")),
+            Err(e) => return Err(format!("read: {e} ({})", kassa_hal::Error::kind(&e))),
         }
     };
     let data = String::from_utf8_lossy(&scan.data).into_owned();

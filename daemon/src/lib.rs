@@ -9,7 +9,8 @@
 //!   (serial, LCD, USB, camera, console, mock);
 //! - [`backend`] asks the platform server for orders and payment status;
 //! - [`web`] serves the customer's second screen to a kiosk browser;
-//! - [`dbus`] serves the `org.kassa.*` interfaces, which only translate;
+//! - [`dbus`] serves the `org.kassa.*` interfaces, which only translate,
+//!   one file per interface;
 //! - [`client`] has proxies for them (kassactl, tests, Rust POS programs).
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 

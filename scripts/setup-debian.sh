@@ -35,6 +35,10 @@ packages=(
   udev           # systemd-udevd and its rules, copied into the guest
   xz-utils       # unpacks the kernel image once
   strace         # scripts/vm/trace-syscalls: the device paths' calls against the unit's filter
+  # scripts/build-deb (the Debian package) and its test:
+  dpkg-dev       # dpkg-shlibdeps: the package's library dependencies
+  binutils       # strip
+  lintian        # the package is checked for lintian errors
 )
 
 missing=()

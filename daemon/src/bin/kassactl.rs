@@ -19,8 +19,8 @@ use zbus::zvariant::Value;
 /// 8 backend or not bound, 9 access denied, 10 kassad not reachable,
 /// 11 payment failed.
 #[derive(Parser)]
-#[command(version)]
-struct Cli {
+#[command(name = "kassactl", version)]
+pub(crate) struct Cli {
     /// Use the system bus (the default; kassad installed as a service).
     #[arg(long, global = true, conflicts_with_all = ["session", "bus"])]
     system: bool,

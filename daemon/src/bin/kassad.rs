@@ -12,8 +12,8 @@ use tracing::{error, warn};
 /// Serves point-of-sale scanners and customer displays on D-Bus as
 /// org.kassa.Terminal1.
 #[derive(Parser)]
-#[command(version)]
-struct Args {
+#[command(name = "kassad", version)]
+pub(crate) struct Args {
     /// Configuration file.
     #[arg(long, default_value = DEFAULT_PATH)]
     config: PathBuf,

@@ -16,8 +16,11 @@ use zbus::zvariant::Value;
 ///
 /// Exit codes: 0 ok (a checkout: paid), 1 other error, 2 usage, 3 timeout or
 /// expired, 4 cancelled, 5 busy, 6 invalid order or argument, 7 no device,
-/// 8 backend or not bound, 9 access denied, 10 kassad not reachable,
-/// 11 payment failed.
+/// 8 backend or not bound, 9 access denied (not in group kassa, or not the
+/// checkout's owner), 10 kassad not reachable, 11 payment failed. Output
+/// read no further (a pipe into head) ends kassactl quietly with 0.
+/// Commands that wait (scan, show-order-for-code, capture-face) say on
+/// standard error what they wait for.
 #[derive(Parser)]
 #[command(name = "kassactl", version)]
 pub(crate) struct Cli {
@@ -146,32 +149,75 @@ impl Failure {
 
 impl From<zbus::Error> for Failure {
     fn from(e: zbus::Error) -> Failure {
-        let code = match error_name(&e).as_deref() {
-            Some("org.kassa.Error.Timeout") => 3,
-            Some("org.kassa.Error.Cancelled") => 4,
-            Some("org.kassa.Error.Busy") => 5,
-            Some("org.kassa.Error.InvalidOrder" | "org.kassa.Error.InvalidArgument") => 6,
-            Some("org.kassa.Error.NoDevice") => 7,
-            Some("org.kassa.Error.Backend" | "org.kassa.Error.NotBound") => 8,
-            Some("org.kassa.Error.AccessDenied" | "org.freedesktop.DBus.Error.AccessDenied") => 9,
-            Some(
-                "org.freedesktop.DBus.Error.ServiceUnknown"
-                | "org.freedesktop.DBus.Error.NameHasNoOwner",
-            ) => 10,
+        let Some((name, text)) = dbus_error(&e) else {
+            // Not an error reply: the connection itself failed.
+            return match &e {
+                zbus::Error::InputOutput(_) => {
+                    Failure::new(10, format!("lost the connection to the bus: {e}"))
+                }
+                _ => Failure::new(1, e.to_string()),
+            };
+        };
+        let code = match name.as_str() {
+            "org.kassa.Error.Timeout" => 3,
+            "org.kassa.Error.Cancelled" => 4,
+            "org.kassa.Error.Busy" => 5,
+            "org.kassa.Error.InvalidOrder" | "org.kassa.Error.InvalidArgument" => 6,
+            "org.kassa.Error.NoDevice" => 7,
+            "org.kassa.Error.Backend" | "org.kassa.Error.NotBound" => 8,
+            "org.kassa.Error.AccessDenied" | "org.freedesktop.DBus.Error.AccessDenied" => 9,
+            "org.freedesktop.DBus.Error.ServiceUnknown"
+            | "org.freedesktop.DBus.Error.NameHasNoOwner"
+            | "org.freedesktop.DBus.Error.NoReply"
+            | "org.freedesktop.DBus.Error.Disconnected" => 10,
+            n if n.starts_with("org.freedesktop.DBus.Error.Spawn.")
+                || n.starts_with("org.freedesktop.systemd1.") =>
+            {
+                10
+            }
             _ => 1,
         };
-        let message = match error_name(&e) {
-            Some(name) if name.starts_with("org.kassa.Error.") => {
-                format!(
-                    "{}: {}",
-                    &name["org.kassa.Error.".len()..],
-                    error_message(&e)
-                )
+        let message = if let Some(short) = name.strip_prefix("org.kassa.Error.") {
+            format!("{short}: {text}")
+        } else if name == "org.freedesktop.DBus.Error.AccessDenied" {
+            // The bus's policy refused the call (dbus-daemon's "Rejected
+            // send message, …"): the user is not in group kassa.
+            let user = std::env::var("USER").unwrap_or_else(|_| "this user".into());
+            format!(
+                "the bus does not let {user} call kassad: only root and members of group \
+                 kassa may (sudo usermod -aG kassa {user}, then log in again)"
+            )
+        } else if code == 10 {
+            match name.as_str() {
+                "org.freedesktop.DBus.Error.NoReply"
+                | "org.freedesktop.DBus.Error.Disconnected" => {
+                    "kassad went away before it answered (systemctl status kassad; \
+                     journalctl -u kassad)"
+                        .to_string()
+                }
+                _ => "kassad is not running (no org.kassa.Terminal1 on this bus): \
+                      sudo systemctl start kassad; systemctl status kassad"
+                    .to_string(),
             }
-            Some(name) if code == 10 => format!("kassad is not running on this bus ({name})"),
-            _ => error_message(&e),
+        } else {
+            format!("{text} ({name})")
         };
         Failure { code, message }
+    }
+}
+
+/// The name and text of a D-Bus error reply, whichever way zbus carries
+/// it: a method's error, or one of the bus's own (a property read, the
+/// object manager).
+fn dbus_error(e: &zbus::Error) -> Option<(String, String)> {
+    use zbus::DBusError as _;
+    match e {
+        zbus::Error::MethodError(..) => Some((error_name(e).unwrap_or_default(), error_message(e))),
+        zbus::Error::FDO(fdo) => Some((
+            fdo.name().to_string(),
+            fdo.description().unwrap_or_default().to_string(),
+        )),
+        _ => None,
     }
 }
 
@@ -192,6 +238,29 @@ fn escaped(text: &str, keep: &str) -> String {
     out
 }
 
+/// Writes `line` to standard output. When no one reads it any more (a
+/// pipe into `head` that has closed), kassactl ends at once, quietly, with
+/// 0: what it printed was wanted only that far. Its bus connection closes
+/// with it, and kassad ends whatever kassactl had started.
+fn out(line: &str) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = writeln!(stdout, "{line}").and_then(|()| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        note(&format!("kassactl: standard output: {e}"));
+        std::process::exit(1);
+    }
+}
+
+/// Writes `line` to standard error, never failing (a closed standard error
+/// is no reason to stop a checkout).
+fn note(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -200,14 +269,14 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("kassactl: {e}");
+            note(&format!("kassactl: {e}"));
             return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(failure) => {
-            eprintln!("kassactl: {}", escaped(&failure.message, ""));
+            note(&format!("kassactl: {}", escaped(&failure.message, "")));
             ExitCode::from(failure.code)
         }
     }
@@ -257,6 +326,36 @@ fn minor_units(amount: &str, currency: &str) -> Result<(i64, Currency), Failure>
     Ok((minor, currency))
 }
 
+/// ": ¥36.00, at most 30 s" for a prompt with an amount and a timeout; only
+/// what was given.
+fn details(amount: Option<Money>, timeout_ms: Option<u32>) -> String {
+    let mut parts = Vec::new();
+    if let Some(amount) = amount {
+        parts.push(amount.to_string());
+    }
+    match timeout_ms {
+        Some(ms) if ms % 1000 == 0 => parts.push(format!("at most {} s", ms / 1000)),
+        Some(ms) => parts.push(format!("at most {ms} ms")),
+        None => {}
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", parts.join(", "))
+    }
+}
+
+/// The amount of a prompt, if it has one.
+fn amount(prompt: &Prompt) -> Result<Option<Money>, Failure> {
+    match &prompt.amount {
+        Some(amount) => {
+            let (minor, currency) = minor_units(amount, &prompt.currency)?;
+            Ok(Some(Money::new(minor, currency)))
+        }
+        None => Ok(None),
+    }
+}
+
 fn prompt_options(prompt: &Prompt) -> Result<Options<'_>, Failure> {
     let mut options: Options<'_> = HashMap::new();
     if let Some(amount) = &prompt.amount {
@@ -285,9 +384,16 @@ async fn run(cli: Cli) -> Outcome {
         .await?;
     let print = |text: String, value: serde_json::Value| {
         if cli.json {
-            println!("{value}");
+            out(&value.to_string());
         } else if !text.is_empty() {
-            println!("{}", escaped(&text, "\n\t"));
+            out(&escaped(&text, "\n\t"));
+        }
+    };
+    // What a waiting command waits for, on standard error (standard output
+    // is the result's); not with --json, whose callers are programs.
+    let waiting = |text: String| {
+        if !cli.json {
+            note(&format!("kassactl: {text}"));
         }
     };
     match &cli.command {
@@ -335,8 +441,12 @@ async fn run(cli: Cli) -> Outcome {
             Ok(if health == "ok" { 0 } else { 7 })
         }
         Command::Scan(prompt) => {
-            let (code, channel, source) =
-                terminal.scan_payment_code(prompt_options(prompt)?).await?;
+            let options = prompt_options(prompt)?;
+            waiting(format!(
+                "waiting for the customer's payment code{} (Ctrl-C gives up)",
+                details(amount(prompt)?, prompt.timeout_ms)
+            ));
+            let (code, channel, source) = terminal.scan_payment_code(options).await?;
             print(
                 format!("{code} {channel} {source}"),
                 json!({"code": code, "channel": channel, "source": source}),
@@ -374,6 +484,11 @@ async fn run(cli: Cli) -> Outcome {
             if let Some(ms) = timeout_ms {
                 options.insert("timeout_ms", Value::U32(*ms));
             }
+            waiting(format!(
+                "waiting for the backend to bind an order to payment code {}{} (Ctrl-C gives up)",
+                mask(code),
+                details(None, *timeout_ms)
+            ));
             let order = terminal.show_order_for_code(code, options).await?;
             let value: serde_json::Value =
                 serde_json::from_str(&order).unwrap_or(serde_json::Value::Null);
@@ -404,6 +519,10 @@ async fn run(cli: Cli) -> Outcome {
             if let Some(ms) = timeout_ms {
                 options.insert("timeout_ms", Value::U32(*ms));
             }
+            waiting(format!(
+                "looking for the customer's face in front of the camera{} (Ctrl-C gives up)",
+                details(None, *timeout_ms)
+            ));
             let (jpeg, _info) = terminal.capture_face(options).await?;
             std::fs::write(output, &jpeg)
                 .map_err(|e| Failure::new(1, format!("{}: {e}", output.display())))?;
@@ -506,9 +625,9 @@ async fn checkout(
     let path = terminal.begin_checkout(options).await?;
     let say = |text: String, value: serde_json::Value| {
         if as_json {
-            println!("{value}");
+            out(&value.to_string());
         } else {
-            println!("{}", escaped(&text, "\n\t"));
+            out(&escaped(&text, "\n\t"));
         }
     };
     say(
@@ -609,7 +728,7 @@ async fn claim(
         .build()
         .await?;
     if !as_json {
-        eprintln!("scanner claimed; scans follow (Ctrl-C to release)");
+        note("kassactl: scanner claimed; scans follow (Ctrl-C to release)");
     }
     let mut seen = 0;
     let interrupt = tokio::signal::ctrl_c();
@@ -625,19 +744,16 @@ async fn claim(
         }
         let (data, symbology, source): (String, String, String) = message.body().deserialize()?;
         if as_json {
-            println!(
-                "{}",
-                json!({"data": data, "symbology": symbology, "source": source})
-            );
+            out(&json!({"data": data, "symbology": symbology, "source": source}).to_string());
         } else {
             // One scan, one line: a scanned ESC or newline must not drive
             // the terminal or forge a line.
-            println!(
+            out(&format!(
                 "{}\t{}\t{}",
                 escaped(&data, ""),
                 escaped(&symbology, ""),
                 escaped(&source, "")
-            );
+            ));
         }
         seen += 1;
     }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use kassa_daemon::config::{Config, DEFAULT_PATH};
+use kassa_daemon::config::{Config, DEFAULT_PATH, DisplayDriver};
 use kassa_daemon::dbus::{Bus, run};
 use tracing::{error, warn};
 
@@ -26,7 +26,10 @@ pub(crate) struct Args {
     /// Serve on the bus at this address (unix:path=/run/…).
     #[arg(long, value_name = "ADDRESS")]
     bus: Option<String>,
-    /// Check the configuration and exit.
+    /// Check the configuration and exit: parse it, refuse simulated devices
+    /// on the system bus (unless allow_simulated), and open every file it
+    /// names (tokens, CA file, logo). Run as root, it checks as user kassad,
+    /// as the service runs. Exits 0 if good, 78 if not.
     #[arg(long)]
     check_config: bool,
 }
@@ -34,6 +37,11 @@ pub(crate) struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     kassa_daemon::logging::init();
+    if args.check_config
+        && let Some(code) = check_as_service_user()
+    {
+        return code;
+    }
     let config = match Config::load(&args.config) {
         Ok(config) => config,
         Err(e) => {
@@ -42,15 +50,41 @@ fn main() -> ExitCode {
             return ExitCode::from(78); // EX_CONFIG
         }
     };
-    if args.check_config {
-        println!("{}: ok", args.config.display());
-        return ExitCode::SUCCESS;
-    }
     let bus = match (args.bus, args.session) {
         (Some(address), _) => Bus::Address(address),
         (None, true) => Bus::Session,
         (None, false) => Bus::System,
     };
+    let simulated = simulated_devices(&config);
+    if !simulated.is_empty() {
+        if matches!(bus, Bus::System) && !config.allow_simulated {
+            let message = format!(
+                "{}: simulated devices ({}) hand out made-up payment codes and are refused on \
+                 the system bus: remove them, or, on a test machine only, put \
+                 `allow_simulated = true` at the top of the file",
+                args.config.display(),
+                simulated.join(", ")
+            );
+            error!("{message}");
+            eprintln!("kassad: {message}");
+            return ExitCode::from(78);
+        }
+        warn!(
+            "simulated devices ({}): every code they read is made up",
+            simulated.join(", ")
+        );
+    }
+    if args.check_config {
+        let problems = file_problems(&config);
+        if !problems.is_empty() {
+            for problem in &problems {
+                eprintln!("kassad: {}: {problem}", args.config.display());
+            }
+            return ExitCode::from(78);
+        }
+        println!("{}: ok", args.config.display());
+        return ExitCode::SUCCESS;
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -79,6 +113,140 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The user the unit runs kassad as.
+const SERVICE_USER: &str = "kassad";
+
+/// Run by root where user kassad exists, `--check-config` runs itself
+/// again as that user (its groups included, through util-linux's setpriv),
+/// so that a file the service could not read fails the check. `None`: check
+/// here, as the user running it.
+fn check_as_service_user() -> Option<ExitCode> {
+    const AGAIN: &str = "KASSA_CHECKING_AS_SERVICE_USER";
+    if std::env::var_os(AGAIN).is_some() || !running_as_root() {
+        return None;
+    }
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    if !passwd
+        .lines()
+        .any(|l| l.split(':').next() == Some(SERVICE_USER))
+    {
+        return None;
+    }
+    let exe = std::env::current_exe().ok()?;
+    let status = std::process::Command::new("setpriv")
+        .args([
+            "--reuid",
+            SERVICE_USER,
+            "--regid",
+            SERVICE_USER,
+            "--init-groups",
+            "--",
+        ])
+        .arg(exe)
+        .args(std::env::args_os().skip(1))
+        .env(AGAIN, "1")
+        .status();
+    match status {
+        Ok(status) => Some(
+            status
+                .code()
+                .and_then(|c| u8::try_from(c).ok())
+                .map_or(ExitCode::FAILURE, ExitCode::from),
+        ),
+        Err(e) => {
+            eprintln!(
+                "kassad: cannot check as user {SERVICE_USER} (setpriv: {e}); checking as root"
+            );
+            None
+        }
+    }
+}
+
+/// Whether the effective user is root (from /proc: no libc call needed).
+fn running_as_root() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("Uid:"))
+            .and_then(|ids| ids.split_whitespace().nth(1).map(|e| e == "0"))
+            .unwrap_or(false)
+    })
+}
+
+/// The simulated devices of `config`, as "scanner \"sim\"".
+fn simulated_devices(config: &Config) -> Vec<String> {
+    let scanners = config
+        .scanners
+        .iter()
+        .filter(|s| s.driver_name() == "mock")
+        .map(|s| format!("scanner {:?}", s.name));
+    let displays = config
+        .displays
+        .iter()
+        .filter(|d| matches!(d.driver, DisplayDriver::Mock))
+        .map(|d| format!("display {:?}", d.name));
+    scanners.chain(displays).collect()
+}
+
+/// Every file the configuration names, read as kassad will read it; and
+/// secrets readable by more than the service: each problem as a line.
+fn file_problems(config: &Config) -> Vec<String> {
+    let mut files: Vec<(String, &std::path::Path, bool)> = Vec::new();
+    if let Some(backend) = &config.backend {
+        if let Some(path) = &backend.token_file {
+            files.push(("[backend] token_file".into(), path, true));
+        }
+        if let Some(path) = &backend.ca_file {
+            files.push(("[backend] ca_file".into(), path, false));
+        }
+    }
+    for display in &config.displays {
+        if let DisplayDriver::Web(web) = &display.driver {
+            if let Some(path) = &web.token_file {
+                files.push((format!("display {:?} token_file", display.name), path, true));
+            }
+            if let Some(path) = &web.logo {
+                files.push((format!("display {:?} logo", display.name), path, false));
+            }
+        }
+    }
+    let mut problems = Vec::new();
+    for (what, path, secret) in files {
+        if let Err(e) = std::fs::read(path) {
+            problems.push(format!("{what} {}: {e}", path.display()));
+        } else if secret && let Some(why) = exposed(path) {
+            problems.push(format!(
+                "{what} {} is {why}: a secret is root's, group kassad, mode 0640 \
+                 (chown root:kassad; chmod 0640)",
+                path.display()
+            ));
+        }
+    }
+    problems
+}
+
+/// Why a secret is readable by more than kassad: by every user, or by
+/// group kassa, the POS programs that call kassad.
+fn exposed(path: &std::path::Path) -> Option<&'static str> {
+    use std::os::unix::fs::MetadataExt as _;
+    let meta = std::fs::metadata(path).ok()?;
+    if meta.mode() & 0o004 != 0 {
+        return Some("readable by every user");
+    }
+    if meta.mode() & 0o040 != 0 {
+        let groups = std::fs::read_to_string("/etc/group").unwrap_or_default();
+        let gid = meta.gid().to_string();
+        let callers = groups.lines().any(|l| {
+            let mut fields = l.split(':');
+            fields.next() == Some("kassa") && fields.nth(1) == Some(gid.as_str())
+        });
+        if callers {
+            return Some("readable by group kassa (every POS program)");
+        }
+    }
+    None
 }
 
 /// Pings systemd's watchdog at half its interval, from the runtime: a hung

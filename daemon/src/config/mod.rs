@@ -77,6 +77,9 @@ pub struct Config {
     pub channels: ChannelTable,
     /// Defaults of checkouts.
     pub checkout: CheckoutConfig,
+    /// `allow_simulated = true`: simulated devices (`driver = "mock"`) may
+    /// serve on the system bus, where kassad otherwise refuses them.
+    pub allow_simulated: bool,
 }
 
 /// One scanner.
@@ -315,6 +318,7 @@ struct RawFile {
     #[serde(default)]
     channel: Vec<Spanned<ChannelRule>>,
     checkout: Option<Spanned<RawCheckout>>,
+    allow_simulated: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -475,6 +479,7 @@ impl Config {
             backend,
             channels,
             checkout,
+            allow_simulated: raw.allow_simulated.unwrap_or(false),
         })
     }
 }

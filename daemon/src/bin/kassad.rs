@@ -38,11 +38,24 @@ fn main() -> ExitCode {
     let args = Args::parse();
     kassa_daemon::logging::init();
     if args.check_config
-        && let Some(code) = check_as_service_user()
+        && let Some(code) = check_as_service_user(&args.config)
     {
         return code;
     }
-    let config = match Config::load(&args.config) {
+    let loaded = if std::env::var_os(CHECKING_AGAIN).is_some() {
+        // Checking again as kassad: the file comes on standard input, opened
+        // by root, so that a copy kassad may not read (a configuration
+        // manager's temporary file) is still checked; the files it names
+        // are opened as kassad.
+        let mut text = String::new();
+        match std::io::Read::read_to_string(&mut std::io::stdin(), &mut text) {
+            Ok(_) => Config::parse(&text, &args.config.display().to_string()),
+            Err(_) => Config::load(&args.config),
+        }
+    } else {
+        Config::load(&args.config)
+    };
+    let config = match loaded {
         Ok(config) => config,
         Err(e) => {
             error!("{e}");
@@ -117,16 +130,19 @@ fn main() -> ExitCode {
 
 /// The user the unit runs kassad as.
 const SERVICE_USER: &str = "kassad";
+/// Set when `--check-config` runs again as [`SERVICE_USER`].
+const CHECKING_AGAIN: &str = "KASSA_CHECKING_AS_SERVICE_USER";
 
 /// Run by root where user kassad exists, `--check-config` runs itself
 /// again as that user (its groups included, through util-linux's setpriv),
 /// so that a file the service could not read fails the check. `None`: check
 /// here, as the user running it.
-fn check_as_service_user() -> Option<ExitCode> {
-    const AGAIN: &str = "KASSA_CHECKING_AS_SERVICE_USER";
-    if std::env::var_os(AGAIN).is_some() || !running_as_root() {
+fn check_as_service_user(config: &std::path::Path) -> Option<ExitCode> {
+    if std::env::var_os(CHECKING_AGAIN).is_some() || !running_as_root() {
         return None;
     }
+    // Root opens the file itself; unreadable, the check here says why.
+    let file = std::fs::File::open(config).ok()?;
     let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
     if !passwd
         .lines()
@@ -146,7 +162,8 @@ fn check_as_service_user() -> Option<ExitCode> {
         ])
         .arg(exe)
         .args(std::env::args_os().skip(1))
-        .env(AGAIN, "1")
+        .env(CHECKING_AGAIN, "1")
+        .stdin(file)
         .status();
     match status {
         Ok(status) => Some(

@@ -39,6 +39,9 @@ packages=(
   dpkg-dev       # dpkg-shlibdeps: the package's library dependencies
   binutils       # strip
   lintian        # the package is checked for lintian errors
+  # scripts/vm/acceptance (the package on Debian 12 with systemd, in qemu):
+  mmdebstrap     # builds the guest's root file system from Debian's packages
+  e2fsprogs      # mkfs.ext4 -d makes its disk image
 )
 
 missing=()

@@ -118,7 +118,7 @@ fn every_line_is_well_formed() {
     );
     for required in [
         "ENV{LIBINPUT_IGNORE_DEVICE}=\"1\"",
-        "GROUP=\"kassa\"",
+        "GROUP=\"kassad\"",
         "MODE=\"0660\"",
         "SYMLINK+=\"kassa/wedge-",
         "SYMLINK+=\"kassa/hidraw-",
@@ -127,7 +127,7 @@ fn every_line_is_well_formed() {
     }
     assert!(
         !text.contains("uaccess"),
-        "access is by group kassa, not by seat"
+        "access is by the service's group, not by seat"
     );
 }
 
@@ -206,8 +206,8 @@ fn udevadm_parses_the_rules_without_complaint() {
     let complaints: Vec<&&str> = ours
         .iter()
         .filter(|l| !l.starts_with("Reading rules file"))
-        // The build machine has no group kassa; the package creates it.
-        .filter(|l| !l.ends_with("Unknown group 'kassa', ignoring"))
+        // The build machine has no group kassad; the package creates it.
+        .filter(|l| !l.ends_with("Unknown group 'kassad', ignoring"))
         .collect();
     assert!(complaints.is_empty(), "udevadm complains:\n{complaints:#?}");
 }

@@ -58,7 +58,7 @@ const CHECKS: &[(&str, &str, Check)] = &[
     ),
     (
         "links",
-        "udev/70-kassa-scanners.rules: group kassa, libinput ignores, /dev/kassa/ links",
+        "udev/70-kassa-scanners.rules: group kassad, libinput ignores, /dev/kassa/ links",
         check_links,
     ),
     (
@@ -785,14 +785,14 @@ fn check_node(link: &Path, node: &Path, gid: u32, rig: &Rig) -> Result<(), Strin
         ));
     }
     // Settle first: a link can show before the last of udevd's work.
-    let _ = wait_for(rig.patience, "group kassa on the node", || {
+    let _ = wait_for(rig.patience, "group kassad on the node", || {
         let meta = fs::metadata(node).ok()?;
         (meta.gid() == gid && meta.mode() & 0o777 == 0o660).then_some(())
     });
     let meta = fs::metadata(node).map_err(err("stat the node"))?;
     if meta.gid() != gid || meta.mode() & 0o777 != 0o660 {
         return Err(format!(
-            "{} is gid {} mode {:o}, not group kassa ({gid}) 0660",
+            "{} is gid {} mode {:o}, not group kassad ({gid}) 0660",
             node.display(),
             meta.gid(),
             meta.mode() & 0o777
@@ -802,7 +802,9 @@ fn check_node(link: &Path, node: &Path, gid: u32, rig: &Rig) -> Result<(), Strin
 }
 
 fn check_links(rig: &Rig) -> Outcome {
-    let gid = gid_of("kassa")?;
+    // The service's own group owns the nodes; group kassa (the POS
+    // programs') must not.
+    let gid = gid_of("kassad")?;
     let scanner = VirtualScanner::create(rig, "kassa-vm links scanner")?;
     let node = scanner.node();
     check_node(Path::new("/dev/kassa/wedge-05e0-1200"), &node, gid, rig)?;
@@ -821,7 +823,7 @@ fn check_links(rig: &Rig) -> Outcome {
     let (_uhid, hidraw) = uhid_scanner(rig, "pos")?;
     check_node(Path::new("/dev/kassa/hidraw-05e0-1200"), &hidraw, gid, rig)?;
     Ok(format!(
-        "/dev/kassa/wedge-05e0-1200 -> {}, /dev/kassa/hidraw-05e0-1200 -> {}, both group kassa 0660; LIBINPUT_IGNORE_DEVICE=1",
+        "/dev/kassa/wedge-05e0-1200 -> {}, /dev/kassa/hidraw-05e0-1200 -> {}, both group kassad 0660; LIBINPUT_IGNORE_DEVICE=1",
         node.display(),
         hidraw.display()
     ))
@@ -1263,7 +1265,7 @@ fn give_to_group(node: &Path, gid: u32) -> Result<(), String> {
 /// Waits for udev to give `node` to group `gid`, read and write.
 fn owned_by_group(rig: &Rig, node: &Path, gid: u32) -> Result<(), String> {
     use std::os::unix::fs::MetadataExt;
-    wait_for(rig.patience, "udev to give the node to group kassa", || {
+    wait_for(rig.patience, "udev to give the node to group kassad", || {
         let meta = fs::metadata(node).ok()?;
         (meta.gid() == gid && meta.mode() & 0o060 == 0o060).then_some(())
     })
@@ -1287,7 +1289,7 @@ fn privusers_child(stage: &str, nodes: &str, rig: &Rig) -> Outcome {
     let exe = std::env::current_exe().map_err(err("current_exe"))?;
     match stage {
         "groups" => {
-            let kassa = Gid::from_raw(gid_of("kassa")?);
+            let kassa = Gid::from_raw(gid_of("kassad")?);
             setgroups(&[Gid::from_raw(DIALOUT_GID), Gid::from_raw(VIDEO_GID)])
                 .map_err(|e| format!("setgroups: {e}"))?;
             setresgid(kassa, kassa, kassa).map_err(|e| format!("setresgid: {e}"))?;
@@ -1361,7 +1363,8 @@ fn check_privusers(rig: &Rig) -> Outcome {
     ) {
         return privusers_child(&stage, &nodes, rig);
     }
-    let kassa = gid_of("kassa")?;
+    // The group the unit runs in, which owns the scanners' nodes.
+    let kassa = gid_of("kassad")?;
     let scanner = VirtualScanner::create(rig, "kassa-vm privusers scanner")?;
     let event = scanner.node();
     owned_by_group(rig, &event, kassa)?;

@@ -5,6 +5,7 @@
 //!        │                          │                           │
 //!        └─deadline─▶ expired       └─deadline─▶ expired        └─deadline─▶ expired
 //!  any non-final state ──cancel──▶ cancelled        (an order may replace a shown one)
+//!  any non-final state ──failure─▶ failed           (the backend failed)
 //! ```
 //!
 //! The terminal's session task feeds events in and acts on the
@@ -78,6 +79,8 @@ pub enum Event {
     Cancel,
     /// The current step's deadline passed.
     Deadline,
+    /// A step failed: the backend answered with an error.
+    Failure,
 }
 
 /// An event that cannot happen in a state (a result before any code).
@@ -97,6 +100,7 @@ impl fmt::Display for InvalidTransition {
             Event::Result(_) => "a payment result",
             Event::Cancel => "a cancel",
             Event::Deadline => "a deadline",
+            Event::Failure => "a failure",
         };
         write!(f, "checkout is {}: {what} is not accepted now", self.state)
     }
@@ -120,6 +124,7 @@ impl CheckoutState {
         match (self, event) {
             (_, Event::Cancel) => Ok(S::Cancelled),
             (_, Event::Deadline) => Ok(S::Expired),
+            (_, Event::Failure) => Ok(S::Failed),
             (S::WaitingForCode, Event::Code) => Ok(S::WaitingForOrder),
             (S::WaitingForOrder | S::ShowingOrder, Event::Order) => Ok(S::ShowingOrder),
             // A result is accepted once the code is out: the POS may know the
@@ -158,6 +163,7 @@ mod tests {
         for s in [S::WaitingForCode, S::WaitingForOrder, S::ShowingOrder] {
             assert_eq!(s.next(Event::Deadline).unwrap(), S::Expired);
             assert_eq!(s.next(Event::Cancel).unwrap(), S::Cancelled);
+            assert_eq!(s.next(Event::Failure).unwrap(), S::Failed);
         }
     }
 
@@ -170,6 +176,7 @@ mod tests {
                 Event::Order,
                 Event::Cancel,
                 Event::Deadline,
+                Event::Failure,
                 Event::Result(PaymentStatus::Paid),
             ] {
                 assert_eq!(s.next(e), Err(InvalidTransition { state: s, event: e }));

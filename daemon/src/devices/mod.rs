@@ -346,6 +346,65 @@ impl Devices {
         }
     }
 
+    /// Devices with no workers behind them, for tests of the core: every
+    /// scanner (name, kind) and display is connected; scans are handed in
+    /// through `Terminal::route`, and triggers and views are watched on
+    /// the controls.
+    #[cfg(test)]
+    pub(crate) fn detached(scanners: &[(&str, SourceKind)], displays: &[&str]) -> Devices {
+        let connected = || {
+            watch::channel(DeviceStatus {
+                connected: true,
+                known: true,
+                ..DeviceStatus::default()
+            })
+        };
+        let scanners = scanners
+            .iter()
+            .map(|(name, source)| {
+                let (status, status_rx) = connected();
+                ScannerControl {
+                    device: Device {
+                        info: DeviceInfo {
+                            name: (*name).into(),
+                            role: Role::Scanner,
+                            driver: "test",
+                            path: String::new(),
+                        },
+                        status: status_rx,
+                    },
+                    source: *source,
+                    trigger: watch::channel(false).0,
+                    faces: None,
+                    status,
+                    scan_log: Mutex::new(LogLimit::new()),
+                }
+            })
+            .collect();
+        let displays = displays
+            .iter()
+            .map(|name| DisplayControl {
+                device: Device {
+                    info: DeviceInfo {
+                        name: (*name).into(),
+                        role: Role::Display,
+                        driver: "test",
+                        path: String::new(),
+                    },
+                    status: connected().1,
+                },
+                slot: Arc::default(),
+            })
+            .collect();
+        Devices {
+            scanners,
+            displays,
+            stop: Arc::default(),
+            threads: Mutex::default(),
+            reporters: Vec::new(),
+        }
+    }
+
     /// Waits until every device has reported its first status (connected,
     /// or absent with its reason), at most `deadline`. A device still
     /// silent then is reported as not connected, with a reason that says

@@ -6,7 +6,7 @@
 //! [`DisplayWorker`]; what a family adds is an [`Open`]: how to open one of
 //! its devices (and, if it likes, how to wait before trying again). What
 //! the worker does about an error is decided by its
-//! [`ErrorKind`](kassa_hal::ErrorKind) alone, in [`Action`].
+//! [`ErrorKind`] alone, in [`Action`].
 //!
 //! This module is the leaf of `devices`: it knows the HAL's traits and
 //! nothing of any family, of the configuration or of the core.
@@ -386,6 +386,11 @@ impl ViewSlot {
         state.0 += 1;
         state.1 = Some(view);
         self.changed.notify_all();
+    }
+
+    /// The view to show now, if any.
+    pub fn current(&self) -> Option<View> {
+        self.lock().1.clone()
     }
 
     /// Wakes the worker (to see the stop flag).

@@ -8,8 +8,8 @@
 //! server wants an access token (`?token=` in the kiosk's URL).
 //!
 //! Any local user can reach the screen, so it answers only its own `Host`
-//! names ([`hosts`]) and keeps its connections, streams and timeouts within
-//! fixed bounds ([`server`]): whatever it is sent, the rest of kassad keeps
+//! names (`hosts.rs`) and keeps its connections, streams and timeouts within
+//! fixed bounds (`server.rs`): whatever it is sent, the rest of kassad keeps
 //! its descriptors.
 
 mod hosts;

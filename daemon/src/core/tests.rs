@@ -587,3 +587,118 @@ async fn a_display_failing_mid_view_catches_up_with_the_newest_view() {
     rig.slot.wake();
     worker.join().unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn only_the_claimant_releases_or_enables_its_claim() {
+    let rig = rig();
+    let shop = caller(":1.9");
+    let mut claim = rig
+        .terminal
+        .claim_scanner(
+            &shop,
+            ClaimOptions {
+                auto_disable: true,
+                sources: None,
+            },
+        )
+        .unwrap();
+    assert!(matches!(
+        rig.terminal
+            .claim_scanner(&caller(":1.8"), ClaimOptions::default()),
+        Err(CoreError::Busy(_))
+    ));
+    rig.scan("till", PRODUCT);
+    assert_eq!(claim.scans.recv().await.unwrap().data, PRODUCT.as_bytes());
+    // Auto-disabled: the scanner is off until the claimant enables it.
+    assert!(!rig.terminal.claim_enabled(claim.id));
+    assert!(!rig.trigger("till"));
+    assert!(matches!(
+        rig.terminal.enable_claim(claim.id, ":1.8"),
+        Err(CoreError::AccessDenied(_))
+    ));
+    assert!(matches!(
+        rig.terminal.release_claim(claim.id, ":1.8"),
+        Err(CoreError::AccessDenied(_))
+    ));
+    rig.terminal.enable_claim(claim.id, ":1.9").unwrap();
+    assert!(rig.trigger("till"));
+    rig.terminal.release_claim(claim.id, ":1.9").unwrap();
+    assert!(!rig.trigger("till"));
+    assert!(matches!(
+        rig.terminal.release_claim(claim.id, ":1.9"),
+        Err(CoreError::InvalidArgument(_))
+    ));
+    // Its queue ends with it.
+    assert!(claim.scans.recv().await.is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_payment_code_wait_ends_with_its_code_or_its_timeout() {
+    let rig = rig();
+    let pos = caller(":1.1");
+    let wait = {
+        let terminal = rig.terminal.clone();
+        let pos = pos.clone();
+        tokio::spawn(async move {
+            terminal
+                .scan_payment_code(&pos, CheckoutOptions::default())
+                .await
+        })
+    };
+    settle().await;
+    assert_eq!(rig.state(), TerminalState::Scanning);
+    rig.scan("door", ALIPAY);
+    let code = wait.await.unwrap().unwrap();
+    assert_eq!(code.code.as_str(), ALIPAY);
+    assert_eq!(code.source, SourceKind::Camera);
+    assert_eq!(rig.state(), TerminalState::Idle);
+    assert!(!rig.trigger("door"));
+
+    let timed_out = rig
+        .terminal
+        .scan_payment_code(
+            &pos,
+            CheckoutOptions {
+                timeout: Some(Duration::from_secs(5)),
+                ..CheckoutOptions::default()
+            },
+        )
+        .await;
+    assert!(matches!(timed_out, Err(CoreError::Timeout(_))));
+    assert_eq!(rig.view(), Some(View::Idle));
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_a_backend_or_a_camera_the_errors_say_so() {
+    let rig = rig();
+    let pos = caller(":1.1");
+    assert!(matches!(
+        rig.terminal.show_order_for_code(&pos, WECHAT, None).await,
+        Err(CoreError::Backend(_))
+    ));
+    assert!(matches!(
+        rig.terminal.show_order_for_code(&pos, "12", None).await,
+        Err(CoreError::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        rig.terminal.capture_face(&pos, None).await,
+        Err(CoreError::NoDevice(_))
+    ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn clearing_the_display_during_the_owners_checkout_keeps_its_state() {
+    let rig = rig();
+    let mut checkout = rig
+        .terminal
+        .begin_checkout(&caller(":1.1"), CheckoutOptions::default())
+        .unwrap();
+    rig.terminal.clear_display(":1.1").unwrap();
+    assert_eq!(rig.view(), Some(View::Idle));
+    assert_eq!(rig.state(), TerminalState::Scanning);
+    rig.scan("till", WECHAT);
+    assert!(matches!(
+        next(&mut checkout.events).await,
+        SessionEvent::CodeScanned(_)
+    ));
+}

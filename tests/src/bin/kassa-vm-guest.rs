@@ -1265,10 +1265,14 @@ fn give_to_group(node: &Path, gid: u32) -> Result<(), String> {
 /// Waits for udev to give `node` to group `gid`, read and write.
 fn owned_by_group(rig: &Rig, node: &Path, gid: u32) -> Result<(), String> {
     use std::os::unix::fs::MetadataExt;
-    wait_for(rig.patience, "udev to give the node to group kassad", || {
-        let meta = fs::metadata(node).ok()?;
-        (meta.gid() == gid && meta.mode() & 0o060 == 0o060).then_some(())
-    })
+    wait_for(
+        rig.patience,
+        "udev to give the node to group kassad",
+        || {
+            let meta = fs::metadata(node).ok()?;
+            (meta.gid() == gid && meta.mode() & 0o060 == 0o060).then_some(())
+        },
+    )
 }
 
 /// The child's side, in systemd's order for PrivateUsers=yes: supplementary

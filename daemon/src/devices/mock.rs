@@ -5,9 +5,9 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use kassa_drivers::mock::{self, MockScanner};
-use kassa_hal::blocking::CustomerDisplay;
-use kassa_hal::{Capabilities, ErrorType, View};
-use tracing::info;
+use kassa_hal::blocking::{CustomerDisplay, Scanner};
+use kassa_hal::{Capabilities, ErrorType, Scan, View, mask};
+use tracing::{info, warn};
 
 use super::worker::Open;
 
@@ -30,11 +30,34 @@ impl ScannerOpen {
 }
 
 impl Open for ScannerOpen {
-    type Device = MockScanner;
+    type Device = Simulated;
     type Error = Infallible;
 
-    fn open(&mut self) -> Result<MockScanner, Infallible> {
-        Ok(mock::scripted(self.codes.clone(), self.delay))
+    fn open(&mut self) -> Result<Simulated, Infallible> {
+        Ok(Simulated(mock::scripted(self.codes.clone(), self.delay)))
+    }
+}
+
+/// The scripted scanner, saying in the log, at WARN, that every scan it
+/// reads is simulated: a fake code must never pass for a customer's.
+#[derive(Debug)]
+pub struct Simulated(MockScanner);
+
+impl ErrorType for Simulated {
+    type Error = <MockScanner as ErrorType>::Error;
+}
+
+impl Scanner for Simulated {
+    fn poll_scan(&mut self, wait: Duration) -> Result<Option<Scan>, Self::Error> {
+        let scan = self.0.poll_scan(wait)?;
+        if let Some(scan) = &scan {
+            warn!("simulated scan {} (driver \"mock\")", mask(&scan.text()));
+        }
+        Ok(scan)
+    }
+
+    fn set_trigger(&mut self, on: bool) -> Result<(), Self::Error> {
+        self.0.set_trigger(on)
     }
 }
 

@@ -92,49 +92,9 @@ impl kassa_hal::Error for OpenError {
     }
 }
 
-/// Why a [`HidrawDevice`] read no scan.
-#[derive(Debug)]
-pub enum Error {
-    /// The device went away (unplugged): drop it and open it again.
-    Disconnected,
-    /// Reading the device failed otherwise.
-    Io(io::Error),
-    /// A report or a scan was dropped; the decoder has resynchronised and
-    /// the next scan decodes normally.
-    Dropped(ReportError),
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Disconnected => f.write_str("device disconnected"),
-            Error::Io(e) => write!(f, "read failed: {e}"),
-            Error::Dropped(e) => fmt::Display::fmt(e, f),
-        }
-    }
-}
-
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Disconnected => None,
-            Error::Io(e) => Some(e),
-            Error::Dropped(e) => Some(e),
-        }
-    }
-}
-
-/// `Disconnected`, `Other` for an I/O error, `InvalidData` for a dropped
-/// report or scan.
-impl kassa_hal::Error for Error {
-    fn kind(&self) -> ErrorKind {
-        match self {
-            Error::Disconnected => ErrorKind::Disconnected,
-            Error::Io(_) => ErrorKind::Other,
-            Error::Dropped(_) => ErrorKind::InvalidData,
-        }
-    }
-}
+/// Why a [`HidrawDevice`] read no scan: gone, a failed read, or a report
+/// or scan dropped by the decoder.
+pub type Error = crate::usb::ScanError<ReportError>;
 
 /// The sysfs report descriptor of a hidraw node (`/dev/hidraw3` or a link
 /// to it).

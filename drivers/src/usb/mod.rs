@@ -18,6 +18,56 @@ use std::fmt;
 #[cfg(feature = "usb-linux")]
 pub mod linux;
 
+/// Why a USB scanner (wedge or HID POS) read no scan; `D` says why a scan
+/// was dropped (the wedge decoder's or the HID POS report decoder's error).
+#[cfg(feature = "usb-linux")]
+#[derive(Debug)]
+pub enum ScanError<D> {
+    /// The device went away (unplugged): drop it and open it again. Every
+    /// later call says so too.
+    Disconnected,
+    /// Reading the device failed otherwise.
+    Io(std::io::Error),
+    /// A scan or report was dropped; the decoder has resynchronised and the
+    /// next scan decodes normally.
+    Dropped(D),
+}
+
+#[cfg(feature = "usb-linux")]
+impl<D: fmt::Display> fmt::Display for ScanError<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ScanError::Disconnected => f.write_str("device disconnected"),
+            ScanError::Io(e) => write!(f, "read failed: {e}"),
+            ScanError::Dropped(e) => fmt::Display::fmt(e, f),
+        }
+    }
+}
+
+#[cfg(feature = "usb-linux")]
+impl<D: std::error::Error + 'static> std::error::Error for ScanError<D> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ScanError::Disconnected => None,
+            ScanError::Io(e) => Some(e),
+            ScanError::Dropped(e) => Some(e),
+        }
+    }
+}
+
+/// `Disconnected`, `Other` for an I/O error, `InvalidData` for a dropped
+/// scan.
+#[cfg(feature = "usb-linux")]
+impl<D: fmt::Debug> kassa_hal::Error for ScanError<D> {
+    fn kind(&self) -> kassa_hal::ErrorKind {
+        match self {
+            ScanError::Disconnected => kassa_hal::ErrorKind::Disconnected,
+            ScanError::Io(_) => kassa_hal::ErrorKind::Other,
+            ScanError::Dropped(_) => kassa_hal::ErrorKind::InvalidData,
+        }
+    }
+}
+
 /// A USB vendor:product pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct UsbId {

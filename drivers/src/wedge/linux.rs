@@ -301,51 +301,10 @@ impl Drop for WedgeDevice {
     }
 }
 
-/// Why a [`WedgeScanner`] read nothing.
-#[derive(Debug)]
-pub enum Error {
-    /// The device went away (unplugged), or the stream's writer closed it:
-    /// drop the scanner and open it again. Every later call says so too.
-    Disconnected,
-    /// Reading the device failed otherwise.
-    Io(io::Error),
-    /// A scan was dropped (a key the layout does not type, keys lost by
-    /// the kernel, an overlong or unterminated scan). The decoder has
-    /// resynchronised: the next scan decodes normally.
-    Dropped(DecodeError),
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Disconnected => f.write_str("device disconnected"),
-            Error::Io(e) => write!(f, "read failed: {e}"),
-            Error::Dropped(e) => fmt::Display::fmt(e, f),
-        }
-    }
-}
-
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Disconnected => None,
-            Error::Io(e) => Some(e),
-            Error::Dropped(e) => Some(e),
-        }
-    }
-}
-
-/// `Disconnected`, `Other` for an I/O error, `InvalidData` for a dropped
-/// scan.
-impl kassa_hal::Error for Error {
-    fn kind(&self) -> ErrorKind {
-        match self {
-            Error::Disconnected => ErrorKind::Disconnected,
-            Error::Io(_) => ErrorKind::Other,
-            Error::Dropped(_) => ErrorKind::InvalidData,
-        }
-    }
-}
+/// Why a [`WedgeScanner`] read nothing: gone, a failed read, or a scan
+/// dropped by the decoder (a key the layout does not type, keys lost by the
+/// kernel, an overlong or unterminated scan).
+pub type Error = crate::usb::ScanError<DecodeError>;
 
 impl From<ReadError> for Error {
     fn from(e: ReadError) -> Error {

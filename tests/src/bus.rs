@@ -1,6 +1,7 @@
 //! A private D-Bus daemon and kassad served on it, for end-to-end tests.
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use kassa_daemon::config::Config;
@@ -189,4 +190,79 @@ impl Drop for Kassad {
             let _ = stop.send(());
         }
     }
+}
+
+/// A binary of the kassa-daemon package in this build's profile, built
+/// first if need be (it belongs to another package of the workspace, so
+/// cargo does not hand its path over).
+pub fn workspace_binary(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/PROFILE/deps/TEST")
+        .to_path_buf();
+    let mut build = std::process::Command::new(env!("CARGO"));
+    build
+        .args([
+            "build",
+            "--locked",
+            "-q",
+            "-p",
+            "kassa-daemon",
+            "--bin",
+            name,
+        ])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    if profile_dir.file_name().is_some_and(|n| n == "release") {
+        build.arg("--release");
+    }
+    let status = build.status().expect("cargo build");
+    assert!(status.success(), "cargo build -p kassa-daemon --bin {name}");
+    profile_dir.join(name)
+}
+
+/// A bus configured like Debian's system bus, with the shipped policy
+/// included. Group `kassa` is swapped for `users`, which exists on every
+/// Debian machine, and user `kassad` for `root`'s peer `daemon`.
+pub fn policy_bus(dir: &Path) -> PrivateBus {
+    let policy = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join("packaging/usr/share/dbus-1/system.d/org.kassa.Terminal1.conf"),
+    )
+    .unwrap()
+    .replace("group=\"kassa\"", "group=\"users\"")
+    .replace("user=\"kassad\"", "user=\"daemon\"");
+    std::fs::write(dir.join("kassa.conf"), policy).unwrap();
+    let socket = dir.join("system_bus_socket");
+    let config = format!(
+        r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path={socket}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
+  </policy>
+  <include>{policy}</include>
+</busconfig>
+"#,
+        socket = socket.display(),
+        policy = dir.join("kassa.conf").display()
+    );
+    std::fs::write(dir.join("bus.conf"), config).unwrap();
+    PrivateBus::with_config(&dir.join("bus.conf"))
 }

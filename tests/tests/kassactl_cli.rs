@@ -8,41 +8,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-use kassa_tests::bus::{Kassad, PrivateBus, mock_config};
+use kassa_tests::bus::{Kassad, PrivateBus, mock_config, policy_bus, workspace_binary};
 
-/// The kassactl binary of this build, built first if need be (it belongs to
-/// another package of the workspace, so cargo does not hand its path over).
+/// The kassactl binary of this build.
 fn kassactl() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let exe = std::env::current_exe().expect("test executable");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("target/PROFILE/deps/TEST")
-            .to_path_buf();
-        let mut build = Command::new(env!("CARGO"));
-        build
-            .args([
-                "build",
-                "--locked",
-                "-q",
-                "-p",
-                "kassa-daemon",
-                "--bin",
-                "kassactl",
-            ])
-            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
-        if profile_dir.file_name().is_some_and(|n| n == "release") {
-            build.arg("--release");
-        }
-        let status = build.status().expect("cargo build kassactl");
-        assert!(
-            status.success(),
-            "cargo build -p kassa-daemon --bin kassactl"
-        );
-        profile_dir.join("kassactl")
-    })
+    PATH.get_or_init(|| workspace_binary("kassactl"))
 }
 
 /// Runs kassactl on `bus` with `args`, from a blocking thread (kassad runs
@@ -199,49 +170,6 @@ async fn output_into_a_pipe_nobody_reads_ends_quietly() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "134567890123456789 wechat mock\n");
     kassad.stop().await;
-}
-
-/// A system bus of the test's own with the shipped policy (group `kassa`
-/// swapped for `users`, which every system has; kassad's user for
-/// `daemon`), as in packaging.rs.
-fn policy_bus(dir: &Path) -> PrivateBus {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let policy = std::fs::read_to_string(
-        repo.join("packaging/usr/share/dbus-1/system.d/org.kassa.Terminal1.conf"),
-    )
-    .unwrap()
-    .replace("group=\"kassa\"", "group=\"users\"")
-    .replace("user=\"kassad\"", "user=\"daemon\"");
-    std::fs::write(dir.join("kassa.conf"), policy).unwrap();
-    let config = format!(
-        r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path={socket}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
-  </policy>
-  <include>{policy}</include>
-</busconfig>
-"#,
-        socket = dir.join("system_bus_socket").display(),
-        policy = dir.join("kassa.conf").display()
-    );
-    std::fs::write(dir.join("bus.conf"), config).unwrap();
-    PrivateBus::with_config(&dir.join("bus.conf"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,35 +9,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-/// The kassad binary of this build, built first if need be.
+use kassa_tests::bus::workspace_binary;
+
+/// The kassad binary of this build.
 fn kassad() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let exe = std::env::current_exe().expect("test executable");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("target/PROFILE/deps/TEST")
-            .to_path_buf();
-        let mut build = Command::new(env!("CARGO"));
-        build
-            .args([
-                "build",
-                "--locked",
-                "-q",
-                "-p",
-                "kassa-daemon",
-                "--bin",
-                "kassad",
-            ])
-            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
-        if profile_dir.file_name().is_some_and(|n| n == "release") {
-            build.arg("--release");
-        }
-        let status = build.status().expect("cargo build kassad");
-        assert!(status.success(), "cargo build -p kassa-daemon --bin kassad");
-        profile_dir.join("kassad")
-    })
+    PATH.get_or_init(|| workspace_binary("kassad"))
 }
 
 fn check(config: &Path, extra: &[&str]) -> (i32, String) {

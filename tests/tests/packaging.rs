@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use kassa_daemon::client::TerminalProxy;
-use kassa_tests::bus::{Kassad, PrivateBus, mock_config};
+use kassa_tests::bus::{Kassad, PrivateBus, mock_config, policy_bus};
 use zbus::zvariant::Value;
 
 fn repo() -> PathBuf {
@@ -215,49 +215,6 @@ fn the_activation_file_names_the_bus_name_and_unit() {
     let unit = std::fs::read_to_string(repo().join("packaging/lib/systemd/system/kassad.service"))
         .unwrap();
     assert!(unit.contains("BusName=org.kassa.Terminal1"));
-}
-
-/// A bus configured like Debian's system bus, with the shipped policy
-/// included. Group `kassa` is swapped for `users`, which exists on every
-/// Debian machine, and user `kassad` for `root`'s peer `daemon`.
-fn policy_bus(dir: &Path) -> PrivateBus {
-    let policy = std::fs::read_to_string(
-        repo().join("packaging/usr/share/dbus-1/system.d/org.kassa.Terminal1.conf"),
-    )
-    .unwrap()
-    .replace("group=\"kassa\"", "group=\"users\"")
-    .replace("user=\"kassad\"", "user=\"daemon\"");
-    std::fs::write(dir.join("kassa.conf"), policy).unwrap();
-    let socket = dir.join("system_bus_socket");
-    let config = format!(
-        r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path={socket}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
-  </policy>
-  <include>{policy}</include>
-</busconfig>
-"#,
-        socket = socket.display(),
-        policy = dir.join("kassa.conf").display()
-    );
-    std::fs::write(dir.join("bus.conf"), config).unwrap();
-    PrivateBus::with_config(&dir.join("bus.conf"))
 }
 
 /// gdbus as another user: (uid, gid).

@@ -589,6 +589,17 @@ impl Terminal {
             .map(|(_, control)| control.clone())
     }
 
+    /// The caller's own running checkout, once it has its code (an order
+    /// or a result may go to it then).
+    fn own_checkout_with_code(&self, caller: &str) -> Option<SessionControl> {
+        self.own_checkout(caller).filter(|control| {
+            matches!(
+                control.snapshot.borrow().state,
+                CheckoutState::WaitingForOrder | CheckoutState::ShowingOrder
+            )
+        })
+    }
+
     /// `ShowOrder`: validates and displays an order. During the caller's
     /// own checkout, once it has its code, the order becomes the checkout's
     /// order.
@@ -600,20 +611,14 @@ impl Terminal {
     pub async fn show_order(&self, caller: &str, json: &str) -> Result<Order, CoreError> {
         let order = Order::from_json(json).map_err(|e| CoreError::InvalidOrder(e.to_string()))?;
         self.check_display_rights(caller)?;
-        if let Some(control) = self.own_checkout(caller) {
-            let state = control.snapshot.borrow().state;
-            if matches!(
-                state,
-                CheckoutState::WaitingForOrder | CheckoutState::ShowingOrder
-            ) {
-                let for_session = order.clone();
-                if control
-                    .ask(|tx| Control::Order(for_session, tx))
-                    .await
-                    .is_ok()
-                {
-                    return Ok(order);
-                }
+        if let Some(control) = self.own_checkout_with_code(caller) {
+            let for_session = order.clone();
+            if control
+                .ask(|tx| Control::Order(for_session, tx))
+                .await
+                .is_ok()
+            {
+                return Ok(order);
             }
         }
         self.shared
@@ -686,17 +691,11 @@ impl Terminal {
     ) -> Result<(), CoreError> {
         check_line("message", message)?;
         self.check_display_rights(caller)?;
-        if let Some(control) = self.own_checkout(caller) {
-            let state = control.snapshot.borrow().state;
-            if matches!(
-                state,
-                CheckoutState::WaitingForOrder | CheckoutState::ShowingOrder
-            ) {
-                // If the checkout ended meanwhile (a deadline, the
-                // backend), the caller hears so rather than a result shown
-                // that the checkout does not have.
-                return control.finish(caller, status, message.to_string()).await;
-            }
+        if let Some(control) = self.own_checkout_with_code(caller) {
+            // If the checkout ended meanwhile (a deadline, the
+            // backend), the caller hears so rather than a result shown
+            // that the checkout does not have.
+            return control.finish(caller, status, message.to_string()).await;
         }
         self.shared.screen.show_result(status, message.to_string());
         Ok(())

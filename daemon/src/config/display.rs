@@ -10,9 +10,10 @@ use kassa_drivers::vfd::{CodePage, CommandSet, ScrollMode, VfdConfig};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::DisplayDriver;
 use super::keys::{Drivers, Mistake, Table};
 use super::serial::RawPort;
-use super::{DisplayDriver, check_text_line, ms};
+use super::values::{check_text_line, ms};
 use crate::web::{AllowedHost, WebConfig};
 
 /// The values of `driver`.

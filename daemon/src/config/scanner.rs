@@ -8,10 +8,11 @@ use kassa_drivers::camera::v4l2::{PixelFormat, V4l2Config};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::ScannerDriver;
 use super::keys::{Drivers, Mistake, Table};
 use super::serial::{RawPort, RawSerialScanner};
 use super::usb::{RawHidPosScanner, RawUsbDevice, RawWedgeScanner};
-use super::{ScannerDriver, ms};
+use super::values::ms;
 
 /// The values of `driver`.
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]

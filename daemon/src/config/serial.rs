@@ -7,7 +7,8 @@ use kassa_drivers::serial::linux::{DataBits, FlowControl, Parity, PortSettings, 
 use kassa_drivers::serial::{FramingConfig, ScannerConfig as Framing, Terminator};
 use serde::Deserialize;
 
-use super::{ScannerDriver, bytes, idle_gap, max_length, ms};
+use super::ScannerDriver;
+use super::values::{bytes, idle_gap, max_length, ms};
 
 /// Serial speeds accepted, in baud.
 const BAUD: std::ops::RangeInclusive<u32> = 50..=4_000_000;

@@ -97,10 +97,11 @@ impl RawWedgeScanner {
         };
         let mut decoder = DecoderConfig::new(terminator);
         if let Some(gap) = self.idle_gap_ms {
-            decoder.idle_gap = super::idle_gap(gap)?;
+            decoder.idle_gap = super::values::idle_gap(gap)?;
         }
         decoder.aim_ids = self.aim_ids.unwrap_or(false);
-        decoder.max_len = super::max_length(self.max_length, DecoderConfig::DEFAULT_MAX_LEN)?;
+        decoder.max_len =
+            super::values::max_length(self.max_length, DecoderConfig::DEFAULT_MAX_LEN)?;
         let layout = LayoutName::with_variant(
             self.layout.as_deref().unwrap_or("us"),
             self.variant.as_deref().unwrap_or(""),
@@ -128,7 +129,7 @@ impl RawHidPosScanner {
     pub(super) fn settings(self, device: RawUsbDevice) -> Result<HidPosSettings, String> {
         Ok(HidPosSettings {
             device: device.device()?,
-            max_len: super::max_length(
+            max_len: super::values::max_length(
                 self.max_length,
                 kassa_drivers::hidpos::HidPosDecoder::DEFAULT_MAX_LEN,
             )?,

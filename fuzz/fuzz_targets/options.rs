@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use kassa_daemon::core::CoreError;
-use kassa_daemon::options::{self, MAX_FACE_WAIT, MAX_ORDER_WAIT, MAX_WAIT, Options};
+use kassa_daemon::dbus::options::{self, MAX_FACE_WAIT, MAX_ORDER_WAIT, MAX_WAIT, Options};
 use libfuzzer_sys::fuzz_target;
 use zbus::zvariant::serialized::{Context, Data};
 use zbus::zvariant::{LE, Value};

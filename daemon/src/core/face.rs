@@ -97,7 +97,12 @@ impl Terminal {
     /// as a scan with source `face`; never to a claim or another caller.
     /// Returns what happened, for `CaptureFace`'s info; the code itself
     /// never leaves the routing.
-    async fn face_auth(&self, caller: &Caller, device: &str, jpeg: &[u8]) -> Option<String> {
+    pub(super) async fn face_auth(
+        &self,
+        caller: &Caller,
+        device: &str,
+        jpeg: &[u8],
+    ) -> Option<String> {
         let backend = self.shared.backend.as_ref().filter(|b| b.has_face_auth())?;
         let answer = tokio::select! {
             answer = backend.face_auth(jpeg.to_vec()) => answer,

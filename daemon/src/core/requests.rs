@@ -34,6 +34,25 @@ impl Caller {
     }
 }
 
+/// An amount due, in minor units: from 0 to
+/// [`kassa_hal::order::MAX_AMOUNT`], the range an order's amounts have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Amount(i64);
+
+impl Amount {
+    /// `None` outside 0 to [`kassa_hal::order::MAX_AMOUNT`].
+    pub fn new(minor_units: i64) -> Option<Amount> {
+        (0..=kassa_hal::order::MAX_AMOUNT)
+            .contains(&minor_units)
+            .then_some(Amount(minor_units))
+    }
+
+    /// In minor units.
+    pub fn minor_units(self) -> i64 {
+        self.0
+    }
+}
+
 /// Options of `ScanPaymentCode` and `BeginCheckout`.
 #[derive(Debug, Clone, Default)]
 pub struct CheckoutOptions {
@@ -42,7 +61,7 @@ pub struct CheckoutOptions {
     /// What the display asks.
     pub prompt: Option<String>,
     /// Amount due, in minor units of `currency`.
-    pub amount: Option<i64>,
+    pub amount: Option<Amount>,
     /// The currency of `amount`.
     pub currency: Option<Currency>,
     /// Only these sources may deliver the code.

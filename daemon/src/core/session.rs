@@ -12,8 +12,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
+use super::code_wait::code_received;
 use super::screen::TerminalState;
-use super::{CodeScan, CoreError, Terminal, check_line, code_received};
+use super::{CodeScan, CoreError, Terminal, check_line};
 use crate::backend::{BackendError, PaymentOutcome};
 use crate::checkout::{CheckoutState, Event};
 
@@ -167,7 +168,6 @@ impl Session {
         cancel: CancellationToken,
         deadlines: Deadlines,
     ) {
-        let backend = self.terminal.shared.backend.clone();
         let stopping = self.terminal.shared.stopping.clone();
         let mut deadline = Instant::now() + deadlines.code;
         let mut order_query: Pending<Result<Order, BackendError>> = None;
@@ -182,16 +182,8 @@ impl Session {
                     let Ok(code) = code else {
                         break (Event::Cancel, "the scanner wait was abandoned".to_string(), None);
                     };
-                    self.advance(Event::Code);
-                    self.snapshot.send_modify(|s| s.channel = code.channel.to_string());
-                    self.code = Some(code.code.clone());
-                    let _ = self.events.send(SessionEvent::CodeScanned(code.clone()));
-                    self.terminal.shared.screen.show_as(code_received(), TerminalState::WaitingForOrder);
                     deadline = Instant::now() + deadlines.order;
-                    if let Some(backend) = backend.clone() {
-                        let code = code.code;
-                        order_query = Some(Box::pin(async move { backend.query_order(&code, deadline).await }));
-                    }
+                    order_query = self.take_code(code, deadline);
                 }
                 found = maybe(&mut order_query) => {
                     order_query = None;
@@ -236,12 +228,7 @@ impl Session {
                 () = cancel.cancelled() => break (Event::Cancel, "the caller left".into(), None),
                 () = stopping.cancelled() => break (Event::Cancel, "kassad is stopping".into(), None),
                 () = tokio::time::sleep_until(deadline) => {
-                    let message = match self.state {
-                        CheckoutState::WaitingForCode => format!("no payment code within {} ms", deadlines.code.as_millis()),
-                        CheckoutState::WaitingForOrder => format!("the backend bound no order within {} ms", deadlines.order.as_millis()),
-                        _ => format!("no payment result within {} ms", deadlines.result.as_millis()),
-                    };
-                    break (Event::Deadline, message, None);
+                    break (Event::Deadline, self.missed(deadlines), None);
                 }
             }
         };
@@ -249,6 +236,46 @@ impl Session {
         self.finish(state, message);
         if let Some(reply) = reply {
             let _ = reply.send(Ok(()));
+        }
+    }
+
+    /// The code was read: tell the owner, show that it was, and ask the
+    /// backend (if there is one) for the order bound to it by `deadline`.
+    fn take_code(
+        &mut self,
+        code: CodeScan,
+        deadline: Instant,
+    ) -> Pending<Result<Order, BackendError>> {
+        self.advance(Event::Code);
+        self.snapshot
+            .send_modify(|s| s.channel = code.channel.to_string());
+        self.code = Some(code.code.clone());
+        let _ = self.events.send(SessionEvent::CodeScanned(code.clone()));
+        self.terminal
+            .shared
+            .screen
+            .show_as(code_received(), TerminalState::WaitingForOrder);
+        let backend = self.terminal.shared.backend.clone()?;
+        let code = code.code;
+        Some(Box::pin(async move {
+            backend.query_order(&code, deadline).await
+        }))
+    }
+
+    /// Why the deadline of the current state passed.
+    fn missed(&self, deadlines: Deadlines) -> String {
+        match self.state {
+            CheckoutState::WaitingForCode => {
+                format!("no payment code within {} ms", deadlines.code.as_millis())
+            }
+            CheckoutState::WaitingForOrder => format!(
+                "the backend bound no order within {} ms",
+                deadlines.order.as_millis()
+            ),
+            _ => format!(
+                "no payment result within {} ms",
+                deadlines.result.as_millis()
+            ),
         }
     }
 

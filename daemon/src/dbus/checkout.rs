@@ -15,9 +15,9 @@ use zbus::{Connection, interface};
 use super::ROOT;
 use super::caller::{emitter_for, sender};
 use super::error::KassaError;
+use super::options;
 use super::properties::{Property, Published};
 use crate::core::{CheckoutHandle, SessionControl, SessionEvent, SessionSnapshot};
-use crate::options;
 
 /// How many finished checkouts stay on the bus for their owners to read;
 /// older ones are removed, so memory does not grow with the checkout rate.

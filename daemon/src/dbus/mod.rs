@@ -6,8 +6,8 @@
 //!
 //! One file per interface, each with the task that serves its object:
 //!
-//! - `mod.rs` (here): the bus name and root path, [`Bus`], [`RunError`] and
-//!   [`run`], kassad's start and stop sequence;
+//! - `mod.rs` (here): the bus name and root path, [`Bus`], and [`serve`],
+//!   which puts every object on the bus and takes the name;
 //! - `terminal.rs`: [`TerminalIface`] (`org.kassa.Terminal1` on the root),
 //!   and the task sending its `State` changes;
 //! - `checkout.rs`: [`CheckoutIface`] (`org.kassa.Checkout1`), one object
@@ -22,16 +22,13 @@
 //!   snapshots, for both checkouts and devices;
 //! - `caller.rs`: who is calling (the sender, the callers to notice when
 //!   they leave the bus) and signals addressed to one caller alone;
-//! - `error.rs`: [`KassaError`], the `org.kassa.Error.*` errors.
-
-use std::future::Future;
-use std::time::Duration;
+//! - `error.rs`: [`KassaError`], the `org.kassa.Error.*` errors;
+//! - [`options`]: the callers' `a{sv}` options and words, read into the
+//!   core's typed requests (one reader for each).
 
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
 use zbus::{Connection, connection};
 
-use crate::config::Config;
 use crate::core::Terminal;
 
 mod caller;
@@ -39,6 +36,7 @@ mod checkout;
 mod claim;
 mod device;
 mod error;
+pub mod options;
 mod properties;
 mod terminal;
 
@@ -69,108 +67,17 @@ pub enum Bus {
     Address(String),
 }
 
-/// Why kassad could not run.
-#[derive(Debug)]
-pub enum RunError {
-    /// The devices or backend could not be set up.
-    Setup(String),
-    /// The bus refused us.
-    Bus(zbus::Error),
-}
-
-impl std::fmt::Display for RunError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RunError::Setup(m) => f.write_str(m),
-            RunError::Bus(zbus::Error::NameTaken) => {
-                write!(
-                    f,
-                    "the name {BUS_NAME} is taken: is another kassad running?"
-                )
-            }
-            RunError::Bus(e) => write!(f, "D-Bus: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for RunError {}
-
-impl From<zbus::Error> for RunError {
-    fn from(e: zbus::Error) -> Self {
-        RunError::Bus(e)
-    }
-}
-
-/// How long kassad waits at start for its devices' first status before it
-/// takes its name anyway; a device still silent then reports
-/// `still opening` until its worker knows better.
-pub const STARTUP_DEADLINE: Duration = Duration::from_secs(2);
-
-/// Serves kassad on `bus` until `shutdown` completes. `ready` is called
-/// once the name is owned and every object is served.
+/// Serves every object of `terminal` on a new connection to `bus` and
+/// claims the name; the objects' tasks end when `stop` is cancelled.
 ///
 /// # Errors
 ///
-/// [`RunError`] when the devices, the backend or the bus cannot be set up.
-pub async fn run(
-    config: Config,
-    bus: Bus,
-    ready: impl FnOnce(),
-    shutdown: impl Future<Output = ()>,
-) -> Result<(), RunError> {
-    let terminal = Terminal::start(config).map_err(RunError::Setup)?;
-    // The name is taken (and systemd told we are ready) only once every
-    // device has said whether it is there: a POS calling at once must not
-    // get NoDevice for a scanner that is plugged in.
-    terminal.devices_known(STARTUP_DEADLINE).await;
-    let stop = CancellationToken::new();
-    let conn = match serve(&bus, &terminal, &stop).await {
-        Ok(conn) => conn,
-        Err(e) => {
-            // The devices are running already: stop them before failing.
-            stop_devices(&terminal, &stop).await;
-            return Err(e);
-        }
-    };
-    info!(
-        "kassad {} serving {BUS_NAME} on {bus:?}",
-        env!("CARGO_PKG_VERSION")
-    );
-    ready();
-    shutdown.await;
-    info!("kassad stopping");
-    let _ = conn.release_name(BUS_NAME).await;
-    stop_devices(&terminal, &stop).await;
-    // Calls still running are answered first, but a stop is not held up
-    // for longer than systemd would wait.
-    if tokio::time::timeout(Duration::from_secs(5), conn.graceful_shutdown())
-        .await
-        .is_err()
-    {
-        warn!("stopping with method calls still unanswered");
-    }
-    Ok(())
-}
-
-/// Ends the bus-side tasks and stops the device workers (off the runtime:
-/// it blocks until they have ended).
-async fn stop_devices(terminal: &Terminal, stop: &CancellationToken) {
-    stop.cancel();
-    let devices = terminal.clone();
-    if tokio::task::spawn_blocking(move || devices.shutdown())
-        .await
-        .is_err()
-    {
-        warn!("stopping the devices failed");
-    }
-}
-
-/// Serves every object on a new connection to `bus` and claims the name.
-async fn serve(
+/// When the bus cannot be reached or the name is taken.
+pub async fn serve(
     bus: &Bus,
     terminal: &Terminal,
     stop: &CancellationToken,
-) -> Result<Connection, RunError> {
+) -> Result<Connection, zbus::Error> {
     let builder = match bus {
         Bus::System => connection::Builder::system()?,
         Bus::Session => connection::Builder::session()?,

@@ -14,9 +14,9 @@ use super::caller::{Presence, sender};
 use super::checkout::{Finished, serve_checkout};
 use super::claim::serve_claim;
 use super::error::KassaError;
+use super::options::{self, Options};
 use super::properties::properties_changed;
 use crate::core::{FaceCapture, Terminal};
-use crate::options::{self, Options};
 
 /// `org.kassa.Terminal1` on the root object.
 pub struct TerminalIface {

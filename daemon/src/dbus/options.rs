@@ -11,7 +11,7 @@ use std::time::Duration;
 use kassa_hal::{Currency, PaymentStatus, SourceKind};
 use zbus::zvariant::{OwnedValue, Value};
 
-use crate::core::{CheckoutOptions, ClaimOptions, CoreError};
+use crate::core::{Amount, CheckoutOptions, ClaimOptions, CoreError};
 pub use crate::text::quote;
 
 /// An options dictionary as it arrives from the bus.
@@ -163,12 +163,22 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn amount(&self, key: &str) -> Result<Option<i64>, CoreError> {
+    fn amount(&self, key: &str) -> Result<Option<Amount>, CoreError> {
         match self.integer(key)? {
             None => Ok(None),
             Some(n) => i64::try_from(n)
+                .ok()
+                .and_then(Amount::new)
                 .map(Some)
-                .map_err(|_| Self::bad(key, "an amount in minor units (x)")),
+                .ok_or_else(|| {
+                    Self::bad(
+                        key,
+                        &format!(
+                            "an amount in minor units from 0 to {} (x)",
+                            kassa_hal::order::MAX_AMOUNT
+                        ),
+                    )
+                }),
         }
     }
 
@@ -295,6 +305,19 @@ mod tests {
         assert!(m.contains("auto_disable") && m.contains("boolean"), "{m}");
         let m = invalid(scan(&dict(&[("amount", Value::U64(u64::MAX))])));
         assert!(m.contains("amount"), "{m}");
+    }
+
+    #[test]
+    fn amounts_are_minor_units_in_range() {
+        let max = kassa_hal::order::MAX_AMOUNT;
+        let ok = scan(&dict(&[("amount", Value::I64(max))])).unwrap();
+        assert_eq!(ok.amount.map(Amount::minor_units), Some(max));
+        let ok = scan(&dict(&[("amount", Value::U32(0))])).unwrap();
+        assert_eq!(ok.amount.map(Amount::minor_units), Some(0));
+        for bad in [Value::I64(-1), Value::I64(max + 1), Value::U64(u64::MAX)] {
+            let m = invalid(scan(&dict(&[("amount", bad)])));
+            assert!(m.contains("amount") && m.contains("from 0 to"), "{m}");
+        }
     }
 
     #[test]

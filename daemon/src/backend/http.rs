@@ -1,13 +1,11 @@
-//! The backend client: the order bound to a payment code, and
-//! the payment's status.
+//! [`HttpBackend`]: the backend over HTTP(S), as `[backend]` in the config
+//! describes it.
 //!
 //! `200` with an order document means bound; `404` means not bound yet, so
 //! the client polls with backoff until the caller's deadline; anything else
 //! is an error naming the status. Every request is bounded by the request
-//! timeout and by what is left of the deadline, so a hung backend never
-//! holds a caller past the time it asked for.
+//! timeout and by what is left of the deadline.
 
-use std::fmt;
 use std::time::Duration;
 
 use kassa_hal::order::MAX_DOCUMENT_BYTES;
@@ -16,77 +14,32 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use tokio::time::Instant;
 use tracing::debug;
 
+use super::{Answer, Backend, BackendError, PaymentOutcome};
 use crate::config::{BackendConfig, Method};
 
-/// Why the backend gave no order or status.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BackendError {
-    /// Still `404` (or `pending`) when the deadline passed.
-    NotBound(Duration),
-    /// The backend could not be reached.
-    Unreachable(String),
-    /// A request got no answer within its timeout.
-    NoAnswer(Duration),
-    /// An HTTP status other than 200 and 404.
-    Status(u16),
-    /// A 200 answer whose body is not the expected JSON.
-    Malformed(String),
-}
-
-impl fmt::Display for BackendError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BackendError::NotBound(after) => {
-                write!(
-                    f,
-                    "the backend returned no order for the code within {} ms",
-                    after.as_millis()
-                )
-            }
-            BackendError::Unreachable(e) => write!(f, "backend unreachable: {e}"),
-            BackendError::NoAnswer(t) => {
-                write!(f, "backend did not answer within {} ms", t.as_millis())
-            }
-            BackendError::Status(s) => write!(f, "backend answered HTTP {s}"),
-            BackendError::Malformed(e) => write!(f, "backend answer malformed: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for BackendError {}
-
 /// What one request came to.
-enum Answer {
+enum Reply {
     /// 200 with a JSON body.
     Json(Vec<u8>),
     /// 404.
     NotFound,
 }
 
-/// A configured backend.
+/// A configured backend over HTTP(S).
 #[derive(Debug, Clone)]
-pub struct Backend {
+pub struct HttpBackend {
     client: reqwest::Client,
     config: BackendConfig,
     authorization: Option<HeaderValue>,
 }
 
-/// The outcome of a payment as the backend reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PaymentOutcome {
-    /// Paid, failed or cancelled.
-    pub status: PaymentStatus,
-    /// A message for the customer.
-    pub message: String,
-}
-
-impl Backend {
+impl HttpBackend {
     /// A client for `config`; reads the token file.
     ///
     /// # Errors
     ///
     /// A message naming the token file or the TLS set-up that failed.
-    pub fn new(config: BackendConfig) -> Result<Backend, String> {
+    pub fn new(config: BackendConfig) -> Result<HttpBackend, String> {
         // One process-wide crypto provider for rustls; a second call finds it
         // installed already, which is fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -129,16 +82,11 @@ impl Backend {
             .no_proxy()
             .build()
             .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
-        Ok(Backend {
+        Ok(HttpBackend {
             client,
             config,
             authorization,
         })
-    }
-
-    /// Whether a face authentication URL is configured.
-    pub fn has_face_auth(&self) -> bool {
-        self.config.face_auth_url.is_some()
     }
 
     /// Posts a face picture (JPEG) to the face authentication URL; the
@@ -149,7 +97,7 @@ impl Backend {
     ///
     /// [`BackendError`]: `Status(404)` for an unknown face, `Malformed` for
     /// an answer without a valid payment code, and the transport errors.
-    pub async fn face_auth(&self, jpeg: Vec<u8>) -> Result<PaymentCode, BackendError> {
+    async fn post_face(&self, jpeg: Vec<u8>) -> Result<PaymentCode, BackendError> {
         let Some(url) = &self.config.face_auth_url else {
             return Err(BackendError::Malformed(
                 "no face_auth_url configured".into(),
@@ -162,15 +110,10 @@ impl Backend {
             .body(jpeg);
         let deadline = Instant::now() + self.config.request_timeout;
         match self.send(request, deadline).await? {
-            Some(Answer::Json(body)) => parse_face_answer(&body),
-            Some(Answer::NotFound) => Err(BackendError::Status(404)),
+            Some(Reply::Json(body)) => parse_face_answer(&body),
+            Some(Reply::NotFound) => Err(BackendError::Status(404)),
             None => Err(BackendError::NoAnswer(self.config.request_timeout)),
         }
-    }
-
-    /// Whether a payment status URL is configured.
-    pub fn has_payment_status(&self) -> bool {
-        self.config.payment_status_url.is_some()
     }
 
     /// Polls the order query until the backend returns the order bound to
@@ -179,7 +122,7 @@ impl Backend {
     /// # Errors
     ///
     /// [`BackendError::NotBound`] at the deadline; the others as they occur.
-    pub async fn query_order(
+    async fn poll_order(
         &self,
         code: &PaymentCode,
         deadline: Instant,
@@ -196,13 +139,13 @@ impl Backend {
                     .json(&serde_json::json!({ "payment_code": code.as_str() })),
             };
             match self.send(request, deadline).await? {
-                Some(Answer::Json(body)) => {
+                Some(Reply::Json(body)) => {
                     let text = std::str::from_utf8(&body)
                         .map_err(|_| BackendError::Malformed("order is not UTF-8".into()))?;
                     return Order::from_json(text)
                         .map_err(|e| BackendError::Malformed(format!("order rejected: {e}")));
                 }
-                Some(Answer::NotFound) => debug!("order for {} not bound yet", code.masked()),
+                Some(Reply::NotFound) => debug!("order for {} not bound yet", code.masked()),
                 None => return Err(BackendError::NotBound(started.elapsed())),
             }
             if !sleep_before(deadline, wait).await {
@@ -218,7 +161,7 @@ impl Backend {
     /// # Errors
     ///
     /// [`BackendError::NotBound`] at the deadline; the others as they occur.
-    pub async fn payment_outcome(
+    async fn poll_outcome(
         &self,
         code: &PaymentCode,
         order_id: &str,
@@ -237,12 +180,12 @@ impl Backend {
         let mut wait = self.config.poll_interval;
         loop {
             match self.send(self.client.get(&url), deadline).await? {
-                Some(Answer::Json(body)) => {
+                Some(Reply::Json(body)) => {
                     if let Some(outcome) = parse_status(&body)? {
                         return Ok(outcome);
                     }
                 }
-                Some(Answer::NotFound) => {}
+                Some(Reply::NotFound) => {}
                 None => return Err(BackendError::NotBound(started.elapsed())),
             }
             if !sleep_before(deadline, wait).await {
@@ -258,7 +201,7 @@ impl Backend {
         &self,
         mut request: reqwest::RequestBuilder,
         deadline: Instant,
-    ) -> Result<Option<Answer>, BackendError> {
+    ) -> Result<Option<Reply>, BackendError> {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Ok(None);
@@ -272,7 +215,7 @@ impl Backend {
             let status = response.status().as_u16();
             match status {
                 200 => {}
-                404 => return Ok(Answer::NotFound),
+                404 => return Ok(Reply::NotFound),
                 other => return Err(BackendError::Status(other)),
             }
             let content_type = response
@@ -297,13 +240,40 @@ impl Backend {
                     }
                 )));
             }
-            read_limited(response).await.map(Answer::Json)
+            read_limited(response).await.map(Reply::Json)
         };
         match tokio::time::timeout(limit, exchange).await {
             Ok(answer) => answer.map(Some),
             Err(_) if limit < self.config.request_timeout => Ok(None),
             Err(_) => Err(BackendError::NoAnswer(limit)),
         }
+    }
+}
+
+impl Backend for HttpBackend {
+    fn query_order<'a>(&'a self, code: &'a PaymentCode, deadline: Instant) -> Answer<'a, Order> {
+        Box::pin(self.poll_order(code, deadline))
+    }
+
+    fn has_payment_status(&self) -> bool {
+        self.config.payment_status_url.is_some()
+    }
+
+    fn payment_outcome<'a>(
+        &'a self,
+        code: &'a PaymentCode,
+        order_id: &'a str,
+        deadline: Instant,
+    ) -> Answer<'a, PaymentOutcome> {
+        Box::pin(self.poll_outcome(code, order_id, deadline))
+    }
+
+    fn has_face_auth(&self) -> bool {
+        self.config.face_auth_url.is_some()
+    }
+
+    fn face_auth(&self, jpeg: Vec<u8>) -> Answer<'_, PaymentCode> {
+        Box::pin(self.post_face(jpeg))
     }
 }
 
@@ -437,12 +407,14 @@ mod tests {
             poll_interval: Duration::from_millis(250),
             poll_max: Duration::from_secs(1),
         };
-        let e = Backend::new(config(Some(garbage.clone()))).err().unwrap();
+        let e = HttpBackend::new(config(Some(garbage.clone())))
+            .err()
+            .unwrap();
         assert!(
             e.contains("no PEM certificate") && e.contains("ca.pem"),
             "{e}"
         );
-        let e = Backend::new(config(Some(dir.path().join("missing.pem"))))
+        let e = HttpBackend::new(config(Some(dir.path().join("missing.pem"))))
             .err()
             .unwrap();
         assert!(e.starts_with("cannot read ca_file"), "{e}");

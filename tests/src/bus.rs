@@ -5,7 +5,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use kassa_daemon::config::Config;
-use kassa_daemon::dbus::{Bus, RunError, run};
+use kassa_daemon::dbus::Bus;
+use kassa_daemon::service::{RunError, run};
 use tokio::sync::oneshot;
 
 /// A kassad configuration with a simulated scanner that reads `code`

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use kassa_daemon::client::{TerminalProxy, error_message};
+use kassa_client::{TerminalProxy, error_message};
 use kassa_tests::backend::{Fault, Options as BackendOptions};
 use kassa_tests::rig::{
     ALIPAY, LONG, Rig, WECHAT, checkout_proxy, claim_proxy, err_name, options, order_json,
@@ -227,7 +227,7 @@ async fn a_second_kassad_on_the_bus_says_the_name_is_taken() {
         "second.toml",
     )
     .unwrap();
-    let second = kassa_daemon::dbus::run(
+    let second = kassa_daemon::service::run(
         config,
         kassa_daemon::dbus::Bus::Address(rig.bus.address().to_string()),
         || panic!("the second kassad must not become ready"),
@@ -663,7 +663,7 @@ driver = "mock"
         let kassad = kassa_tests::bus::Kassad::start(&config, &bus).await;
         let conn = bus.connect().await;
         let device = |name: &str| {
-            kassa_daemon::client::DeviceProxy::builder(&conn)
+            kassa_client::DeviceProxy::builder(&conn)
                 .path(format!("/org/kassa/Terminal1/devices/{name}"))
                 .unwrap()
                 .cache_properties(zbus::proxy::CacheProperties::No)

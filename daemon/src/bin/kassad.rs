@@ -5,8 +5,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use kassa_daemon::config::{Config, DEFAULT_PATH, DisplayDriver};
-use kassa_daemon::dbus::{Bus, run};
+use kassa_daemon::config::{Config, ConfigError, DEFAULT_PATH, DisplayDriver};
+use kassa_daemon::dbus::Bus;
+use kassa_daemon::service::run;
 use tracing::{error, warn};
 
 /// Serves point-of-sale scanners and customer displays on D-Bus as
@@ -42,51 +43,22 @@ fn main() -> ExitCode {
     {
         return code;
     }
-    let loaded = if std::env::var_os(CHECKING_AGAIN).is_some() {
-        // Checking again as kassad: the file comes on standard input, opened
-        // by root, so that a copy kassad may not read (a configuration
-        // manager's temporary file) is still checked; the files it names
-        // are opened as kassad.
-        let mut text = String::new();
-        match std::io::Read::read_to_string(&mut std::io::stdin(), &mut text) {
-            Ok(_) => Config::parse(&text, &args.config.display().to_string()),
-            Err(_) => Config::load(&args.config),
-        }
-    } else {
-        Config::load(&args.config)
-    };
-    let config = match loaded {
-        Ok(config) => config,
-        Err(e) => {
-            error!("{e}");
-            eprintln!("kassad: {e}");
-            return ExitCode::from(78); // EX_CONFIG
-        }
-    };
-    let bus = match (args.bus, args.session) {
-        (Some(address), _) => Bus::Address(address),
+    let bus = match (&args.bus, args.session) {
+        (Some(address), _) => Bus::Address(address.clone()),
         (None, true) => Bus::Session,
         (None, false) => Bus::System,
     };
-    let simulated = simulated_devices(&config);
-    if !simulated.is_empty() {
-        if matches!(bus, Bus::System) && !config.allow_simulated {
-            let message = format!(
-                "{}: simulated devices ({}) hand out made-up payment codes and are refused on \
-                 the system bus: remove them, or, on a test machine only, put \
-                 `allow_simulated = true` at the top of the file",
-                args.config.display(),
-                simulated.join(", ")
-            );
+    let config = match load(&args.config)
+        .map_err(|e| e.to_string())
+        .and_then(|c| refuse_simulated(c, &bus, &args.config))
+    {
+        Ok(config) => config,
+        Err(message) => {
             error!("{message}");
             eprintln!("kassad: {message}");
-            return ExitCode::from(78);
+            return ExitCode::from(78); // EX_CONFIG
         }
-        warn!(
-            "simulated devices ({}): every code they read is made up",
-            simulated.join(", ")
-        );
-    }
+    };
     if args.check_config {
         let problems = file_problems(&config);
         if !problems.is_empty() {
@@ -98,6 +70,50 @@ fn main() -> ExitCode {
         println!("{}: ok", args.config.display());
         return ExitCode::SUCCESS;
     }
+    serve(config, bus)
+}
+
+/// Reads the configuration.
+fn load(path: &std::path::Path) -> Result<Config, ConfigError> {
+    if std::env::var_os(CHECKING_AGAIN).is_some() {
+        // Checking again as kassad: the file comes on standard input, opened
+        // by root, so that a copy kassad may not read (a configuration
+        // manager's temporary file) is still checked; the files it names
+        // are opened as kassad.
+        let mut text = String::new();
+        if std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).is_ok() {
+            return Config::parse(&text, &path.display().to_string());
+        }
+    }
+    Config::load(path)
+}
+
+/// Simulated devices hand out made-up payment codes: refused on the
+/// system bus unless the config allows them, and warned about where they
+/// run.
+fn refuse_simulated(config: Config, bus: &Bus, path: &std::path::Path) -> Result<Config, String> {
+    let simulated = simulated_devices(&config);
+    if simulated.is_empty() {
+        return Ok(config);
+    }
+    if matches!(bus, Bus::System) && !config.allow_simulated {
+        return Err(format!(
+            "{}: simulated devices ({}) hand out made-up payment codes and are refused on \
+             the system bus: remove them, or, on a test machine only, put \
+             `allow_simulated = true` at the top of the file",
+            path.display(),
+            simulated.join(", ")
+        ));
+    }
+    warn!(
+        "simulated devices ({}): every code they read is made up",
+        simulated.join(", ")
+    );
+    Ok(config)
+}
+
+/// Runs kassad until SIGTERM or SIGINT.
+fn serve(config: Config, bus: Bus) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

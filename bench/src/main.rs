@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use futures_util::StreamExt;
-use kassa_daemon::client::{CheckoutProxy, TerminalProxy};
+use kassa_client::{CheckoutProxy, TerminalProxy};
 use kassa_tests::Pty;
 use zbus::zvariant::Value;
 
@@ -539,7 +539,7 @@ async fn main() {
 /// second for `seconds`, and reports what that cost kassad.
 async fn garbage(rig: &mut Rig, log: &std::path::Path, seconds: u64, rate: u64) {
     let pid = rig.kassad.id();
-    let device = kassa_daemon::client::DeviceProxy::builder(&rig.conn)
+    let device = kassa_client::DeviceProxy::builder(&rig.conn)
         .path("/org/kassa/Terminal1/devices/counter")
         .expect("path")
         .cache_properties(zbus::proxy::CacheProperties::No)

@@ -6,7 +6,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use kassa_daemon::client::TerminalProxy;
+use kassa_client::TerminalProxy;
 use kassa_tests::Pty;
 use tokio::net::UnixDatagram;
 

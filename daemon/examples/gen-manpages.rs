@@ -17,7 +17,7 @@ use clap_complete::Shell;
 
 // The binaries' own argument definitions (their `main`s are not used here).
 #[allow(dead_code)]
-#[path = "../src/bin/kassactl.rs"]
+#[path = "../src/bin/kassactl/cli.rs"]
 mod kassactl;
 #[allow(dead_code)]
 #[path = "../src/bin/kassad.rs"]

@@ -7,22 +7,25 @@
 //! - [`devices`] keeps every scanner and display open through the HAL's
 //!   traits, one generic worker per device and one module per family
 //!   (serial, LCD, USB, camera, console, mock);
-//! - [`backend`] asks the platform server for orders and payment status;
+//! - [`backend`] asks the platform server for orders and payment status
+//!   (the [`backend::Backend`] the core asks, answered over HTTP);
 //! - [`web`] serves the customer's second screen to a kiosk browser;
 //! - [`dbus`] serves the `org.kassa.*` interfaces, which only translate,
-//!   one file per interface;
-//! - [`client`] has proxies for them (kassactl, tests, Rust POS programs).
+//!   one file per interface, and reads the callers' options;
+//! - [`service`] is kassad's life: build the terminal, serve the bus, stop.
+//!
+//! Typed proxies for the interfaces are in the `kassa-client` crate, which
+//! kassactl, the tests and Rust POS programs use.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod backend;
 pub mod checkout;
-pub mod client;
 pub mod config;
 pub mod core;
 pub mod dbus;
 pub mod devices;
 pub mod log_limit;
 pub mod logging;
-pub mod options;
+pub mod service;
 pub mod text;
 pub mod web;

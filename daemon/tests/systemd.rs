@@ -7,7 +7,7 @@ use std::os::unix::net::UnixDatagram;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use kassa_daemon::client::TerminalProxy;
+use kassa_client::TerminalProxy;
 
 mod common;
 use common::{KillOnDrop, private_bus};

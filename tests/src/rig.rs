@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use kassa_daemon::client::{CheckoutProxy, DeviceProxy, TerminalProxy, error_name};
+use kassa_client::{CheckoutProxy, DeviceProxy, TerminalProxy, error_name};
 use serde_json::json;
 use zbus::zvariant::Value;
 
@@ -239,11 +239,8 @@ pub async fn wait_for_state(terminal: &TerminalProxy<'_>, state: &str) {
 /// # Panics
 ///
 /// When the path is not an object path.
-pub async fn claim_proxy(
-    conn: &zbus::Connection,
-    path: &str,
-) -> kassa_daemon::client::ClaimProxy<'static> {
-    kassa_daemon::client::ClaimProxy::builder(conn)
+pub async fn claim_proxy(conn: &zbus::Connection, path: &str) -> kassa_client::ClaimProxy<'static> {
+    kassa_client::ClaimProxy::builder(conn)
         .path(path.to_string())
         .unwrap()
         .build()

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
-use kassa_daemon::client::{DeviceProxy, TerminalProxy, error_message, error_name};
+use kassa_client::{DeviceProxy, TerminalProxy, error_message, error_name};
 use kassa_drivers::camera::Frame;
 use kassa_drivers::camera::player::to_pgm;
 use kassa_drivers::camera::synth::{empty_frame, face_frame, qr_frame};

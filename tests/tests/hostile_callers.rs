@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use kassa_daemon::client::{TerminalProxy, error_message};
+use kassa_client::{TerminalProxy, error_message};
 use kassa_tests::rig::{
     ALIPAY, LONG, Rig, WECHAT, checkout_proxy, claim_proxy, err_name, options, order_json,
     until_not_busy,

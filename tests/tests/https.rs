@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 
-use kassa_daemon::client::{TerminalProxy, error_message, error_name};
+use kassa_client::{TerminalProxy, error_message, error_name};
 use kassa_tests::backend::{Options, SampleBackend};
 use kassa_tests::bus::{Kassad, PrivateBus, mock_config};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, SanType};

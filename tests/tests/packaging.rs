@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kassa_daemon::client::TerminalProxy;
+use kassa_client::TerminalProxy;
 use kassa_tests::bus::{Kassad, PrivateBus, mock_config, policy_bus};
 use zbus::zvariant::Value;
 

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use kassa_daemon::client::TerminalProxy;
+use kassa_client::TerminalProxy;
 use kassa_tests::backend::{Options as BackendOptions, SampleBackend};
 use kassa_tests::bus::{Kassad, PrivateBus};
 use kassa_tests::{Pty, free_port};

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use kassa_daemon::client::{CheckoutProxy, DeviceProxy, TerminalProxy};
+use kassa_client::{CheckoutProxy, DeviceProxy, TerminalProxy};
 use kassa_tests::browser::Browser;
 use kassa_tests::bus::{Kassad, PrivateBus};
 use kassa_tests::{Pty, free_port};

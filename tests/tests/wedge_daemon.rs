@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::StreamExt;
-use kassa_daemon::client::{CheckoutProxy, DeviceProxy, TerminalProxy};
+use kassa_client::{CheckoutProxy, DeviceProxy, TerminalProxy};
 use kassa_tests::bus::{Kassad, PrivateBus};
 use kassa_tests::wedge::{EventFifo, recording};
 use zbus::zvariant::Value;

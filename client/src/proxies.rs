@@ -1,13 +1,11 @@
-//! Client proxies for kassad's interfaces, used by kassactl and the tests.
-//! POS programs in Rust can use them too.
+//! Typed proxies for kassad's four interfaces.
 
 use std::collections::HashMap;
 
 use zbus::proxy;
-use zbus::zvariant::{OwnedObjectPath, OwnedValue, Value};
+use zbus::zvariant::{OwnedObjectPath, OwnedValue};
 
-/// `a{sv}` options as sent.
-pub type Options<'a> = HashMap<&'a str, Value<'a>>;
+use crate::Options;
 
 /// `org.kassa.Terminal1`.
 #[proxy(
@@ -125,20 +123,4 @@ pub trait Device {
     /// Reads dropped: garbled data, and scans nobody wanted.
     #[zbus(property)]
     fn dropped_count(&self) -> zbus::Result<u64>;
-}
-
-/// The `org.kassa.Error.*` name of a method error, if it is one.
-pub fn error_name(e: &zbus::Error) -> Option<String> {
-    match e {
-        zbus::Error::MethodError(name, _, _) => Some(name.to_string()),
-        _ => None,
-    }
-}
-
-/// The message of a method error.
-pub fn error_message(e: &zbus::Error) -> String {
-    match e {
-        zbus::Error::MethodError(_, Some(message), _) => message.clone(),
-        other => other.to_string(),
-    }
 }

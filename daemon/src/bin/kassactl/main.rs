@@ -1,0 +1,59 @@
+//! kassactl: drive kassad from the command line or a script.
+//!
+//! - `cli`: the options and subcommands;
+//! - `commands`: one function per subcommand that makes a call;
+//! - `session`: `checkout` and `claim`, which follow signals;
+//! - `prompt`: amounts and prompts as kassad's `a{sv}` options;
+//! - `output`: what is printed, and the exit codes.
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+mod cli;
+mod commands;
+mod output;
+mod prompt;
+mod session;
+
+use cli::Cli;
+use output::{Failure, escaped, note};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            note(&format!("kassactl: {e}"));
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(async {
+        let conn = connect(&cli).await?;
+        commands::run(&cli, &conn).await
+    });
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            note(&format!("kassactl: {}", escaped(&failure.message, "")));
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+/// The bus `--bus`, `--session` or `--system` (the default) names.
+async fn connect(cli: &Cli) -> Result<zbus::Connection, Failure> {
+    let builder = match (&cli.bus, cli.session) {
+        (Some(address), _) => zbus::connection::Builder::address(address.as_str()),
+        (None, true) => zbus::connection::Builder::session(),
+        (None, false) => zbus::connection::Builder::system(),
+    };
+    let connection = match builder {
+        Ok(builder) => builder.build().await,
+        Err(e) => Err(e),
+    };
+    connection.map_err(|e| Failure::new(10, format!("cannot connect to the bus: {e}")))
+}

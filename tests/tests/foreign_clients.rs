@@ -196,3 +196,26 @@ async fn the_readme_python_example_works() {
     assert!(ok, "{out}{err}");
     assert_eq!(out.trim(), "alipay code from mock: ...1234");
 }
+
+/// examples/python/checkout.py, a whole checkout with signals, against a
+/// scanner that answers within a millisecond of being triggered: its
+/// filter is set before BeginCheckout, so the code is not lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_checkout_example_gets_its_code_from_a_quick_scanner() {
+    let bus = PrivateBus::start();
+    let _kassad = Kassad::start(&mock_config("134567890123456789", 1), &bus).await;
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/python/checkout.py"
+    );
+    for _ in 0..3 {
+        let (ok, out, err) = blocking(
+            "/usr/bin/python3",
+            strings(&[script, "--bus", bus.address()]),
+        )
+        .await;
+        assert!(ok, "{out}{err}");
+        assert!(out.contains("wechat code from mock: ...6789"), "{out}");
+        assert!(out.contains("checkout finished: paid"), "{out}");
+    }
+}

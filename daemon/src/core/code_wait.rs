@@ -152,7 +152,7 @@ impl Terminal {
     /// # Errors
     ///
     /// `Busy`, `NoDevice`, `InvalidArgument` at once; later outcomes arrive
-    /// as [`SessionEvent`]s.
+    /// as [`SessionEvent`](super::SessionEvent)s.
     pub fn begin_checkout(
         &self,
         caller: &Caller,

@@ -28,6 +28,7 @@ pub mod worker;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use kassa_hal::{SourceKind, mask};
@@ -165,7 +166,7 @@ pub struct Devices {
     /// Displays, in configuration order.
     pub displays: Vec<DisplayControl>,
     stop: Arc<AtomicBool>,
-    threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
     /// Every device's status, as its worker reports it, for the start-up
     /// deadline.
     reporters: Vec<(String, watch::Sender<DeviceStatus>)>,
@@ -182,146 +183,14 @@ impl Devices {
     ) -> Devices {
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
-        let mut scanner_controls = Vec::new();
-        for config in scanners {
-            let (status_tx, status_rx) = watch::channel(DeviceStatus::default());
-            let (trigger_tx, trigger_rx) = watch::channel(false);
-            let name = config.name.clone();
-            let link = Link {
-                what: format!("scanner {name:?}"),
-                status: status_tx.clone(),
-                stop: stop.clone(),
-            };
-            let mut faces = None;
-            let (sink, trigger) = (scans.clone(), trigger_rx);
-            let spawned = match &config.driver {
-                ScannerDriver::Serial {
-                    path,
-                    port,
-                    framing,
-                } => {
-                    let open = serial::ScannerOpen::new(path, port, framing);
-                    spawn_scanner(name, link.clone(), trigger, sink, move || open)
-                }
-                ScannerDriver::Camera { capture, formats } => {
-                    let queue = Arc::new(FaceQueue::default());
-                    faces = Some(queue.clone());
-                    tokio::spawn(camera::wake_on_trigger(trigger.clone(), queue.clone()));
-                    let open = camera::CameraOpen::new(
-                        &link.what,
-                        capture,
-                        formats,
-                        queue,
-                        trigger.clone(),
-                        stop.clone(),
-                    );
-                    spawn_scanner(name, link.clone(), trigger, sink, move || open)
-                }
-                ScannerDriver::Wedge(settings) => {
-                    let (settings, what) = (settings.clone(), link.what.clone());
-                    spawn_scanner(name, link.clone(), trigger, sink, move || {
-                        usb::WedgeOpen::new(settings, &what)
-                    })
-                }
-                ScannerDriver::HidPos(settings) => {
-                    let (settings, what) = (settings.clone(), link.what.clone());
-                    spawn_scanner(name, link.clone(), trigger, sink, move || {
-                        usb::HidPosOpen::new(settings, &what)
-                    })
-                }
-                ScannerDriver::Mock { codes, delay } => {
-                    let open = mock::ScannerOpen::new(codes, *delay);
-                    spawn_scanner(name, link.clone(), trigger, sink, move || open)
-                }
-            };
-            match spawned {
-                Ok(handle) => threads.push(handle),
-                Err(e) => report(
-                    &status_tx,
-                    &link.what,
-                    false,
-                    Some(format!("cannot start worker: {e}")),
-                ),
-            }
-            scanner_controls.push(ScannerControl {
-                device: Device {
-                    info: DeviceInfo {
-                        name: config.name.clone(),
-                        role: if faces.is_some() {
-                            Role::Camera
-                        } else {
-                            Role::Scanner
-                        },
-                        driver: config.driver_name(),
-                        path: config.path(),
-                    },
-                    status: status_rx,
-                },
-                source: config.source(),
-                trigger: trigger_tx,
-                faces,
-                status: status_tx,
-                scan_log: Mutex::new(LogLimit::new()),
-            });
-        }
-        let mut display_controls = Vec::new();
-        let mut display_status = Vec::new();
-        for config in displays {
-            let (status_tx, status_rx) = watch::channel(DeviceStatus::default());
-            let name = config.name.clone();
-            let link = Link {
-                what: format!("display {name:?}"),
-                status: status_tx.clone(),
-                stop: stop.clone(),
-            };
-            let slot = Arc::new(ViewSlot::default());
-            let (to, deadline) = (slot.clone(), config.deadline);
-            let spawned = match &config.driver {
-                DisplayDriver::Vfd { path, port, vfd } => {
-                    let open = serial::VfdOpen::new(path, port, vfd);
-                    spawn_display(&name, link.clone(), to, deadline, move || open)
-                }
-                DisplayDriver::Console { path, columns } => {
-                    let open = console::ConsoleOpen::new(path.clone(), *columns);
-                    spawn_display(&name, link.clone(), to, deadline, move || open)
-                }
-                DisplayDriver::Lcd { path, lcd } => {
-                    let open = lcd::LcdOpen::new(path, lcd);
-                    spawn_display(&name, link.clone(), to, deadline, move || open)
-                }
-                DisplayDriver::Web(settings) => {
-                    let runtime = tokio::runtime::Handle::current();
-                    let open = web::WebOpen::new(settings.clone(), runtime);
-                    spawn_display(&name, link.clone(), to, deadline, move || open)
-                }
-                DisplayDriver::Mock => {
-                    let open = mock::DisplayOpen::new(&name);
-                    spawn_display(&name, link.clone(), to, deadline, move || open)
-                }
-            };
-            match spawned {
-                Ok(handle) => threads.push(handle),
-                Err(e) => report(
-                    &status_tx,
-                    &link.what,
-                    false,
-                    Some(format!("cannot start worker: {e}")),
-                ),
-            }
-            display_status.push(status_tx);
-            display_controls.push(DisplayControl {
-                device: Device {
-                    info: DeviceInfo {
-                        name,
-                        role: Role::Display,
-                        driver: config.driver_name(),
-                        path: config.path(),
-                    },
-                    status: status_rx,
-                },
-                slot,
-            });
-        }
+        let scanner_controls: Vec<ScannerControl> = scanners
+            .iter()
+            .map(|config| start_scanner(config, &stop, &scans, &mut threads))
+            .collect();
+        let (display_controls, display_status): (Vec<DisplayControl>, Vec<_>) = displays
+            .iter()
+            .map(|config| start_display(config, &stop, &mut threads))
+            .unzip();
         let reporters = scanner_controls
             .iter()
             .map(|s| {
@@ -485,5 +354,159 @@ impl Devices {
 impl Drop for Devices {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// Starts the worker of the scanner `config` names (its thread joins
+/// `threads`); the control the core drives it by.
+fn start_scanner(
+    config: &ScannerConfig,
+    stop: &Arc<AtomicBool>,
+    scans: &ScanSink,
+    threads: &mut Vec<JoinHandle<()>>,
+) -> ScannerControl {
+    let (status_tx, status_rx) = watch::channel(DeviceStatus::default());
+    let (trigger_tx, trigger) = watch::channel(false);
+    let name = config.name.clone();
+    let link = Link {
+        what: format!("scanner {name:?}"),
+        status: status_tx.clone(),
+        stop: stop.clone(),
+    };
+    let mut faces = None;
+    let sink = scans.clone();
+    let spawned = match &config.driver {
+        ScannerDriver::Serial {
+            path,
+            port,
+            framing,
+        } => {
+            let open = serial::ScannerOpen::new(path, port, framing);
+            spawn_scanner(name, link.clone(), trigger, sink, move || open)
+        }
+        ScannerDriver::Camera { capture, formats } => {
+            let queue = Arc::new(FaceQueue::default());
+            faces = Some(queue.clone());
+            tokio::spawn(camera::wake_on_trigger(trigger.clone(), queue.clone()));
+            let open = camera::CameraOpen::new(
+                &link.what,
+                capture,
+                formats,
+                queue,
+                trigger.clone(),
+                stop.clone(),
+            );
+            spawn_scanner(name, link.clone(), trigger, sink, move || open)
+        }
+        ScannerDriver::Wedge(settings) => {
+            let (settings, what) = (settings.clone(), link.what.clone());
+            spawn_scanner(name, link.clone(), trigger, sink, move || {
+                usb::WedgeOpen::new(settings, &what)
+            })
+        }
+        ScannerDriver::HidPos(settings) => {
+            let (settings, what) = (settings.clone(), link.what.clone());
+            spawn_scanner(name, link.clone(), trigger, sink, move || {
+                usb::HidPosOpen::new(settings, &what)
+            })
+        }
+        ScannerDriver::Mock { codes, delay } => {
+            let open = mock::ScannerOpen::new(codes, *delay);
+            spawn_scanner(name, link.clone(), trigger, sink, move || open)
+        }
+    };
+    started(spawned, &link, threads);
+    ScannerControl {
+        device: Device {
+            info: DeviceInfo {
+                name: config.name.clone(),
+                role: if faces.is_some() {
+                    Role::Camera
+                } else {
+                    Role::Scanner
+                },
+                driver: config.driver_name(),
+                path: config.path(),
+            },
+            status: status_rx,
+        },
+        source: config.source(),
+        trigger: trigger_tx,
+        faces,
+        status: status_tx,
+        scan_log: Mutex::new(LogLimit::new()),
+    }
+}
+
+/// Starts the worker of the display `config` names (its thread joins
+/// `threads`); the control the core drives it by, and where its status
+/// is reported.
+fn start_display(
+    config: &DisplayConfig,
+    stop: &Arc<AtomicBool>,
+    threads: &mut Vec<JoinHandle<()>>,
+) -> (DisplayControl, watch::Sender<DeviceStatus>) {
+    let (status_tx, status_rx) = watch::channel(DeviceStatus::default());
+    let name = config.name.clone();
+    let link = Link {
+        what: format!("display {name:?}"),
+        status: status_tx.clone(),
+        stop: stop.clone(),
+    };
+    let slot = Arc::new(ViewSlot::default());
+    let (to, deadline) = (slot.clone(), config.deadline);
+    let spawned = match &config.driver {
+        DisplayDriver::Vfd { path, port, vfd } => {
+            let open = serial::VfdOpen::new(path, port, vfd);
+            spawn_display(&name, link.clone(), to, deadline, move || open)
+        }
+        DisplayDriver::Console { path, columns } => {
+            let open = console::ConsoleOpen::new(path.clone(), *columns);
+            spawn_display(&name, link.clone(), to, deadline, move || open)
+        }
+        DisplayDriver::Lcd { path, lcd } => {
+            let open = lcd::LcdOpen::new(path, lcd);
+            spawn_display(&name, link.clone(), to, deadline, move || open)
+        }
+        DisplayDriver::Web(settings) => {
+            let runtime = tokio::runtime::Handle::current();
+            let open = web::WebOpen::new(settings.clone(), runtime);
+            spawn_display(&name, link.clone(), to, deadline, move || open)
+        }
+        DisplayDriver::Mock => {
+            let open = mock::DisplayOpen::new(&name);
+            spawn_display(&name, link.clone(), to, deadline, move || open)
+        }
+    };
+    started(spawned, &link, threads);
+    let control = DisplayControl {
+        device: Device {
+            info: DeviceInfo {
+                name,
+                role: Role::Display,
+                driver: config.driver_name(),
+                path: config.path(),
+            },
+            status: status_rx,
+        },
+        slot,
+    };
+    (control, status_tx)
+}
+
+/// Keeps a started worker's thread, or reports why it could not start.
+fn started(
+    spawned: std::io::Result<JoinHandle<()>>,
+    link: &Link,
+    threads: &mut Vec<JoinHandle<()>>,
+) {
+    match spawned {
+        Ok(handle) => threads.push(handle),
+        Err(e) => report(
+            &link.status,
+            &link.what,
+            false,
+            Some(format!("cannot start worker: {e}")),
+        ),
     }
 }

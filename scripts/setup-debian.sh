@@ -18,6 +18,8 @@ packages=(
   libglib2.0-bin # gdbus: the tests drive kassad with a client kassa did not write
   systemd        # busctl, as shown in the README; systemd-analyze verifies the unit
   python3-jeepney # the README's Python example, run by the tests
+  python3-dbus-next # the asyncio checkout example, run by the tests
+  nodejs         # the Node checkout example (dbus-next from the npm registry), run by the tests
   chromium       # the web customer screen is tested in headless Chromium ...
   chromium-driver # ... driven over WebDriver
   fonts-wqy-zenhei # a CJK font, so screenshots show item names like 拿铁
@@ -43,6 +45,9 @@ packages=(
   mmdebstrap     # builds the guest's root file system from Debian's packages
   e2fsprogs      # mkfs.ext4 -d makes its disk image
 )
+# Debian's npm, unless the node installed already brings its own (as
+# NodeSource's does, which Debian's npm would conflict with).
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -53,6 +53,9 @@ pub trait Checkout {
     fn cancel(&self) -> zbus::Result<()>;
     /// Finish with a result.
     fn finish(&self, status: &str, message: &str) -> zbus::Result<()>;
+    /// The checkout's code, once (owner only): at once if it was read,
+    /// else when it is; for a caller that may have missed `CodeScanned`.
+    fn take_code(&self) -> zbus::Result<(String, String, String)>;
     /// The code was read.
     #[zbus(signal)]
     fn code_scanned(&self, code: String, channel: String, source: String) -> zbus::Result<()>;

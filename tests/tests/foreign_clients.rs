@@ -219,3 +219,70 @@ async fn the_python_checkout_example_gets_its_code_from_a_quick_scanner() {
         assert!(out.contains("checkout finished: paid"), "{out}");
     }
 }
+
+/// examples/python/checkout_asyncio.py (dbus-next, asyncio) attaches its
+/// handlers only after BeginCheckout, as dbus-next code usually does; with
+/// a scanner that answers within a millisecond the code is read before
+/// that, and TakeCode still hands it over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_subscriber_in_python_asyncio_takes_its_code() {
+    let bus = PrivateBus::start();
+    let _kassad = Kassad::start(&mock_config("134567890123456789", 1), &bus).await;
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/python/checkout_asyncio.py"
+    );
+    for _ in 0..3 {
+        let (ok, out, err) = blocking(
+            "/usr/bin/python3",
+            strings(&[script, "--bus", bus.address()]),
+        )
+        .await;
+        assert!(ok, "{out}{err}");
+        assert!(out.contains("wechat code from mock: ...6789"), "{out}");
+        assert!(out.contains("checkout finished: paid"), "{out}");
+    }
+}
+
+/// examples/node/checkout.mjs, with dbus-next from the npm registry (as
+/// its package-lock.json pins it), the same late-subscribing pattern.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_subscriber_in_node_takes_its_code() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/node");
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["checkout.mjs", "package.json", "package-lock.json"] {
+        std::fs::copy(format!("{example}/{file}"), dir.path().join(file)).unwrap();
+    }
+    let prefix = dir.path().to_str().unwrap().to_string();
+    let (ok, out, err) = blocking(
+        "npm",
+        strings(&[
+            "ci",
+            "--prefix",
+            &prefix,
+            "--omit=optional",
+            "--ignore-scripts",
+            "--no-audit",
+            "--no-fund",
+        ]),
+    )
+    .await;
+    assert!(
+        ok,
+        "npm ci (the npm registry must be reachable): {out}{err}"
+    );
+    let bus = PrivateBus::start();
+    let _kassad = Kassad::start(&mock_config("134567890123456789", 1), &bus).await;
+    let script = dir
+        .path()
+        .join("checkout.mjs")
+        .to_str()
+        .unwrap()
+        .to_string();
+    for _ in 0..3 {
+        let (ok, out, err) = blocking("node", strings(&[&script, "--bus", bus.address()])).await;
+        assert!(ok, "{out}{err}");
+        assert!(out.contains("wechat code from mock: ...6789"), "{out}");
+        assert!(out.contains("checkout finished: paid"), "{out}");
+    }
+}

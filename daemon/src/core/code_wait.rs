@@ -5,6 +5,7 @@
 use kassa_hal::{Money, View};
 use tokio::sync::{mpsc, oneshot, watch};
 
+use super::handoff::Handoff;
 use super::router::{CodeWait, Sources, allows};
 use super::session::{Deadlines, Session};
 use super::{
@@ -192,6 +193,7 @@ impl Terminal {
             state: CheckoutState::WaitingForCode,
             code: None,
             order_id: None,
+            handoff: Handoff::default(),
             events: events_tx,
             snapshot: snapshot_tx,
         };

@@ -38,6 +38,7 @@ mod code_wait;
 mod display;
 mod error;
 mod face;
+mod handoff;
 mod requests;
 pub mod router;
 pub mod screen;

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
 use super::code_wait::code_received;
+use super::handoff::{Handoff, Waiter};
 use super::screen::TerminalState;
 use super::{CodeScan, CoreError, Terminal, check_line};
 use crate::backend::{BackendError, PaymentOutcome};
@@ -53,6 +54,7 @@ pub(super) enum Control {
         oneshot::Sender<Result<(), CoreError>>,
     ),
     Order(Order, oneshot::Sender<Result<(), CoreError>>),
+    TakeCode(Waiter),
 }
 
 impl fmt::Debug for Control {
@@ -61,6 +63,7 @@ impl fmt::Debug for Control {
             Control::Cancel(_) => "Cancel",
             Control::Finish(..) => "Finish",
             Control::Order(..) => "Order",
+            Control::TakeCode(_) => "TakeCode",
         })
     }
 }
@@ -129,6 +132,23 @@ impl SessionControl {
         check_line("message", &message)?;
         self.ask(|tx| Control::Finish(status, message, tx)).await
     }
+
+    /// The checkout's payment code, once (owner only): at once if it was
+    /// read, else when it is. For an owner that began listening for
+    /// `CodeScanned` only after the checkout began, and may have missed it.
+    ///
+    /// # Errors
+    ///
+    /// `AccessDenied` for another caller; `InvalidArgument` once the code
+    /// was taken or the checkout ended; `Busy` while another such request
+    /// waits; `Timeout` or `Cancelled` if the checkout ends before a code.
+    pub async fn take_code(&self, caller: &str) -> Result<CodeScan, CoreError> {
+        self.check_owner(caller)?;
+        let ended = || CoreError::InvalidArgument("the checkout has ended".into());
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Control::TakeCode(tx)).map_err(|_| ended())?;
+        rx.await.unwrap_or_else(|_| Err(ended()))
+    }
 }
 
 /// A running checkout.
@@ -138,6 +158,8 @@ pub(super) struct Session {
     pub(super) state: CheckoutState,
     pub(super) code: Option<PaymentCode>,
     pub(super) order_id: Option<String>,
+    /// The code for the owner's `TakeCode`.
+    pub(super) handoff: Handoff,
     pub(super) events: mpsc::UnboundedSender<SessionEvent>,
     pub(super) snapshot: watch::Sender<SessionSnapshot>,
 }
@@ -223,6 +245,7 @@ impl Session {
                             let _ = reply.send(Err(CoreError::InvalidArgument(e.to_string())));
                         }
                     },
+                    Some(Control::TakeCode(reply)) => self.handoff.ask(reply),
                     None => break (Event::Cancel, "the checkout was abandoned".into(), None),
                 },
                 () = cancel.cancelled() => break (Event::Cancel, "the caller left".into(), None),
@@ -250,6 +273,7 @@ impl Session {
         self.snapshot
             .send_modify(|s| s.channel = code.channel.to_string());
         self.code = Some(code.code.clone());
+        self.handoff.code_read(&code);
         let _ = self.events.send(SessionEvent::CodeScanned(code.clone()));
         self.terminal
             .shared
@@ -330,7 +354,8 @@ impl Session {
 
     /// Shows how the checkout ended, gives the terminal back and tells the
     /// owner.
-    fn finish(self, state: CheckoutState, message: String) {
+    fn finish(mut self, state: CheckoutState, message: String) {
+        self.handoff.ended(state, &message);
         self.terminal
             .log_lifecycle(format_args!("checkout {} {state}: {message}", self.id));
         let (status, shown) = match state {

@@ -72,6 +72,22 @@ impl CheckoutIface {
             .await?)
     }
 
+    /// The checkout's payment code, once (owner only): at once if it was
+    /// read, else when it is. For an owner that subscribed to
+    /// `CodeScanned` only after `BeginCheckout` returned.
+    #[zbus(out_args("code", "channel", "source"))]
+    async fn take_code(
+        &self,
+        #[zbus(header)] header: Header<'_>,
+    ) -> Result<(String, String, String), KassaError> {
+        let scan = self.control.take_code(&sender(&header)).await?;
+        Ok((
+            scan.code.as_str().to_string(),
+            scan.channel.to_string(),
+            scan.source.as_str().to_string(),
+        ))
+    }
+
     /// Where the checkout is.
     #[zbus(property)]
     async fn state(&self) -> String {

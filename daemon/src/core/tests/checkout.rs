@@ -372,3 +372,67 @@ async fn a_payment_code_wait_ends_with_its_code_or_its_timeout() {
     assert!(matches!(timed_out, Err(CoreError::Timeout(_))));
     assert_eq!(rig.view(), Some(View::Idle));
 }
+
+/// An owner that listened for `CodeScanned` too late takes the code with
+/// `TakeCode`, once; no one else can.
+#[tokio::test(start_paused = true)]
+async fn take_code_hands_the_owner_a_code_it_missed_once() {
+    let rig = rig();
+    let checkout = rig
+        .terminal
+        .begin_checkout(&caller(":1.1"), CheckoutOptions::default())
+        .unwrap();
+    // The code is read before the owner asks; its events are never read.
+    rig.scan("till", WECHAT);
+    tokio::task::yield_now().await;
+    let denied = checkout.control.take_code(":1.2").await;
+    assert!(
+        matches!(denied, Err(CoreError::AccessDenied(_))),
+        "{denied:?}"
+    );
+    let scan = checkout.control.take_code(":1.1").await.unwrap();
+    assert_eq!(scan.code.as_str(), WECHAT);
+    assert_eq!(scan.source, SourceKind::Serial);
+    let again = checkout.control.take_code(":1.1").await;
+    assert!(
+        matches!(again, Err(CoreError::InvalidArgument(_))),
+        "{again:?}"
+    );
+}
+
+/// Asked before the code, `TakeCode` waits for it; if the checkout
+/// expires first, it says so.
+#[tokio::test(start_paused = true)]
+async fn take_code_waits_for_the_code_or_the_end_of_the_checkout() {
+    let rig = rig();
+    let checkout = rig
+        .terminal
+        .begin_checkout(&caller(":1.1"), CheckoutOptions::default())
+        .unwrap();
+    let control = checkout.control.clone();
+    let waiting = tokio::spawn(async move { control.take_code(":1.1").await });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(!waiting.is_finished());
+    rig.scan("till", WECHAT);
+    let scan = waiting.await.unwrap().unwrap();
+    assert_eq!(scan.code.as_str(), WECHAT);
+    checkout.control.cancel(":1.1").await.unwrap();
+
+    let checkout = rig
+        .terminal
+        .begin_checkout(
+            &caller(":1.1"),
+            CheckoutOptions {
+                timeout: Some(Duration::from_secs(5)),
+                ..CheckoutOptions::default()
+            },
+        )
+        .unwrap();
+    let expired = checkout.control.take_code(":1.1").await;
+    assert!(matches!(expired, Err(CoreError::Timeout(_))), "{expired:?}");
+    let ended = checkout.control.take_code(":1.1").await;
+    assert!(
+        matches!(ended, Err(CoreError::InvalidArgument(_))),
+        "{ended:?}"
+    );
+}

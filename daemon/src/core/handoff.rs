@@ -25,8 +25,11 @@ pub(super) struct Handoff {
 
 impl Handoff {
     /// The owner asks for the code: it has it at once if the code was
-    /// read, else when it is. Refused if the code was already taken or
-    /// another request is waiting.
+    /// read, else when it is. Refused if the code was already taken. A
+    /// newer request replaces one still waiting, which is told so: a
+    /// client whose own call timed out retries, and the code must go to
+    /// the retry, not to the call it gave up (only the owner can ask, so
+    /// replacing takes nothing from anyone else).
     pub(super) fn ask(&mut self, reply: Waiter) {
         if self.taken {
             let _ = reply.send(Err(CoreError::InvalidArgument(
@@ -35,12 +38,12 @@ impl Handoff {
         } else if let Some(scan) = self.scanned.take() {
             self.taken = true;
             let _ = reply.send(Ok(scan));
-        } else if self.waiter.as_ref().is_some_and(|w| !w.is_closed()) {
-            let _ = reply.send(Err(CoreError::Busy(
-                "a TakeCode call is already waiting for this checkout's code".into(),
-            )));
         } else {
-            self.waiter = Some(reply);
+            if let Some(older) = self.waiter.replace(reply) {
+                let _ = older.send(Err(CoreError::Cancelled(
+                    "a newer TakeCode call waits for this checkout's code".into(),
+                )));
+            }
         }
     }
 
@@ -109,10 +112,12 @@ mod tests {
         let mut handoff = Handoff::default();
         let mut waiting = ask(&mut handoff);
         assert!(waiting.try_recv().is_err(), "answered before the code");
-        let second = ask(&mut handoff).try_recv().expect("an answer at once");
-        assert!(matches!(second, Err(CoreError::Busy(_))), "{second:?}");
+        // A retry (the first call timed out at the client) replaces it.
+        let mut retry = ask(&mut handoff);
+        let first = waiting.try_recv().expect("an answer at once");
+        assert!(matches!(first, Err(CoreError::Cancelled(_))), "{first:?}");
         handoff.code_read(&scan());
-        assert_eq!(waiting.try_recv().expect("the code").expect("ok"), scan());
+        assert_eq!(retry.try_recv().expect("the code").expect("ok"), scan());
         let again = ask(&mut handoff).try_recv().expect("an answer at once");
         assert!(
             matches!(again, Err(CoreError::InvalidArgument(_))),

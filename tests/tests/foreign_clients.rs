@@ -197,51 +197,42 @@ async fn the_readme_python_example_works() {
     assert_eq!(out.trim(), "alipay code from mock: ...1234");
 }
 
-/// examples/python/checkout.py, a whole checkout with signals, against a
-/// scanner that answers within a millisecond of being triggered: its
-/// filter is set before BeginCheckout, so the code is not lost.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_python_checkout_example_gets_its_code_from_a_quick_scanner() {
+/// Runs `program script --bus ADDRESS` three times against kassad with a
+/// scanner that answers within a millisecond of being triggered; each run
+/// must be a whole checkout, code to `paid`.
+async fn three_whole_checkouts(program: &'static str, script: &str) {
     let bus = PrivateBus::start();
     let _kassad = Kassad::start(&mock_config("134567890123456789", 1), &bus).await;
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../examples/python/checkout.py"
-    );
     for _ in 0..3 {
-        let (ok, out, err) = blocking(
-            "/usr/bin/python3",
-            strings(&[script, "--bus", bus.address()]),
-        )
-        .await;
+        let (ok, out, err) = blocking(program, strings(&[script, "--bus", bus.address()])).await;
         assert!(ok, "{out}{err}");
         assert!(out.contains("wechat code from mock: ...6789"), "{out}");
         assert!(out.contains("checkout finished: paid"), "{out}");
     }
 }
 
+/// examples/python/checkout.py, a whole checkout with signals: its filter
+/// is set before BeginCheckout, so the quick scanner's code is not lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_checkout_example_gets_its_code_from_a_quick_scanner() {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/python/checkout.py"
+    );
+    three_whole_checkouts("/usr/bin/python3", script).await;
+}
+
 /// examples/python/checkout_asyncio.py (dbus-next, asyncio) attaches its
-/// handlers only after BeginCheckout, as dbus-next code usually does; with
-/// a scanner that answers within a millisecond the code is read before
-/// that, and TakeCode still hands it over.
+/// handlers only after BeginCheckout, as dbus-next code usually does; the
+/// quick scanner's code is read before that, and TakeCode still hands it
+/// over.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_late_subscriber_in_python_asyncio_takes_its_code() {
-    let bus = PrivateBus::start();
-    let _kassad = Kassad::start(&mock_config("134567890123456789", 1), &bus).await;
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../examples/python/checkout_asyncio.py"
     );
-    for _ in 0..3 {
-        let (ok, out, err) = blocking(
-            "/usr/bin/python3",
-            strings(&[script, "--bus", bus.address()]),
-        )
-        .await;
-        assert!(ok, "{out}{err}");
-        assert!(out.contains("wechat code from mock: ...6789"), "{out}");
-        assert!(out.contains("checkout finished: paid"), "{out}");
-    }
+    three_whole_checkouts("/usr/bin/python3", script).await;
 }
 
 /// examples/node/checkout.mjs, with dbus-next from the npm registry (as
@@ -271,18 +262,6 @@ async fn a_late_subscriber_in_node_takes_its_code() {
         ok,
         "npm ci (the npm registry must be reachable): {out}{err}"
     );
-    let bus = PrivateBus::start();
-    let _kassad = Kassad::start(&mock_config("134567890123456789", 1), &bus).await;
-    let script = dir
-        .path()
-        .join("checkout.mjs")
-        .to_str()
-        .unwrap()
-        .to_string();
-    for _ in 0..3 {
-        let (ok, out, err) = blocking("node", strings(&[&script, "--bus", bus.address()])).await;
-        assert!(ok, "{out}{err}");
-        assert!(out.contains("wechat code from mock: ...6789"), "{out}");
-        assert!(out.contains("checkout finished: paid"), "{out}");
-    }
+    let script = dir.path().join("checkout.mjs");
+    three_whole_checkouts("node", script.to_str().unwrap()).await;
 }

@@ -156,13 +156,7 @@ async fn the_code_deadline_expires_the_checkout_and_a_late_scan_goes_nowhere() {
     let rig = rig();
     let mut checkout = rig
         .terminal
-        .begin_checkout(
-            &caller(":1.1"),
-            CheckoutOptions {
-                timeout: Some(Duration::from_secs(10)),
-                ..CheckoutOptions::default()
-            },
-        )
+        .begin_checkout(&caller(":1.1"), within(Duration::from_secs(10)))
         .unwrap();
     tokio::time::sleep(Duration::from_secs(10)).await;
     // The scan comes as the deadline fires: it is either the checkout's
@@ -200,13 +194,7 @@ async fn a_code_after_the_checkout_expired_is_counted_and_dropped() {
     let rig = rig();
     let mut checkout = rig
         .terminal
-        .begin_checkout(
-            &caller(":1.1"),
-            CheckoutOptions {
-                timeout: Some(Duration::from_secs(10)),
-                ..CheckoutOptions::default()
-            },
-        )
+        .begin_checkout(&caller(":1.1"), within(Duration::from_secs(10)))
         .unwrap();
     assert_eq!(
         finished(&mut checkout.events).await,
@@ -341,15 +329,7 @@ async fn bad_requests_change_nothing() {
 async fn a_payment_code_wait_ends_with_its_code_or_its_timeout() {
     let rig = rig();
     let pos = caller(":1.1");
-    let wait = {
-        let terminal = rig.terminal.clone();
-        let pos = pos.clone();
-        tokio::spawn(async move {
-            terminal
-                .scan_payment_code(&pos, CheckoutOptions::default())
-                .await
-        })
-    };
+    let wait = spawn_scan(&rig.terminal, &pos);
     settle().await;
     assert_eq!(rig.state(), TerminalState::Scanning);
     rig.scan("door", ALIPAY);
@@ -361,13 +341,7 @@ async fn a_payment_code_wait_ends_with_its_code_or_its_timeout() {
 
     let timed_out = rig
         .terminal
-        .scan_payment_code(
-            &pos,
-            CheckoutOptions {
-                timeout: Some(Duration::from_secs(5)),
-                ..CheckoutOptions::default()
-            },
-        )
+        .scan_payment_code(&pos, within(Duration::from_secs(5)))
         .await;
     assert!(matches!(timed_out, Err(CoreError::Timeout(_))));
     assert_eq!(rig.view(), Some(View::Idle));
@@ -420,13 +394,7 @@ async fn take_code_waits_for_the_code_or_the_end_of_the_checkout() {
 
     let checkout = rig
         .terminal
-        .begin_checkout(
-            &caller(":1.1"),
-            CheckoutOptions {
-                timeout: Some(Duration::from_secs(5)),
-                ..CheckoutOptions::default()
-            },
-        )
+        .begin_checkout(&caller(":1.1"), within(Duration::from_secs(5)))
         .unwrap();
     let expired = checkout.control.take_code(":1.1").await;
     assert!(matches!(expired, Err(CoreError::Timeout(_))), "{expired:?}");

@@ -36,15 +36,7 @@ async fn a_claim_gets_product_scans_and_the_checkout_the_payment_code() {
 async fn a_caller_that_leaves_ends_its_wait_and_its_claim() {
     let rig = rig();
     let pos = caller(":1.1");
-    let wait = {
-        let terminal = rig.terminal.clone();
-        let pos = pos.clone();
-        tokio::spawn(async move {
-            terminal
-                .scan_payment_code(&pos, CheckoutOptions::default())
-                .await
-        })
-    };
+    let wait = spawn_scan(&rig.terminal, &pos);
     settle().await;
     assert!(rig.trigger("till"));
     pos.gone.cancel();

@@ -121,3 +121,24 @@ async fn settle() {
         tokio::task::yield_now().await;
     }
 }
+
+/// Options that wait at most `timeout` for the code.
+fn within(timeout: Duration) -> CheckoutOptions {
+    CheckoutOptions {
+        timeout: Some(timeout),
+        ..CheckoutOptions::default()
+    }
+}
+
+/// `pos` waits for a payment code (`ScanPaymentCode`) on a task of its own.
+fn spawn_scan(
+    terminal: &Terminal,
+    pos: &Caller,
+) -> tokio::task::JoinHandle<Result<CodeScan, CoreError>> {
+    let (terminal, pos) = (terminal.clone(), pos.clone());
+    tokio::spawn(async move {
+        terminal
+            .scan_payment_code(&pos, CheckoutOptions::default())
+            .await
+    })
+}

@@ -45,3 +45,45 @@ impl From<CoreError> for KassaError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use zbus::DBusError as _;
+
+    use super::*;
+
+    /// kassa-client mirrors these errors on the caller's side: every
+    /// error kassad can answer must become its own variant there, never
+    /// `Other`, with the same name and message.
+    #[test]
+    fn every_error_kassad_answers_is_typed_in_kassa_client() {
+        let all = [
+            CoreError::Timeout("m".into()),
+            CoreError::Cancelled("m".into()),
+            CoreError::Busy("m".into()),
+            CoreError::InvalidOrder("m".into()),
+            CoreError::InvalidArgument("m".into()),
+            CoreError::NoDevice("m".into()),
+            CoreError::Backend("m".into()),
+            CoreError::NotBound("m".into()),
+            CoreError::AccessDenied("m".into()),
+        ];
+        let call = zbus::Message::method_call("/org/kassa/Terminal1", "ShowOrder")
+            .and_then(|b| b.build(&()))
+            .unwrap();
+        for e in all {
+            let e = KassaError::from(e);
+            let name = e.name().to_string();
+            let reply = zbus::Message::error(&call.header(), name.as_str())
+                .and_then(|b| b.build(&("m",)))
+                .unwrap();
+            let typed = kassa_client::Error::from(zbus::Error::from(reply));
+            assert!(
+                !matches!(typed, kassa_client::Error::Other(_)),
+                "{name} is not typed in kassa-client"
+            );
+            assert_eq!(typed.name(), Some(name.as_str()));
+            assert_eq!(typed.message(), "m");
+        }
+    }
+}

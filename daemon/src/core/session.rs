@@ -140,8 +140,8 @@ impl SessionControl {
     /// # Errors
     ///
     /// `AccessDenied` for another caller; `InvalidArgument` once the code
-    /// was taken or the checkout ended; `Busy` while another such request
-    /// waits; `Timeout` or `Cancelled` if the checkout ends before a code.
+    /// was taken or the checkout ended; `Timeout` or `Cancelled` if the
+    /// checkout ends first; `Cancelled` for a call a newer one replaced.
     pub async fn take_code(&self, caller: &str) -> Result<CodeScan, CoreError> {
         self.check_owner(caller)?;
         let ended = || CoreError::InvalidArgument("the checkout has ended".into());
@@ -205,7 +205,7 @@ impl Session {
                         break (Event::Cancel, "the scanner wait was abandoned".to_string(), None);
                     };
                     deadline = Instant::now() + deadlines.order;
-                    order_query = self.take_code(code, deadline);
+                    order_query = self.code_read(code, deadline);
                 }
                 found = maybe(&mut order_query) => {
                     order_query = None;
@@ -264,7 +264,7 @@ impl Session {
 
     /// The code was read: tell the owner, show that it was, and ask the
     /// backend (if there is one) for the order bound to it by `deadline`.
-    fn take_code(
+    fn code_read(
         &mut self,
         code: CodeScan,
         deadline: Instant,

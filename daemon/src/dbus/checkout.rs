@@ -17,7 +17,7 @@ use super::caller::{emitter_for, sender};
 use super::error::KassaError;
 use super::options;
 use super::properties::{Property, Published};
-use crate::core::{CheckoutHandle, SessionControl, SessionEvent, SessionSnapshot};
+use crate::core::{CheckoutHandle, CodeScan, SessionControl, SessionEvent, SessionSnapshot};
 
 /// How many finished checkouts stay on the bus for their owners to read;
 /// older ones are removed, so memory does not grow with the checkout rate.
@@ -38,6 +38,16 @@ impl Finished {
             None
         }
     }
+}
+
+/// A payment code as `ScanPaymentCode` and `TakeCode` return it: code,
+/// channel, source.
+pub(super) fn code_reply(scan: &CodeScan) -> (String, String, String) {
+    (
+        scan.code.as_str().to_string(),
+        scan.channel.to_string(),
+        scan.source.as_str().to_string(),
+    )
 }
 
 /// `org.kassa.Checkout1`.
@@ -80,12 +90,7 @@ impl CheckoutIface {
         &self,
         #[zbus(header)] header: Header<'_>,
     ) -> Result<(String, String, String), KassaError> {
-        let scan = self.control.take_code(&sender(&header)).await?;
-        Ok((
-            scan.code.as_str().to_string(),
-            scan.channel.to_string(),
-            scan.source.as_str().to_string(),
-        ))
+        Ok(code_reply(&self.control.take_code(&sender(&header)).await?))
     }
 
     /// Where the checkout is.

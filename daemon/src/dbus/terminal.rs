@@ -11,7 +11,7 @@ use zbus::{Connection, interface};
 
 use super::ROOT;
 use super::caller::{Presence, sender};
-use super::checkout::{Finished, serve_checkout};
+use super::checkout::{Finished, code_reply, serve_checkout};
 use super::claim::serve_claim;
 use super::error::KassaError;
 use super::options::{self, Options};
@@ -38,11 +38,8 @@ impl TerminalIface {
     ) -> Result<(String, String, String), KassaError> {
         let options = options::scan(&options)?;
         let caller = self.presence.caller(&header);
-        let scan = self.terminal.scan_payment_code(&caller, options).await?;
-        Ok((
-            scan.code.as_str().to_string(),
-            scan.channel.to_string(),
-            scan.source.as_str().to_string(),
+        Ok(code_reply(
+            &self.terminal.scan_payment_code(&caller, options).await?,
         ))
     }
 

@@ -21,6 +21,16 @@ impl Failure {
 
 impl From<zbus::Error> for Failure {
     fn from(e: zbus::Error) -> Failure {
+        // kassad's own errors, typed by kassa-client; what remains is the
+        // bus's, or a name newer than this kassactl.
+        let e = match kassa_client::Error::from(e) {
+            kassa_client::Error::Other(e) => e,
+            kassa => {
+                let name = kassa.name().unwrap_or_default();
+                let short = name.strip_prefix("org.kassa.Error.").unwrap_or(name);
+                return Failure::new(exit_code(&kassa), format!("{short}: {}", kassa.message()));
+            }
+        };
         let Some((name, text)) = dbus_error(&e) else {
             // Not an error reply: the connection itself failed.
             return match &e {
@@ -31,13 +41,7 @@ impl From<zbus::Error> for Failure {
             };
         };
         let code = match name.as_str() {
-            "org.kassa.Error.Timeout" => 3,
-            "org.kassa.Error.Cancelled" => 4,
-            "org.kassa.Error.Busy" => 5,
-            "org.kassa.Error.InvalidOrder" | "org.kassa.Error.InvalidArgument" => 6,
-            "org.kassa.Error.NoDevice" => 7,
-            "org.kassa.Error.Backend" | "org.kassa.Error.NotBound" => 8,
-            "org.kassa.Error.AccessDenied" | "org.freedesktop.DBus.Error.AccessDenied" => 9,
+            "org.freedesktop.DBus.Error.AccessDenied" => 9,
             "org.freedesktop.DBus.Error.ServiceUnknown"
             | "org.freedesktop.DBus.Error.NameHasNoOwner"
             | "org.freedesktop.DBus.Error.NoReply"
@@ -49,8 +53,8 @@ impl From<zbus::Error> for Failure {
             }
             _ => 1,
         };
-        let message = if let Some(short) = name.strip_prefix("org.kassa.Error.") {
-            format!("{short}: {text}")
+        let message = if let Some(newer) = name.strip_prefix("org.kassa.Error.") {
+            format!("{newer}: {text}")
         } else if name == "org.freedesktop.DBus.Error.AccessDenied" {
             // The bus's policy refused the call (dbus-daemon's "Rejected
             // send message, …"): the user is not in group kassa.
@@ -75,6 +79,21 @@ impl From<zbus::Error> for Failure {
             format!("{text} ({name})")
         };
         Failure { code, message }
+    }
+}
+
+/// The exit code the help gives for one of kassad's errors.
+fn exit_code(e: &kassa_client::Error) -> u8 {
+    use kassa_client::Error as E;
+    match e {
+        E::Timeout(_) => 3,
+        E::Cancelled(_) => 4,
+        E::Busy(_) => 5,
+        E::InvalidOrder(_) | E::InvalidArgument(_) => 6,
+        E::NoDevice(_) => 7,
+        E::Backend(_) | E::NotBound(_) => 8,
+        E::AccessDenied(_) => 9,
+        _ => 1,
     }
 }
 

@@ -140,7 +140,7 @@ async fn every_caller_given_duration_is_capped() {
 }
 
 /// During a checkout, another caller can neither bind an order to it, nor
-/// end it, nor change what the customer sees.
+/// end it, nor take its code, nor change what the customer sees.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_owner_acts_on_its_checkout() {
     let mut rig = Rig::start().await;
@@ -189,6 +189,20 @@ async fn only_the_owner_acts_on_its_checkout() {
     denied(
         other.show_payment_result("paid", "Thank you").await,
         "ShowPaymentResult after the code",
+    );
+    // Its code goes to the owner alone, once.
+    let theirs = checkout_proxy(other.inner().connection(), path.as_str()).await;
+    denied(theirs.take_code().await.map(drop), "TakeCode");
+    assert_eq!(session.take_code().await.unwrap().0, WECHAT);
+    let again = session.take_code().await.unwrap_err();
+    assert_eq!(
+        err_name(&again),
+        "org.kassa.Error.InvalidArgument",
+        "{again}"
+    );
+    denied(
+        theirs.take_code().await.map(drop),
+        "TakeCode after the owner took it",
     );
     assert_eq!(session.state().await.unwrap(), "waiting_for_order");
     assert_eq!(session.order().await.unwrap(), "");

@@ -9,6 +9,8 @@
 //!   (serial, LCD, USB, camera, console, mock);
 //! - [`backend`] asks the platform server for orders and payment status
 //!   (the [`backend::Backend`] the core asks, answered over HTTP);
+//! - [`http`] is the hardened HTTP server the web screen and the POS API
+//!   run on;
 //! - [`web`] serves the customer's second screen to a kiosk browser;
 //! - [`dbus`] serves the `org.kassa.*` interfaces, which only translate,
 //!   one file per interface, and reads the callers' options;
@@ -24,6 +26,7 @@ pub mod config;
 pub mod core;
 pub mod dbus;
 pub mod devices;
+pub mod http;
 pub mod log_limit;
 pub mod logging;
 pub mod service;

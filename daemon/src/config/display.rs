@@ -14,7 +14,8 @@ use super::DisplayDriver;
 use super::keys::{Drivers, Mistake, Table};
 use super::serial::RawPort;
 use super::values::{check_text_line, ms};
-use crate::web::{AllowedHost, WebConfig};
+use crate::http::AllowedHost;
+use crate::web::WebConfig;
 
 /// The values of `driver`.
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]

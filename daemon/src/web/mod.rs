@@ -7,14 +7,12 @@
 //! mid-checkout is sent the current view first. Bound beyond loopback, the
 //! server wants an access token (`?token=` in the kiosk's URL).
 //!
-//! Any local user can reach the screen, so it answers only its own `Host`
-//! names (`hosts.rs`) and keeps its connections, streams and timeouts within
-//! fixed bounds (`server.rs`): whatever it is sent, the rest of kassad keeps
-//! its descriptors.
+//! Any local user can reach the screen, so it runs on [`crate::http`]'s
+//! server: it answers only its own `Host` names and keeps its connections,
+//! streams and timeouts within fixed bounds; whatever it is sent, the rest
+//! of kassad keeps its descriptors.
 
-mod hosts;
 mod model;
-mod server;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -36,7 +34,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
-pub use hosts::{AllowedHost, HostError};
+use crate::http::{self as server, AllowedHost};
 pub use model::{Branding, qr_svg, view_json};
 pub use server::{
     HEADER_READ_TIMEOUT, MAX_CONNECTIONS, MAX_EVENT_STREAMS, MAX_REQUEST_HEAD, MAX_REQUEST_HEADERS,
@@ -236,6 +234,8 @@ impl WebScreen {
         let mut hosts = AllowedHost::defaults(config.listen);
         hosts.extend(config.allowed_hosts.iter().cloned());
         let site = Arc::new(server::Site {
+            name: "web screen",
+            other_hosts: " (other names go in the display's allowed_hosts)",
             listen: config.listen,
             hosts,
         });

@@ -2,11 +2,11 @@
 //! connection makes room when the cap is reached.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
-use tokio::sync::OwnedSemaphorePermit;
+use tokio::sync::{Notify, OwnedSemaphorePermit};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use super::{FIRST_REQUEST_GRACE, MAX_EVENT_STREAMS};
@@ -27,13 +27,56 @@ pub(super) struct ConnectionState {
     pub(super) streaming: AtomicBool,
     /// Has had a request past [`admit`](super::admit).
     pub(super) served: AtomicBool,
+    /// Holds on the connection by WebSockets it was upgraded to.
+    held: AtomicUsize,
+    /// Told when a hold ends.
+    released: Notify,
 }
 
 /// A request's handle on its connection (a request extension), through
-/// which an event stream marks its connection as one not to evict.
+/// which an event stream marks its connection as one not to evict, and a
+/// WebSocket keeps the connection's slot.
 #[derive(Clone)]
-pub(in crate::web) struct ConnectionMark {
+pub struct ConnectionMark {
     pub(super) state: Arc<ConnectionState>,
+}
+
+/// A WebSocket's hold on the connection it was upgraded from: while it
+/// lives, the connection keeps its slot and is not evicted.
+pub struct ConnectionHold {
+    state: Arc<ConnectionState>,
+}
+
+impl ConnectionMark {
+    /// A hold on this connection, to be kept by the WebSocket it is
+    /// upgraded to for as long as the socket is open.
+    pub fn hold(&self) -> ConnectionHold {
+        self.state.held.fetch_add(1, Ordering::SeqCst);
+        self.state.streaming.store(true, Ordering::Relaxed);
+        ConnectionHold {
+            state: self.state.clone(),
+        }
+    }
+
+    /// Resolves once no hold is left on the connection.
+    pub(super) async fn released(&self) {
+        loop {
+            let released = self.state.released.notified();
+            if self.state.held.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            released.await;
+        }
+    }
+}
+
+impl Drop for ConnectionHold {
+    fn drop(&mut self) {
+        if self.state.held.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.state.streaming.store(false, Ordering::Relaxed);
+        }
+        self.state.released.notify_waiters();
+    }
 }
 
 #[derive(Default)]
@@ -112,12 +155,12 @@ impl Drop for Connection {
 
 /// The event streams open on one web screen, oldest first.
 #[derive(Default)]
-pub(in crate::web) struct EventStreams {
+pub struct EventStreams {
     table: Mutex<(u64, BTreeMap<u64, CancellationToken>)>,
 }
 
 /// An open event stream's place; leaving it frees the place.
-pub(in crate::web) struct StreamSlot {
+pub struct StreamSlot {
     id: u64,
     streams: Arc<EventStreams>,
     end: CancellationToken,
@@ -127,7 +170,7 @@ pub(in crate::web) struct StreamSlot {
 impl EventStreams {
     /// A place for a new stream on the connection `mark`, ending the
     /// oldest stream if all [`MAX_EVENT_STREAMS`] are taken.
-    pub(in crate::web) fn open(self: &Arc<Self>, mark: Option<ConnectionMark>) -> StreamSlot {
+    pub fn open(self: &Arc<Self>, mark: Option<ConnectionMark>) -> StreamSlot {
         let end = CancellationToken::new();
         let mut table = lock(&self.table);
         while table.1.len() >= MAX_EVENT_STREAMS {
@@ -152,14 +195,14 @@ impl EventStreams {
 
     /// How many are open.
     #[cfg(test)]
-    pub(in crate::web) fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         lock(&self.table).1.len()
     }
 }
 
 impl StreamSlot {
     /// Resolves when a newer stream has taken this one's place.
-    pub(in crate::web) fn ended(&self) -> WaitForCancellationFutureOwned {
+    pub fn ended(&self) -> WaitForCancellationFutureOwned {
         self.end.clone().cancelled_owned()
     }
 }

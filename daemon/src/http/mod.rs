@@ -1,8 +1,9 @@
-//! The web screen's HTTP server, hardened against hostile local clients.
+//! kassad's HTTP server, hardened against hostile local clients: the web
+//! screen and the POS API each run one.
 //!
-//! Any local user can connect to the screen, with no D-Bus rights at all,
-//! and kassad shares one descriptor limit between the web screen and the
-//! scanners, the bus and the backend. So the screen must never take more
+//! Any local user can connect to either, with no D-Bus rights at all, and
+//! kassad shares one descriptor limit between its servers and the
+//! scanners, the bus and the backend. So a server must never take more
 //! than a fixed share, whatever it is sent:
 //!
 //! - at most [`MAX_CONNECTIONS`] open connections. A connection over the
@@ -26,8 +27,10 @@
 //!   dropped with its connection.
 //! - a request head is at most [`MAX_REQUEST_HEAD`] bytes and
 //!   [`MAX_REQUEST_HEADERS`] headers; nothing takes a body.
-//! - the `Host` must be one the screen answers to ([`super::hosts`]),
-//!   checked before anything else.
+//! - the `Host` must be one the server answers to ([`hosts`]), checked
+//!   before anything else.
+//! - a connection upgraded to a WebSocket keeps its slot until the socket
+//!   closes ([`ConnectionMark::hold`]), and is never evicted.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -51,14 +54,14 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
-use super::hosts::{self, AllowedHost};
-
 mod connections;
+mod hosts;
 mod pressure;
 mod stall;
 
 use connections::{Connection, Connections};
-pub(super) use connections::{ConnectionMark, EventStreams, StreamSlot};
+pub use connections::{ConnectionHold, ConnectionMark, EventStreams, StreamSlot};
+pub use hosts::{AllowedHost, HostError};
 use pressure::Pressure;
 use stall::StallGuard;
 
@@ -115,8 +118,13 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 /// of connections does not become a flood of log lines.
 const REPORT_INTERVAL: Duration = Duration::from_secs(60);
 
-/// What one web screen's server knows besides its routes.
-pub(super) struct Site {
+/// What one server knows besides its routes.
+pub struct Site {
+    /// What it serves, for log lines and refusals: "web screen".
+    pub name: &'static str,
+    /// Where a refused `Host` is told other names go, such as " (other
+    /// names go in the display's allowed_hosts)".
+    pub other_hosts: &'static str,
     /// Where it listens, for log lines.
     pub listen: SocketAddr,
     /// The names it answers to, besides the address a connection came in on.
@@ -131,7 +139,7 @@ const ACCEPT_BACKLOG: u32 = 1024;
 /// A listening socket at `address`, as `std::net::TcpListener::bind` makes
 /// one (address reuse on) but with [`ACCEPT_BACKLOG`]. Must be called
 /// within the Tokio runtime.
-pub(super) fn listen(address: SocketAddr) -> io::Result<TcpListener> {
+pub fn listen(address: SocketAddr) -> io::Result<TcpListener> {
     let socket = match address {
         SocketAddr::V4(_) => TcpSocket::new_v4()?,
         SocketAddr::V6(_) => TcpSocket::new_v6()?,
@@ -142,12 +150,7 @@ pub(super) fn listen(address: SocketAddr) -> io::Result<TcpListener> {
 }
 
 /// Serves `app` on `listener` until `shutdown` is cancelled.
-pub(super) async fn run(
-    listener: TcpListener,
-    app: Router,
-    site: Arc<Site>,
-    shutdown: CancellationToken,
-) {
+pub async fn run(listener: TcpListener, app: Router, site: Arc<Site>, shutdown: CancellationToken) {
     let connections = Arc::new(Connections::default());
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let mut pressure = Pressure::new();
@@ -237,6 +240,7 @@ async fn serve_connection(
     site: Arc<Site>,
     shutdown: CancellationToken,
 ) {
+    let site_name = site.name;
     let mark = connection.mark.clone();
     let service = service_fn(move |mut request: Request<Incoming>| {
         let refused = admit(&mut request, &site, local, &mark);
@@ -251,7 +255,7 @@ async fn serve_connection(
     let io = TokioIo::new(StallGuard::new(socket, WRITE_STALL_TIMEOUT));
     // Boxed, so that it can be dropped (closing the socket) before the
     // connection's slot is given back.
-    let mut served = Box::pin(http.serve_connection(io, service));
+    let mut served = Box::pin(http.serve_connection(io, service).with_upgrades());
     // One look at what the client sent with its connection before it may
     // be evicted: a browser's request is there already, and is answered
     // (or marks the connection as served) in this first poll. Without it, a
@@ -259,30 +263,32 @@ async fn serve_connection(
     // its task ever ran.
     let first = std::future::poll_fn(|cx| Poll::Ready(served.as_mut().poll(cx))).await;
     let _ = connection.mark.state.started.set(Instant::now());
-    if let Poll::Ready(result) = first {
-        if let Err(e) = result {
-            debug!("web screen connection ended: {e}");
-        }
-        return;
-    }
-    tokio::select! {
-        result = served.as_mut() => {
-            if let Err(e) = result {
-                // Timeouts and clients that go away: routine, and a
-                // hostile client could flood any louder level.
-                debug!("web screen connection ended: {e}");
+    let result = match first {
+        Poll::Ready(result) => Some(result),
+        Poll::Pending => tokio::select! {
+            result = served.as_mut() => Some(result),
+            // Evicted: dropping the connection closes its socket at once.
+            () = connection.close.cancelled() => None,
+            () = shutdown.cancelled() => {
+                served.as_mut().graceful_shutdown();
+                let _ = tokio::time::timeout(SHUTDOWN_GRACE, served.as_mut()).await;
+                None
             }
-        }
-        // Evicted: dropping the connection closes its socket at once.
-        () = connection.close.cancelled() => {}
-        () = shutdown.cancelled() => {
-            served.as_mut().graceful_shutdown();
-            let _ = tokio::time::timeout(SHUTDOWN_GRACE, served.as_mut()).await;
-        }
+        },
+    };
+    if let Some(Err(e)) = &result {
+        // Timeouts and clients that go away: routine, and a hostile
+        // client could flood any louder level.
+        debug!("{site_name} connection ended: {e}");
     }
     // The socket is closed before the connection's slot is given back, so
-    // that the cap counts descriptors, not tasks.
+    // that the cap counts descriptors, not tasks. An upgraded connection
+    // has handed its socket to a WebSocket, which holds the slot until it
+    // closes.
     drop(served);
+    if result.is_some() {
+        connection.mark.released().await;
+    }
     drop(connection);
 }
 
@@ -314,8 +320,10 @@ fn admit(
     if !host_ok || !target_ok {
         return Some(refusal(
             StatusCode::MISDIRECTED_REQUEST,
-            "kassa web screen: not for this Host; open the screen by its own address \
-             (other names go in the display's allowed_hosts)\n",
+            format!(
+                "kassa {}: not for this Host; open it by its own address{}\n",
+                site.name, site.other_hosts
+            ),
         ));
     }
     let has_body = request.headers().contains_key(header::TRANSFER_ENCODING)
@@ -326,13 +334,13 @@ fn admit(
     if has_body {
         return Some(refusal(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "kassa web screen: requests carry no body\n",
+            format!("kassa {}: requests carry no body\n", site.name),
         ));
     }
     if request.method() != Method::GET && request.method() != Method::HEAD {
         let mut response = refusal(
             StatusCode::METHOD_NOT_ALLOWED,
-            "kassa web screen: only GET and HEAD\n",
+            format!("kassa {}: only GET and HEAD\n", site.name),
         );
         response
             .headers_mut()
@@ -346,7 +354,7 @@ fn admit(
 
 /// A short plain-text answer that also closes the connection: a client
 /// that sends one bad request is not worth keeping.
-fn refusal(status: StatusCode, message: &'static str) -> Response<Body> {
+pub fn refusal(status: StatusCode, message: String) -> Response<Body> {
     let mut response = Response::new(Body::from(message));
     *response.status_mut() = status;
     let headers = response.headers_mut();

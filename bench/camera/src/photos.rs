@@ -90,21 +90,24 @@ pub fn folders(root: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 /// The photos of one folder, in numeric order, each with its `N.txt`.
 pub fn load_folder(dir: &Path) -> Result<Vec<Photo>, String> {
-    let mut numbered: Vec<(u32, PathBuf)> = std::fs::read_dir(dir)
+    let mut numbered: Vec<(u32, String, PathBuf)> = std::fs::read_dir(dir)
         .map_err(|e| format!("failed to read {}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "png"))
-        .filter_map(|p| Some((p.file_stem()?.to_str()?.parse().ok()?, p)))
+        .filter_map(|p| {
+            let stem = p.file_stem()?.to_str()?.to_owned();
+            Some((stem.parse().ok()?, stem, p))
+        })
         .collect();
     numbered.sort();
     numbered
         .into_iter()
-        .map(|(n, path)| {
+        .map(|(_, name, path)| {
             let txt = path.with_extension("txt");
             let text_file = std::fs::read_to_string(&txt)
                 .map_err(|e| format!("failed to read {}: {e}", txt.display()))?;
             Ok(Photo {
-                name: n.to_string(),
+                name,
                 image: load_png(&path)?,
                 text_file,
             })

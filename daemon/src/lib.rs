@@ -12,6 +12,8 @@
 //! - [`http`] is the hardened HTTP server the web screen and the POS API
 //!   run on;
 //! - [`web`] serves the customer's second screen to a kiosk browser;
+//! - [`pos_api`] serves the same contract to browser and Electron POS
+//!   apps, as JSON over a WebSocket on loopback;
 //! - [`dbus`] serves the `org.kassa.*` interfaces, which only translate,
 //!   one file per interface, and reads the callers' options;
 //! - [`service`] is kassad's life: build the terminal, serve the bus, stop.
@@ -29,6 +31,7 @@ pub mod devices;
 pub mod http;
 pub mod log_limit;
 pub mod logging;
+pub mod pos_api;
 pub mod service;
 pub mod text;
 pub mod web;

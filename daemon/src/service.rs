@@ -1,6 +1,6 @@
 //! kassad's life: build the terminal from the config (devices, backend),
-//! wait for the devices' first status, serve the bus, wait for the stop,
-//! stop the devices. `main` calls [`run`]; so do the tests, on a private
+//! wait for the devices' first status, serve the bus (and the POS API, if
+//! configured), wait for the stop, stop the devices. `main` calls [`run`]; so do the tests, on a private
 //! bus.
 
 use std::future::Future;
@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::core::{Parts, Terminal, WeakTerminal};
 use crate::dbus::{BUS_NAME, Bus};
 use crate::devices::{Devices, ScanSink};
+use crate::pos_api::PosApi;
 
 /// How long kassad waits at start for its devices' first status before it
 /// takes its name anyway; a device still silent then reports
@@ -65,6 +66,7 @@ pub async fn run(
     ready: impl FnOnce(),
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), RunError> {
+    let pos_api_config = config.pos_api.clone();
     let terminal = start_terminal(config).map_err(RunError::Setup)?;
     // The name is taken (and systemd told we are ready) only once every
     // device has said whether it is there: a POS calling at once must not
@@ -79,6 +81,14 @@ pub async fn run(
             return Err(e.into());
         }
     };
+    // The POS API, if configured, is up before systemd hears we are ready.
+    let pos_api = match pos_api_config.map(|c| PosApi::start(&c, terminal.clone())) {
+        Some(Err(e)) => {
+            stop_devices(&terminal, &stop).await;
+            return Err(RunError::Setup(e));
+        }
+        started => started.and_then(Result::ok),
+    };
     info!(
         "kassad {} serving {BUS_NAME} on {bus:?}",
         env!("CARGO_PKG_VERSION")
@@ -86,6 +96,8 @@ pub async fn run(
     ready();
     shutdown.await;
     info!("kassad stopping");
+    // Its clients are told kassad is stopping, and their checkouts end.
+    drop(pos_api);
     let _ = conn.release_name(BUS_NAME).await;
     stop_devices(&terminal, &stop).await;
     // Calls still running are answered first, but a stop is not held up

@@ -4,11 +4,13 @@
 //! use: a pseudo-terminal in place of a serial device, the sample backend
 //! on loopback ([`backend`]), a private D-Bus daemon ([`bus`]), headless
 //! Chromium for the web screen ([`browser`]), recorded key-event streams and
-//! a FIFO to replay them through ([`wedge`]).
+//! a FIFO to replay them through ([`wedge`]), a client of the POS API and a
+//! server for POS pages ([`pos_api`]).
 
 pub mod backend;
 pub mod browser;
 pub mod bus;
+pub mod pos_api;
 pub mod rig;
 pub mod wedge;
 

@@ -14,6 +14,7 @@ use super::backend::RawBackend;
 use super::checkout::RawCheckout;
 use super::display::RawDisplayCommon;
 use super::keys::{self, Mistake, Table};
+use super::pos_api::RawPosApi;
 use super::scanner::RawScannerCommon;
 use super::{CheckoutConfig, Config, ConfigError, DisplayConfig, ScannerConfig};
 
@@ -33,6 +34,7 @@ struct RawFile {
     #[serde(default)]
     channel: Vec<Spanned<ChannelRule>>,
     checkout: Option<Spanned<RawCheckout>>,
+    pos_api: Option<Spanned<RawPosApi>>,
     allow_simulated: Option<bool>,
 }
 
@@ -94,6 +96,10 @@ impl Config {
             channels,
             checkout,
             allow_simulated: raw.allow_simulated.unwrap_or(false),
+            pos_api: raw
+                .pos_api
+                .map(|spanned| source.section(spanned, "[pos_api]", RawPosApi::settings))
+                .transpose()?,
         })
     }
 }

@@ -24,6 +24,7 @@ mod device;
 mod display;
 mod keys;
 mod load;
+mod pos_api;
 mod scanner;
 mod serial;
 mod usb;
@@ -32,6 +33,7 @@ mod values;
 pub use backend::{BackendConfig, Method, check_url};
 pub use checkout::CheckoutConfig;
 pub use device::{DisplayConfig, DisplayDriver, ScannerConfig, ScannerDriver};
+pub use pos_api::DEFAULT_LISTEN as DEFAULT_POS_API_LISTEN;
 pub use usb::{HidPosSettings, WedgeSettings};
 
 /// Where the daemon looks when no `--config` is given.
@@ -75,6 +77,8 @@ pub struct Config {
     /// `allow_simulated = true`: simulated devices (`driver = "mock"`) may
     /// serve on the system bus, where kassad otherwise refuses them.
     pub allow_simulated: bool,
+    /// `[pos_api]`: the WebSocket API for browser POS apps, if configured.
+    pub pos_api: Option<crate::pos_api::PosApiConfig>,
 }
 
 #[cfg(test)]

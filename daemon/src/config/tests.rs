@@ -412,3 +412,32 @@ fn display_text_is_at_most_max_line_chars() {
     let e = err(&vfd_only);
     assert!(e.message.contains("display \"p\": idle_text"), "{e}");
 }
+
+#[test]
+fn the_pos_api_is_off_unless_configured_and_serves_loopback_only() {
+    let none = Config::parse("", "kassa.toml").unwrap();
+    assert!(none.pos_api.is_none());
+    let config = Config::parse(
+        "[pos_api]\ntoken_file = \"/etc/kassa/pos-api.token\"\nallowed_origins = [\"http://localhost:8069\", \"https://pos.example.com/\"]\n",
+        "kassa.toml",
+    )
+    .unwrap();
+    let api = config.pos_api.unwrap();
+    assert_eq!(api.listen.to_string(), "127.0.0.1:8766");
+    let origins: Vec<_> = api.allowed_origins.iter().map(|o| o.to_string()).collect();
+    assert_eq!(
+        origins,
+        ["http://localhost:8069", "https://pos.example.com:443"]
+    );
+    let e = err("[pos_api]\nlisten = \"0.0.0.0:8766\"\ntoken_file = \"/t\"\n");
+    assert!(e.message.contains("this machine only"), "{e}");
+    assert_eq!(e.line, Some(1), "{e}");
+    let e = err("[pos_api]\nlisten = \"[::1]:8766\"\n");
+    assert!(e.message.contains("token_file is required"), "{e}");
+    let e = err("[pos_api]\ntoken_file = \"/t\"\nallowed_origins = [\"*\"]\n");
+    assert!(e.message.contains("allowed_origins entry \"*\""), "{e}");
+    let e = err("[pos_api]\ntoken_file = \"/t\"\nallowed_origins = [\"http://pos.local/app\"]\n");
+    assert!(e.message.contains("no path"), "{e}");
+    let e = err("[pos_api]\ntoken_file = \"/t\"\norigins = []\n");
+    assert!(e.message.contains("origins"), "{e}");
+}

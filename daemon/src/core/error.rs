@@ -44,6 +44,39 @@ impl fmt::Display for CoreError {
     }
 }
 
+impl CoreError {
+    /// The error's name in the contract, the same on D-Bus and the POS
+    /// API, such as `org.kassa.Error.Busy`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CoreError::Timeout(_) => "org.kassa.Error.Timeout",
+            CoreError::Cancelled(_) => "org.kassa.Error.Cancelled",
+            CoreError::Busy(_) => "org.kassa.Error.Busy",
+            CoreError::InvalidOrder(_) => "org.kassa.Error.InvalidOrder",
+            CoreError::InvalidArgument(_) => "org.kassa.Error.InvalidArgument",
+            CoreError::NoDevice(_) => "org.kassa.Error.NoDevice",
+            CoreError::Backend(_) => "org.kassa.Error.Backend",
+            CoreError::NotBound(_) => "org.kassa.Error.NotBound",
+            CoreError::AccessDenied(_) => "org.kassa.Error.AccessDenied",
+        }
+    }
+
+    /// What went wrong, for the caller.
+    pub fn message(&self) -> &str {
+        match self {
+            CoreError::Timeout(m)
+            | CoreError::Cancelled(m)
+            | CoreError::Busy(m)
+            | CoreError::InvalidOrder(m)
+            | CoreError::InvalidArgument(m)
+            | CoreError::NoDevice(m)
+            | CoreError::Backend(m)
+            | CoreError::NotBound(m)
+            | CoreError::AccessDenied(m) => m,
+        }
+    }
+}
+
 impl std::error::Error for CoreError {}
 
 impl From<BackendError> for CoreError {

@@ -72,8 +72,11 @@ mod tests {
             .and_then(|b| b.build(&()))
             .unwrap();
         for e in all {
+            let core_name = e.name();
             let e = KassaError::from(e);
             let name = e.name().to_string();
+            // The POS API answers the core's names: the same on both.
+            assert_eq!(name, core_name);
             let reply = zbus::Message::error(&call.header(), name.as_str())
                 .and_then(|b| b.build(&("m",)))
                 .unwrap();

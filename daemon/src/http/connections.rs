@@ -195,7 +195,7 @@ impl EventStreams {
 
     /// How many are open.
     #[cfg(test)]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         lock(&self.table).1.len()
     }
 }
@@ -240,6 +240,28 @@ mod tests {
         assert_eq!(streams.len(), MAX_EVENT_STREAMS);
         drop(rest);
         assert_eq!(streams.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_websocket_holds_its_connection_until_it_closes() {
+        let mark = ConnectionMark {
+            state: Arc::new(ConnectionState::default()),
+        };
+        mark.released().await;
+        let hold = mark.hold();
+        assert!(mark.state.streaming.load(Ordering::Relaxed));
+        let waiting = tokio::spawn({
+            let mark = mark.clone();
+            async move { mark.released().await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished());
+        drop(hold);
+        tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+            .await
+            .expect("released once the hold is dropped")
+            .unwrap();
+        assert!(!mark.state.streaming.load(Ordering::Relaxed));
     }
 
     #[test]

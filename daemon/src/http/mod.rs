@@ -58,6 +58,7 @@ mod connections;
 mod hosts;
 mod pressure;
 mod stall;
+pub mod token;
 
 use connections::{Connection, Connections};
 pub use connections::{ConnectionHold, ConnectionMark, EventStreams, StreamSlot};

@@ -143,19 +143,6 @@ impl Drop for WebScreen {
     }
 }
 
-fn read_token(path: &Path) -> Result<String, String> {
-    let token = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read token_file {}: {e}", path.display()))?;
-    let token = token.trim();
-    if token.len() < 16 || !token.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(format!(
-            "token_file {}: the token must be at least 16 printable ASCII characters",
-            path.display()
-        ));
-    }
-    Ok(token.to_string())
-}
-
 fn read_logo(path: &Path) -> Result<(Vec<u8>, &'static str), String> {
     let kind = match path.extension().and_then(|e| e.to_str()) {
         Some("png") => "image/png",
@@ -190,7 +177,7 @@ impl WebScreen {
         let token = config
             .token_file
             .as_deref()
-            .map(read_token)
+            .map(server::token::read)
             .transpose()
             .map_err(Error::File)?;
         let logo = config
@@ -283,15 +270,6 @@ struct Access {
     token: Option<String>,
 }
 
-/// Compares in time independent of where the strings differ.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 /// Lets a request through if the screen has no token, or the request
 /// carries it (`?token=` or `Authorization: Bearer`).
 async fn guard(
@@ -301,13 +279,7 @@ async fn guard(
     next: Next,
 ) -> Response {
     if let Some(token) = &screen.token {
-        let bearer = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        let given = [access.token.as_deref(), bearer];
-        if !given.into_iter().flatten().any(|given| same(given, token)) {
+        if !server::token::presented(token, access.token.as_deref(), request.headers()) {
             return denied();
         }
     }

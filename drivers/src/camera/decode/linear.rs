@@ -1,5 +1,5 @@
 //! Linear (Code 128) reading along scan lines at several angles, each line
-//! thresholded on its own running mean, each candidate line handed to
+//! cut at the edges found along it, each candidate line handed to
 //! rxing's row decoder.
 
 use rxing::DecodeHints;
@@ -7,6 +7,7 @@ use rxing::common::BitArray;
 use rxing::oned::{Code128Reader, OneDReader};
 
 use super::gray::Gray;
+use super::orient::Sweep;
 
 /// One read along one line: text, and the line's two ends in the image.
 #[derive(Debug, Clone)]
@@ -66,89 +67,124 @@ fn sample_line(img: &Gray, origin: (f32, f32), dir: (f32, f32), out: &mut Vec<u8
     t0
 }
 
-/// Thresholds a line profile against its running mean over `window`
-/// samples; dark (bar) is the state after an odd number of changes.
-/// Differences under `min_contrast` keep the previous decision, so sensor
-/// noise on white does not become bars. The positions where the decision
-/// changes go to `changes` (the profile starts light).
-fn binarize(profile: &[u8], window: usize, min_contrast: i32, changes: &mut Vec<usize>) {
-    let n = profile.len();
-    changes.clear();
-    let half = window / 2;
-    // The window around `i` and its sum, summed afresh: near the ends,
-    // where the window is cut short (at most `window` samples each).
-    let fresh = |i: usize| {
-        let (a, b) = (i.saturating_sub(half), (i + half + 1).min(n));
-        let sum: i32 = profile[a..b].iter().map(|&q| i32::from(q)).sum();
-        (sum, (b - a) as i32)
-    };
-    let mut is_dark = false;
-    // p - mean, scaled by the window's count to avoid a division.
-    let mut decide = |i: usize, sum: i32, count: i32| {
-        let d = i32::from(profile[i]) * count - sum;
-        let now = if d <= -min_contrast * count {
-            true
-        } else if d >= min_contrast * count {
-            false
-        } else {
-            is_dark
-        };
-        if now != is_dark {
-            is_dark = now;
-            changes.push(i);
-        }
-    };
-    // In between, the whole window fits and its sum is kept running.
-    let interior = half + 1..n.saturating_sub(half);
-    let (head, tail) = if interior.is_empty() {
-        (0..n, n..n)
+/// Sub-sample steps per sample in the bits handed to the row decoder: the
+/// edges are found to a fraction of a sample, and at two pixels a module a
+/// whole-sample edge is a quarter of a module off.
+const SUB: f32 = 4.0;
+
+/// The edges of a line profile, to a fraction of a sample: where the
+/// brightness falls fastest (a bar starts) and rises fastest (it ends),
+/// alternating, the first one falling. Unlike a threshold against a mean,
+/// an edge stays where it is when blur smears it: a narrow space between
+/// two bars, which blur keeps from ever getting as light as the mean, still
+/// has an edge on each side. A step counts when it is at least `min_step`
+/// levels a sample and a fifth of the strongest step within about 32
+/// samples (so noise on a quiet zone is no edge); of two steps the same way
+/// in a row, the stronger is the edge.
+fn edges(profile: &[u8], min_step: i32, smooth: bool, out: &mut Vec<f32>) {
+    out.clear();
+    if profile.len() < 6 {
+        return;
+    }
+    // d[i] = step from sample i to i + 1, located at i + 0.5.
+    let d: Vec<i32> = if smooth {
+        let s: Vec<i32> = profile
+            .windows(3)
+            .map(|w| i32::from(w[0]) + 2 * i32::from(w[1]) + i32::from(w[2]))
+            .collect();
+        // s[k] is centred on sample k + 1: d[0] = 0 keeps d[i] at i + 0.5.
+        std::iter::once(0)
+            .chain(s.windows(2).map(|w| (w[1] - w[0]) / 4))
+            .collect()
     } else {
-        (0..interior.start, interior.end..n)
+        profile
+            .windows(2)
+            .map(|w| i32::from(w[1]) - i32::from(w[0]))
+            .collect()
     };
-    for i in head {
-        let (sum, count) = fresh(i);
-        decide(i, sum, count);
-    }
-    if !interior.is_empty() {
-        let (mut sum, count) = fresh(interior.start - 1);
-        for i in interior {
-            sum += i32::from(profile[i + half]) - i32::from(profile[i - half - 1]);
-            decide(i, sum, count);
+    const BLOCK: usize = 16;
+    let strongest: Vec<i32> = d
+        .chunks(BLOCK)
+        .map(|c| c.iter().map(|v| v.abs()).max().unwrap_or(0))
+        .collect();
+    let nearby = |i: usize| {
+        let b = i / BLOCK;
+        strongest[b.saturating_sub(1)..(b + 2).min(strongest.len())]
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(0)
+    };
+    // The edge found but not yet followed by one the other way.
+    let mut pending: Option<(usize, i32)> = None;
+    let commit = |at: usize, out: &mut Vec<f32>| {
+        let (l, c, r) = (d[at - 1], d[at], d[at + 1]);
+        let curve = l - 2 * c + r;
+        let off = if curve == 0 {
+            0.0
+        } else {
+            (0.5 * (l - r) as f32 / curve as f32).clamp(-0.5, 0.5)
+        };
+        out.push(at as f32 + 0.5 + off);
+    };
+    for i in 1..d.len() - 1 {
+        let v = d[i];
+        let extreme = if v < 0 {
+            v <= d[i - 1] && v < d[i + 1]
+        } else {
+            v >= d[i - 1] && v > d[i + 1]
+        };
+        if !extreme || v.abs() < min_step || 5 * v.abs() < nearby(i) {
+            continue;
+        }
+        match pending {
+            // The first edge is a bar's start.
+            None if v > 0 => {}
+            None => pending = Some((i, v)),
+            Some((_, p)) if (p < 0) == (v < 0) => {
+                if v.abs() > p.abs() {
+                    pending = Some((i, v));
+                }
+            }
+            Some((at, _)) => {
+                commit(at, out);
+                pending = Some((i, v));
+            }
         }
     }
-    for i in tail {
-        let (sum, count) = fresh(i);
-        decide(i, sum, count);
+    if let Some((at, _)) = pending {
+        commit(at, out);
     }
 }
 
-/// The bars (`true`) of samples `[a, b)` of a line whose decisions change
-/// at `changes`, first to last or reversed.
-fn bars(changes: &[usize], a: usize, b: usize, reversed: bool) -> BitArray {
-    let mut bits = BitArray::with_size(b - a);
-    let first = changes.partition_point(|&c| c <= a);
-    // Dark at `a` after an odd number of changes.
-    let mut dark_from = (first % 2 == 1).then_some(a);
+/// The bars (`true`) between `a` and `b` (samples) of a line with these
+/// `edges` (alternating, the first a bar's start), [`SUB`] bits a sample,
+/// first to last or reversed.
+fn bars_between(edges: &[f32], a: usize, b: usize, reversed: bool) -> BitArray {
+    let len = ((b - a) as f32 * SUB) as usize;
+    let mut bits = BitArray::with_size(len.max(1));
+    let to_bit = |e: f32| (((e - a as f32) * SUB).round().max(0.0) as usize).min(len);
+    let first = edges.partition_point(|&e| e <= a as f32);
+    // Inside a bar at `a` after an odd number of edges.
+    let mut dark_from = (first % 2 == 1).then_some(0);
     let mut mark = |from: usize, to: usize| {
         let (s, e) = if reversed {
-            (b - to, b - from)
+            (len - to, len - from)
         } else {
-            (from - a, to - a)
+            (from, to)
         };
-        // (Not `setRange`: rxing's overflows in debug builds on a range
-        // ending at a word's last bit.)
         for i in s..e {
             bits.set(i);
         }
     };
-    for &c in changes[first..].iter().take_while(|&&c| c < b) {
+    for &e in edges[first..].iter().take_while(|&&e| e < b as f32) {
         match dark_from.take() {
-            Some(from) => mark(from, c),
-            None => dark_from = Some(c),
+            Some(from) => mark(from, to_bit(e)),
+            None => dark_from = Some(to_bit(e)),
         }
     }
     if let Some(from) = dark_from {
-        mark(from, b);
+        mark(from, len);
     }
     bits
 }
@@ -208,56 +244,76 @@ fn barcode_like(changes: &[usize]) -> bool {
     wide >= 2 * narrow && wide <= 6 * narrow
 }
 
-/// Scans `img` along lines `spacing` pixels apart at each of `angles`
-/// (degrees), both directions, and returns every Code 128 line read, in
-/// order, stopping once `enough` lines agree on one text. Only stretches of
-/// a line dense in bar/space changes are handed to the decoder.
-pub(crate) fn scan(img: &Gray, angles: &[f32], spacing: f32, enough: usize) -> Vec<LineRead> {
+/// Scans `img` along the lines of each of `sweeps`, `spacing` pixels apart
+/// (closer in narrow bands), both directions, and returns every Code 128
+/// line read, in order, stopping once `enough` lines agree on one text.
+/// Only stretches of a line dense in edges are handed to the decoder: with
+/// the edges of the smoothed line first, then, if that read nothing, with
+/// those of the raw line (a barcode of modules under two pixels, which
+/// smoothing blurs away).
+pub(crate) fn scan(img: &Gray, sweeps: &[Sweep], spacing: f32, enough: usize) -> Vec<LineRead> {
     let mut reads: Vec<LineRead> = Vec::new();
     let mut reader = Code128Reader;
     let hints = DecodeHints::default();
     let mut profile = Vec::new();
     let mut changes = Vec::new();
     let mut stretches = Vec::new();
+    let mut smooth_edges = Vec::new();
+    let mut raw_edges = Vec::new();
     let gap = max_gap(img);
     let (cx, cy) = (img.width as f32 / 2.0, img.height as f32 / 2.0);
-    let half_diag = ((img.width * img.width + img.height * img.height) as f32).sqrt() / 2.0;
-    for &angle in angles {
-        let (sin, cos) = angle.to_radians().sin_cos();
+    for sweep in sweeps {
+        let (sin, cos) = sweep.angle.to_radians().sin_cos();
         let dir = (cos, sin);
         let normal = (-sin, cos);
-        // Offsets from the centre outwards, alternating sides.
-        let steps = (half_diag / spacing) as i32;
-        for k in 0..=(2 * steps) {
-            let step = if k % 2 == 0 { k / 2 } else { -(k + 1) / 2 };
-            let off = step as f32 * spacing;
-            let origin = (cx + off * normal.0, cy + off * normal.1);
-            let t0 = sample_line(img, origin, dir, &mut profile);
-            if profile.len() < 40 {
+        for &(from, to) in &sweep.bands {
+            if !(from.is_finite() && to.is_finite()) || to < from {
                 continue;
             }
-            binarize(&profile, 48, 6, &mut changes);
-            dense_stretches(&changes, profile.len(), gap, &mut stretches);
-            for &(a, b) in &stretches {
-                let at = |i: usize| {
-                    let t = t0 + i as f32;
-                    (origin.0 + t * dir.0, origin.1 + t * dir.1)
-                };
-                let (start, end) = (at(a), at(b - 1));
-                for reversed in [false, true] {
-                    let bits = bars(&changes, a, b, reversed);
-                    let Ok(result) = reader.decode_row(0, &bits, &hints) else {
-                        continue;
+            // At least six lines across a band.
+            let step = spacing.min((to - from) / 6.0).max(2.0);
+            let middle = (from + to) / 2.0;
+            let steps = ((to - from) / 2.0 / step) as i32;
+            // From the band's middle outwards, alternating sides.
+            for k in 0..=(2 * steps) {
+                let n = if k % 2 == 0 { k / 2 } else { -(k + 1) / 2 };
+                let off = middle + n as f32 * step;
+                let origin = (cx + off * normal.0, cy + off * normal.1);
+                let t0 = sample_line(img, origin, dir, &mut profile);
+                if profile.len() < 40 {
+                    continue;
+                }
+                edges(&profile, 4, true, &mut smooth_edges);
+                changes.clear();
+                changes.extend(smooth_edges.iter().map(|&e| e.round() as usize));
+                dense_stretches(&changes, profile.len(), gap, &mut stretches);
+                for &(a, b) in &stretches {
+                    let at = |i: usize| {
+                        let t = t0 + i as f32;
+                        (origin.0 + t * dir.0, origin.1 + t * dir.1)
                     };
-                    let text = result.getText().to_owned();
-                    let ends = if reversed { [end, start] } else { [start, end] };
+                    let (start, end) = (at(a), at(b - 1));
+                    let decode = |edges: &[f32], reader: &mut Code128Reader| {
+                        for reversed in [false, true] {
+                            let bits = bars_between(edges, a, b, reversed);
+                            if let Ok(result) = reader.decode_row(0, &bits, &hints) {
+                                let ends = if reversed { [end, start] } else { [start, end] };
+                                return Some((result.getText().to_owned(), ends));
+                            }
+                        }
+                        None
+                    };
+                    let read = decode(&smooth_edges, &mut reader).or_else(|| {
+                        edges(&profile[a..b], 4, false, &mut raw_edges);
+                        raw_edges.iter_mut().for_each(|e| *e += a as f32);
+                        decode(&raw_edges, &mut reader)
+                    });
+                    let Some((text, ends)) = read else { continue };
                     let agreeing = reads.iter().filter(|r| r.text == text).count() + 1;
                     reads.push(LineRead { text, ends });
                     if agreeing >= enough {
                         return reads;
                     }
-                    // One direction read it: the other would only repeat it.
-                    break;
                 }
             }
         }
@@ -270,40 +326,62 @@ mod tests {
     use super::*;
 
     #[test]
-    fn binarize_marks_dark_runs_and_ignores_small_noise() {
+    fn edges_sit_where_the_brightness_changes_even_when_blurred() {
+        // A bar over [30, 40).
         let mut profile = vec![200u8; 30];
         profile.extend([40u8; 10]);
         profile.extend([200u8; 30]);
         profile[5] = 196;
-        let mut changes = Vec::new();
-        binarize(&profile, 20, 6, &mut changes);
-        assert_eq!(changes, vec![30, 40]);
-        // Short profiles, all edge: no window fits inside.
-        binarize(&[200, 40, 200], 20, 6, &mut changes);
-        assert_eq!(changes, vec![1, 2]);
-        binarize(&[], 20, 6, &mut changes);
-        assert!(changes.is_empty());
+        let mut found = Vec::new();
+        edges(&profile, 4, false, &mut found);
+        assert_eq!(found, vec![29.5, 39.5]);
+        edges(&profile, 4, true, &mut found);
+        assert_eq!(found.len(), 2);
+        assert!(
+            (found[0] - 29.5).abs() <= 0.5 && (found[1] - 39.5).abs() <= 0.5,
+            "{found:?}"
+        );
+        // A narrow space between two bars, blurred so that it never gets
+        // lighter than the mean of its neighbourhood: still two edges.
+        let blurred = [
+            200, 200, 200, 150, 60, 40, 40, 60, 90, 60, 40, 40, 60, 150, 200, 200, 200,
+        ];
+        edges(&blurred, 4, false, &mut found);
+        assert_eq!(found.len(), 4, "{found:?}");
+        // Nothing on flat or tiny lines; a rise before any fall is no edge.
+        edges(&[128; 50], 4, true, &mut found);
+        assert!(found.is_empty());
+        edges(&[200, 40], 4, false, &mut found);
+        assert!(found.is_empty());
+        let rising: Vec<u8> = (0..20).map(|i| if i < 10 { 40 } else { 200 }).collect();
+        edges(&rising, 4, false, &mut found);
+        assert!(found.is_empty(), "{found:?}");
     }
 
     #[test]
-    fn bars_follow_the_changes_both_ways() {
-        // Dark over [3, 5) and from 8 on.
-        let changes = [3, 5, 8];
-        let bits = |b: &BitArray| (0..b.get_size()).map(|i| b.get(i)).collect::<Vec<_>>();
+    fn bars_follow_the_edges_both_ways() {
+        // Dark over [3, 5) and from 8 on, at SUB bits a sample.
+        let edges = [3.0, 5.0, 8.0];
+        let bits = |b: &BitArray| {
+            (0..b.get_size())
+                .step_by(SUB as usize)
+                .map(|i| b.get(i))
+                .collect::<Vec<_>>()
+        };
         let (f, t) = (false, true);
         assert_eq!(
-            bits(&bars(&changes, 0, 10, false)),
+            bits(&bars_between(&edges, 0, 10, false)),
             [f, f, f, t, t, f, f, f, t, t]
         );
         assert_eq!(
-            bits(&bars(&changes, 0, 10, true)),
+            bits(&bars_between(&edges, 0, 10, true)),
             [t, t, f, f, f, t, t, f, f, f]
         );
         // Starting inside a bar.
-        assert_eq!(bits(&bars(&changes, 4, 9, false)), [t, f, f, f, t]);
-        // A bar ending at a word's last bit.
-        let long = bars(&[10, 64], 0, 100, false);
-        assert!(long.get(10) && long.get(63) && !long.get(64) && !long.get(9));
+        assert_eq!(bits(&bars_between(&edges, 4, 9, false)), [t, f, f, f, t]);
+        // A fraction of a sample shows.
+        let fine = bars_between(&[2.25, 3.5], 0, 5, false);
+        assert!(!fine.get(8) && fine.get(9) && fine.get(13) && !fine.get(14));
     }
 
     /// Change positions for elements of these widths (in pixels).
@@ -356,12 +434,16 @@ mod tests {
             height: 48,
             data: vec![128; 64 * 48].into(),
         };
-        assert!(scan(&blank, &[0.0, 30.0], 8.0, 2).is_empty());
+        let across = |angle| Sweep {
+            angle,
+            bands: vec![(-100.0, 100.0)],
+        };
+        assert!(scan(&blank, &[across(0.0), across(30.0)], 8.0, 2).is_empty());
         let tiny = Gray {
             width: 1,
             height: 1,
             data: vec![0].into(),
         };
-        assert!(scan(&tiny, &[0.0], 8.0, 2).is_empty());
+        assert!(scan(&tiny, &[across(0.0)], 8.0, 2).is_empty());
     }
 }

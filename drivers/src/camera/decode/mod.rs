@@ -11,8 +11,10 @@
 //! - 2D codes are looked for in a 2× downscale first (a quarter of the
 //!   pixels, and the averaging halves sensor noise), then at full
 //!   resolution for small modules and strong perspective;
-//! - Code 128 is read along scan lines at several angles (tilted codes), and
-//!   a read is only believed when two lines agree, in one frame or across
+//! - Code 128 is read along scan lines across the patches where the
+//!   gradients say bars are, in the direction they say (any angle: a phone
+//!   held sideways), and a read is only believed when two lines agree, in
+//!   one frame or across
 //!   consecutive frames (a *hypothesis* carried to the next frame); the
 //!   lines go before the full-resolution pass when the downscale showed no
 //!   QR finder pattern at all;
@@ -28,6 +30,7 @@
 mod binarize;
 mod gray;
 mod linear;
+mod orient;
 mod perspective;
 
 use std::collections::HashMap;
@@ -91,10 +94,6 @@ pub struct PipelineConfig {
     /// Code 128: how many scan lines must agree before a read is believed.
     /// Lines from the previous frames count. Default 2.
     pub linear_agreement: usize,
-    /// Code 128: scan-line angles in degrees (0 = horizontal). Default
-    /// 0 and ±30: a line up to 15° off still crosses every bar of a
-    /// payment-code barcode, so this covers tilts up to 45°.
-    pub linear_angles: Vec<f32>,
     /// Code 128: pixels between parallel scan lines. Default 14.
     pub linear_spacing: f32,
 }
@@ -108,7 +107,6 @@ impl Default for PipelineConfig {
             normalize: true,
             full_resolution: true,
             linear_agreement: 2,
-            linear_angles: vec![0.0, 30.0, -30.0],
             linear_spacing: 14.0,
         }
     }
@@ -337,12 +335,8 @@ impl Pipeline {
         let config = &self.config;
         let need = config.linear_agreement.max(1);
         let reads = catch_unwind(AssertUnwindSafe(|| {
-            linear::scan(
-                full,
-                &config.linear_angles,
-                config.linear_spacing.max(1.0),
-                need,
-            )
+            let sweeps = orient::sweeps(full, 3);
+            linear::scan(full, &sweeps, config.linear_spacing.max(1.0), need)
         }))
         .unwrap_or_default();
         // (text, lines that read it, ends of the first such line)

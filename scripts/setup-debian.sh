@@ -20,6 +20,9 @@ packages=(
   python3-jeepney # the README's Python example, run by the tests
   python3-dbus-next # the asyncio checkout example, run by the tests
   nodejs         # the Node checkout example (dbus-next from the npm registry), run by the tests
+  default-jdk-headless # javac and java for the Java checkout example (OpenJDK, about 270 MB) ...
+  libdbus-java   # ... on Debian's dbus-java 2.8 (its unix socket and debug jars come with it)
+  libsystemd-dev # sd-bus, for the C checkout example, which the tests compile with cc
   chromium       # the web customer screen is tested in headless Chromium ...
   chromium-driver # ... driven over WebDriver
   fonts-wqy-zenhei # a CJK font, so screenshots show item names like 拿铁

@@ -5,11 +5,13 @@
 //! on loopback ([`backend`]), a private D-Bus daemon ([`bus`]), headless
 //! Chromium for the web screen ([`browser`]), recorded key-event streams and
 //! a FIFO to replay them through ([`wedge`]), a client of the POS API and a
-//! server for POS pages ([`pos_api`]).
+//! server for POS pages ([`pos_api`]). [`clients`] runs the client
+//! programs that are not Rust (busctl, the examples) against kassad.
 
 pub mod backend;
 pub mod browser;
 pub mod bus;
+pub mod clients;
 pub mod pos_api;
 pub mod rig;
 pub mod wedge;

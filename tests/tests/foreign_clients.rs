@@ -1,43 +1,8 @@
 //! kassad driven by clients no one here wrote: busctl (systemd), gdbus
 //! (GLib) and dbus-send (libdbus), as a POS program in any language would.
 
-use std::process::Command;
-
 use kassa_tests::bus::{Kassad, PrivateBus, mock_config};
-
-fn run(program: &str, args: &[&str]) -> (bool, String, String) {
-    // coreutils' timeout: a client that never returns fails the test.
-    let out = Command::new("timeout")
-        .arg("60")
-        .arg(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("timeout: {e}"));
-    // 127: timeout could not run the program.
-    assert_ne!(
-        out.status.code(),
-        Some(127),
-        "{program} is missing (scripts/setup-debian.sh installs it)"
-    );
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-async fn blocking(program: &'static str, args: Vec<String>) -> (bool, String, String) {
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        run(program, &args)
-    })
-    .await
-    .unwrap()
-}
-
-fn strings(items: &[&str]) -> Vec<String> {
-    items.iter().map(|s| s.to_string()).collect()
-}
+use kassa_tests::clients::{blocking, strings, three_whole_checkouts};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn busctl_gdbus_and_dbus_send_drive_kassad() {
@@ -197,20 +162,6 @@ async fn the_readme_python_example_works() {
     assert_eq!(out.trim(), "alipay code from mock: ...1234");
 }
 
-/// Runs `program script --bus ADDRESS` three times against kassad with a
-/// scanner that answers within a millisecond of being triggered; each run
-/// must be a whole checkout, code to `paid`.
-async fn three_whole_checkouts(program: &'static str, script: &str) {
-    let bus = PrivateBus::start();
-    let _kassad = Kassad::start(&mock_config("134567890123456789", 1), &bus).await;
-    for _ in 0..3 {
-        let (ok, out, err) = blocking(program, strings(&[script, "--bus", bus.address()])).await;
-        assert!(ok, "{out}{err}");
-        assert!(out.contains("wechat code from mock: ...6789"), "{out}");
-        assert!(out.contains("checkout finished: paid"), "{out}");
-    }
-}
-
 /// examples/python/checkout.py, a whole checkout with signals: its filter
 /// is set before BeginCheckout, so the quick scanner's code is not lost.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -219,7 +170,7 @@ async fn the_python_checkout_example_gets_its_code_from_a_quick_scanner() {
         env!("CARGO_MANIFEST_DIR"),
         "/../examples/python/checkout.py"
     );
-    three_whole_checkouts("/usr/bin/python3", script).await;
+    three_whole_checkouts("/usr/bin/python3", &[script]).await;
 }
 
 /// examples/python/checkout_asyncio.py (dbus-next, asyncio) attaches its
@@ -232,7 +183,7 @@ async fn a_late_subscriber_in_python_asyncio_takes_its_code() {
         env!("CARGO_MANIFEST_DIR"),
         "/../examples/python/checkout_asyncio.py"
     );
-    three_whole_checkouts("/usr/bin/python3", script).await;
+    three_whole_checkouts("/usr/bin/python3", &[script]).await;
 }
 
 /// examples/node/checkout.mjs, with dbus-next from the npm registry (as
@@ -263,5 +214,5 @@ async fn a_late_subscriber_in_node_takes_its_code() {
         "npm ci (the npm registry must be reachable): {out}{err}"
     );
     let script = dir.path().join("checkout.mjs");
-    three_whole_checkouts("node", script.to_str().unwrap()).await;
+    three_whole_checkouts("node", &[script.to_str().unwrap()]).await;
 }

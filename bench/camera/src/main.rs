@@ -7,8 +7,11 @@
 //! ```text
 //! kassa-camera-bench [--per-category N] [--empty N] [--only CATEGORY]
 //!                    [--photos DIR] [--folder NAME] [--rotations 0,90,...]
-//!                    [--no-synthetic] [--no-photos]
+//!                    [--no-synthetic] [--no-photos] [--inverted]
 //! ```
+//!
+//! `--inverted` also runs every photo with its grey levels inverted (the
+//! code light on dark, as on a phone in dark mode), as folders of their own.
 //!
 //! Environment: `NO_NORM`, `NO_FULL`, `NO_LINEAR` switch kassa's pipeline
 //! passes off (ablation); `VERBOSE` names every frame and photo kassa
@@ -38,6 +41,7 @@ struct Args {
     rotations: Vec<u32>,
     synthetic: bool,
     real: bool,
+    inverted: bool,
 }
 
 fn args() -> Args {
@@ -53,11 +57,12 @@ fn args() -> Args {
         rotations: ROTATIONS.to_vec(),
         synthetic: true,
         real: true,
+        inverted: false,
     };
     let usage = || -> ! {
         eprintln!(
             "usage: kassa-camera-bench [--per-category N] [--empty N] [--only CATEGORY] \
-             [--photos DIR] [--folder NAME] [--rotations 0,90,180,270] [--no-synthetic] [--no-photos]"
+             [--photos DIR] [--folder NAME] [--rotations 0,90,180,270] [--no-synthetic] [--no-photos] [--inverted]"
         );
         std::process::exit(2)
     };
@@ -81,6 +86,7 @@ fn args() -> Args {
             }
             "--no-synthetic" => a.synthetic = false,
             "--no-photos" => a.real = false,
+            "--inverted" => a.inverted = true,
             _ => usage(),
         }
     }
@@ -157,8 +163,12 @@ fn real(args: &Args, decoders: &mut Decoders, verbose: bool) {
     println!();
     print_header("folder, rotation");
     // Per kind, per rotation (index into args.rotations).
-    let mut qr = vec![Row::default(); args.rotations.len()];
-    let mut code128 = vec![Row::default(); args.rotations.len()];
+    // [plain, inverted]
+    let mut qr = [
+        vec![Row::default(); args.rotations.len()],
+        vec![Row::default(); args.rotations.len()],
+    ];
+    let mut code128 = qr.clone();
     for dir in folders {
         let name = dir
             .file_name()
@@ -177,38 +187,33 @@ fn real(args: &Args, decoders: &mut Decoders, verbose: bool) {
         if photos.is_empty() {
             continue;
         }
-        let kind = if name.starts_with("code128") {
-            &mut code128
-        } else {
-            &mut qr
-        };
-        let mut folder_total = Row::default();
-        for (r, &degrees) in args.rotations.iter().enumerate() {
-            let mut row = Row::default();
-            for photo in &photos {
-                let img = photo.image.rotated(degrees);
-                let expected = photo.expected();
-                let reads = decoders.run(&img.luma, img.width, img.height, &expected, &mut row);
-                if verbose {
-                    report_miss(
-                        &format!("{name}/{} at {degrees}°", photo.name),
-                        &expected,
-                        &reads,
-                    );
-                }
+        for inverted in [false, true] {
+            if inverted && !args.inverted {
+                continue;
             }
-            print_row(&format!("{name} {degrees}°"), false, &row);
-            add_row(&mut folder_total, &row);
-            add_row(&mut kind[r], &row);
-        }
-        if args.rotations.len() > 1 {
-            print_row(&format!("**{name} all**"), false, &folder_total);
+            let kind = if name.starts_with("code128") {
+                &mut code128[usize::from(inverted)]
+            } else {
+                &mut qr[usize::from(inverted)]
+            };
+            let name = if inverted {
+                format!("{name} inverted")
+            } else {
+                name.clone()
+            };
+            run_folder(args, decoders, verbose, &name, &photos, inverted, kind);
         }
     }
     println!();
     print_header("kind, rotation");
-    let mut all = Row::default();
-    for (label, rows) in [("QR", &qr), ("Code 128", &code128)] {
+    // [plain, inverted]
+    let mut all = [Row::default(), Row::default()];
+    for (label, rows, inverted) in [
+        ("QR", &qr[0], 0),
+        ("Code 128", &code128[0], 0),
+        ("QR inverted", &qr[1], 1),
+        ("Code 128 inverted", &code128[1], 1),
+    ] {
         let mut total = Row::default();
         for (r, row) in rows.iter().enumerate() {
             if row[0].frames > 0 {
@@ -218,10 +223,51 @@ fn real(args: &Args, decoders: &mut Decoders, verbose: bool) {
         }
         if total[0].frames > 0 {
             print_row(&format!("**{label} all**"), false, &total);
-            add_row(&mut all, &total);
+            add_row(&mut all[inverted], &total);
         }
     }
-    print_row("**all photos**", false, &all);
+    print_row("**all photos**", false, &all[0]);
+    if all[1][0].frames > 0 {
+        print_row("**all photos inverted**", false, &all[1]);
+    }
+}
+
+/// One folder's photos at every rotation: a row per rotation and one for
+/// the folder; each rotation's row is also added to `kind`.
+fn run_folder(
+    args: &Args,
+    decoders: &mut Decoders,
+    verbose: bool,
+    name: &str,
+    photos: &[photos::Photo],
+    inverted: bool,
+    kind: &mut [Row],
+) {
+    let mut folder_total = Row::default();
+    for (r, &degrees) in args.rotations.iter().enumerate() {
+        let mut row = Row::default();
+        for photo in photos {
+            let mut img = photo.image.rotated(degrees);
+            if inverted {
+                img.luma.iter_mut().for_each(|p| *p = 255 - *p);
+            }
+            let expected = photo.expected();
+            let reads = decoders.run(&img.luma, img.width, img.height, &expected, &mut row);
+            if verbose {
+                report_miss(
+                    &format!("{name}/{} at {degrees}°", photo.name),
+                    &expected,
+                    &reads,
+                );
+            }
+        }
+        print_row(&format!("{name} {degrees}°"), false, &row);
+        add_row(&mut folder_total, &row);
+        add_row(&mut kind[r], &row);
+    }
+    if args.rotations.len() > 1 {
+        print_row(&format!("**{name} all**"), false, &folder_total);
+    }
 }
 
 /// With `VERBOSE`: a line for each frame kassa did not read right.

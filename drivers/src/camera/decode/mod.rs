@@ -91,6 +91,9 @@ pub struct PipelineConfig {
     /// full resolution: 2D codes too fine for the 2× downscale (modules
     /// under ~3 pixels) or foreshortened by perspective. Default on.
     pub full_resolution: bool,
+    /// QR: when a pass reads nothing, look for a light-on-dark symbol too
+    /// (a phone in dark mode, a code printed white on dark). Default on.
+    pub inverted: bool,
     /// Code 128: how many scan lines must agree before a read is believed.
     /// Lines from the previous frames count. Default 2.
     pub linear_agreement: usize,
@@ -106,6 +109,7 @@ impl Default for PipelineConfig {
             roi_frames: 30,
             normalize: true,
             full_resolution: true,
+            inverted: true,
             linear_agreement: 2,
             linear_spacing: 14.0,
         }
@@ -261,6 +265,7 @@ impl Pipeline {
         formats: &[CodeFormat],
         now: u64,
     ) -> Option<(Decoded, Stage)> {
+        let invert = self.config.inverted;
         // 1. Where the last code was.
         if let Some((rect, seen)) = self.roi {
             if now - seen <= u64::from(self.config.roi_frames) && !formats.is_empty() {
@@ -274,12 +279,12 @@ impl Pipeline {
                 );
                 let crop = full.crop(crop_rect);
                 let offset = (crop_rect.0 as f32, crop_rect.1 as f32);
-                if let Ok(d) = decode_2d(&crop, formats, 1.0, offset) {
+                if let Ok(d) = decode_2d(&crop, formats, invert, 1.0, offset) {
                     return Some((d, Stage::RegionOfInterest));
                 }
                 if self.config.normalize {
                     let n = crop.normalized(8, 3);
-                    if let Ok(d) = decode_2d(&n, formats, 1.0, offset) {
+                    if let Ok(d) = decode_2d(&n, formats, invert, 1.0, offset) {
                         return Some((d, Stage::RegionOfInterest));
                     }
                 }
@@ -289,7 +294,7 @@ impl Pipeline {
         let half = (!formats.is_empty()).then(|| full.half());
         let mut missed = Missed::default();
         if let Some(half) = &half {
-            match decode_2d(half, formats, 2.0, (0.0, 0.0)) {
+            match decode_2d(half, formats, invert, 2.0, (0.0, 0.0)) {
                 Ok(d) => return Some((d, Stage::Downscaled)),
                 Err(m) => missed = m,
             }
@@ -305,7 +310,12 @@ impl Pipeline {
             }
         }
         if self.config.full_resolution && !formats.is_empty() {
-            if let Ok(d) = decode_2d(full, formats, 1.0, (0.0, 0.0)) {
+            // Light on dark only where the downscale showed finder-like
+            // patterns of such a code: a second whole-frame search
+            // otherwise, on every frame without a code. The normalised pass
+            // below does not look for one at all.
+            let invert = invert && missed.inverted_finders > 0;
+            if let Ok(d) = decode_2d(full, formats, invert, 1.0, (0.0, 0.0)) {
                 return Some((d, Stage::FullResolution));
             }
         }
@@ -318,7 +328,7 @@ impl Pipeline {
         // 5. Dim, noisy, glared: the normalised downscale.
         if let (Some(half), true) = (&half, self.config.normalize) {
             let n = half.normalized(8, 3);
-            if let Ok(d) = decode_2d(&n, formats, 2.0, (0.0, 0.0)) {
+            if let Ok(d) = decode_2d(&n, formats, false, 2.0, (0.0, 0.0)) {
                 return Some((d, Stage::Normalized));
             }
         }
@@ -418,11 +428,13 @@ fn view<'a>(frame: &'a Frame, buf: &'a mut Vec<u8>) -> Option<Gray<'a>> {
     })
 }
 
-/// Runs rxing's readers for `formats` on `img`; points are scaled by
-/// `scale` and moved by `offset` back into frame coordinates.
+/// Runs rxing's readers for `formats` on `img` (QR also light-on-dark when
+/// `invert`); points are scaled by `scale` and moved by `offset` back into
+/// frame coordinates.
 fn decode_2d(
     img: &Gray,
     formats: &[CodeFormat],
+    invert: bool,
     scale: f32,
     offset: (f32, f32),
 ) -> Result<Decoded, Missed> {
@@ -437,20 +449,41 @@ fn decode_2d(
     for &format in formats {
         // rxing is a large port of zxing: a panic on some odd image must not
         // take the camera thread down.
-        let (result, finders) = catch_unwind(AssertUnwindSafe(|| {
+        let (result, finders, inverted_finders) = catch_unwind(AssertUnwindSafe(|| {
             let Ok(source) =
                 Luma8Source::new_with_slice(&img.data, img.width as u32, img.height as u32)
             else {
-                return (None, 0);
+                return (None, 0, 0);
             };
-            read(
+            let (read_plain, found) = read(
                 &mut BinaryBitmap::new(FastHybrid::new(source)),
                 format,
                 &hints,
-            )
+            );
+            if read_plain.is_some() || !invert || format != CodeFormat::Qr {
+                return (read_plain, found, 0);
+            }
+            // Light on dark (a phone in dark mode, a code printed white on
+            // a dark box): the inverted image, thresholded afresh (flipping
+            // the black matrix is not the same: flat areas are white in
+            // both, and a flat dark quiet zone would join the finders'
+            // light outer rings).
+            let inverted: Vec<u8> = img.data.iter().map(|p| !p).collect();
+            let Ok(source) =
+                Luma8Source::new_with_slice(&inverted, img.width as u32, img.height as u32)
+            else {
+                return (None, found, 0);
+            };
+            let (read_inverted, more) = read(
+                &mut BinaryBitmap::new(FastHybrid::new(source)),
+                format,
+                &hints,
+            );
+            (read_inverted, found, more)
         }))
-        .unwrap_or((None, 0));
+        .unwrap_or((None, 0, 0));
         missed.qr_finders += finders;
+        missed.inverted_finders += inverted_finders;
         let Some(result) = result else { continue };
         let text = result.getText().to_owned();
         if text.is_empty() {
@@ -475,6 +508,8 @@ fn decode_2d(
 struct Missed {
     /// QR finder-like patterns found.
     qr_finders: usize,
+    /// QR finder-like patterns found in the inverted image (light on dark).
+    inverted_finders: usize,
 }
 
 /// One rxing reader for `format` on a binarized image, and the QR finder

@@ -1,7 +1,7 @@
 //! The three decoders, each handed the same packed 8-bit grey pixels and
 //! timed per call.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use kassa_drivers::camera::Frame;
 use kassa_drivers::camera::decode::{CodeFormat, Pipeline, PipelineConfig};
@@ -20,6 +20,8 @@ pub struct Decoders {
     zxing: zxingcpp::BarcodeReader,
     zbar: zbar_rust::ZBarImageScanner,
     seq: u64,
+    /// Calls per decoder and frame; the fastest counts (`--repeat`).
+    pub repeat: u32,
 }
 
 impl Decoders {
@@ -55,6 +57,7 @@ impl Decoders {
             zxing,
             zbar,
             seq: 0,
+            repeat: 1,
         }
     }
 
@@ -76,32 +79,49 @@ impl Decoders {
             Ok(f) => f,
             Err(e) => panic!("{e}"),
         };
-        self.pipeline.reset();
-        let start = Instant::now();
-        let kassa = self.pipeline.process(&frame).map(|d| d.text);
-        row[0].record(expected, kassa.as_deref(), start.elapsed());
+        let repeat = self.repeat.max(1);
+        // Each decoder `repeat` times on the frame, the fastest call counted:
+        // on a shared machine, a slower call is another process's time.
+        let fastest = |f: &mut dyn FnMut() -> Option<String>| {
+            let mut best = (None, Duration::MAX);
+            for _ in 0..repeat {
+                let start = Instant::now();
+                let got = f();
+                let took = start.elapsed();
+                if took < best.1 {
+                    best = (got, took);
+                }
+            }
+            best
+        };
+        let (kassa, took) = fastest(&mut || {
+            self.pipeline.reset();
+            self.pipeline.process(&frame).map(|d| d.text)
+        });
+        row[0].record(expected, kassa.as_deref(), took);
 
-        let start = Instant::now();
-        let zxing = zxingcpp::ImageView::from_slice(
-            luma,
-            width as i32,
-            height as i32,
-            zxingcpp::ImageFormat::Lum,
-        )
-        .ok()
-        .and_then(|view| self.zxing.from(view).ok())
-        .and_then(|found| found.into_iter().next())
-        .map(|b| b.text());
-        row[1].record(expected, zxing.as_deref(), start.elapsed());
-
-        let start = Instant::now();
-        let zbar = self
-            .zbar
-            .scan_y800(luma, width as u32, height as u32)
+        let (zxing, took) = fastest(&mut || {
+            zxingcpp::ImageView::from_slice(
+                luma,
+                width as i32,
+                height as i32,
+                zxingcpp::ImageFormat::Lum,
+            )
             .ok()
-            .and_then(|r| r.into_iter().next())
-            .map(|r| String::from_utf8_lossy(&r.data).into_owned());
-        row[2].record(expected, zbar.as_deref(), start.elapsed());
+            .and_then(|view| self.zxing.from(view).ok())
+            .and_then(|found| found.into_iter().next())
+            .map(|b| b.text())
+        });
+        row[1].record(expected, zxing.as_deref(), took);
+
+        let (zbar, took) = fastest(&mut || {
+            self.zbar
+                .scan_y800(luma, width as u32, height as u32)
+                .ok()
+                .and_then(|r| r.into_iter().next())
+                .map(|r| String::from_utf8_lossy(&r.data).into_owned())
+        });
+        row[2].record(expected, zbar.as_deref(), took);
         Reads { kassa, zxing, zbar }
     }
 }

@@ -7,8 +7,12 @@
 //! ```text
 //! kassa-camera-bench [--per-category N] [--empty N] [--only CATEGORY]
 //!                    [--photos DIR] [--folder NAME] [--rotations 0,90,...]
-//!                    [--no-synthetic] [--no-photos] [--inverted]
+//!                    [--no-synthetic] [--no-photos] [--inverted] [--repeat N]
 //! ```
+//!
+//! `--repeat N` calls each decoder N times on each frame and counts its
+//! fastest call (kassa reset before each): on a machine shared with other
+//! work, the slower calls measure the other work.
 //!
 //! `--inverted` also runs every photo with its grey levels inverted (the
 //! code light on dark, as on a phone in dark mode), as folders of their own.
@@ -42,6 +46,7 @@ struct Args {
     synthetic: bool,
     real: bool,
     inverted: bool,
+    repeat: u32,
 }
 
 fn args() -> Args {
@@ -58,11 +63,12 @@ fn args() -> Args {
         synthetic: true,
         real: true,
         inverted: false,
+        repeat: 1,
     };
     let usage = || -> ! {
         eprintln!(
             "usage: kassa-camera-bench [--per-category N] [--empty N] [--only CATEGORY] \
-             [--photos DIR] [--folder NAME] [--rotations 0,90,180,270] [--no-synthetic] [--no-photos] [--inverted]"
+             [--photos DIR] [--folder NAME] [--rotations 0,90,180,270] [--no-synthetic] [--no-photos] [--inverted] [--repeat N]"
         );
         std::process::exit(2)
     };
@@ -87,6 +93,7 @@ fn args() -> Args {
             "--no-synthetic" => a.synthetic = false,
             "--no-photos" => a.real = false,
             "--inverted" => a.inverted = true,
+            "--repeat" => a.repeat = value().parse().unwrap_or_else(|_| usage()),
             _ => usage(),
         }
     }
@@ -96,6 +103,7 @@ fn args() -> Args {
 fn main() {
     let args = args();
     let mut decoders = Decoders::new();
+    decoders.repeat = args.repeat;
     let verbose = std::env::var_os("VERBOSE").is_some();
     if args.synthetic {
         synthetic(&args, &mut decoders, verbose);

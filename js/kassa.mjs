@@ -30,10 +30,10 @@ export function connect({ token, url = DEFAULT_URL, WebSocket: Socket = globalTh
   if (typeof token !== "string" || token.length === 0) {
     return Promise.reject(new TypeError("connect: token is the content of [pos_api] token_file"));
   }
-  const address = new URL(url);
-  address.searchParams.set("token", token);
-  const socket = new Socket(address.href);
   return new Promise((resolve, reject) => {
+    const address = new URL(url);
+    address.searchParams.set("token", token);
+    const socket = new Socket(address.href);
     socket.onopen = () => resolve(new Kassa(socket));
     socket.onerror = () => {};
     socket.onclose = (event) =>
@@ -66,8 +66,12 @@ export class Kassa {
         reject(new KassaError(DISCONNECTED, "the connection to kassad is closed"));
         return;
       }
+      // A string cut inside a character (a lone surrogate) is not JSON
+      // kassad reads: send U+FFFD in its place.
+      const text = JSON.stringify({ id, method, params }, (_, v) =>
+        typeof v === "string" && v.toWellFormed ? v.toWellFormed() : v);
       this.#pending.set(id, { resolve, reject });
-      this.#socket.send(JSON.stringify({ id, method, params }));
+      this.#socket.send(text);
     });
   }
 
@@ -128,6 +132,10 @@ export class Kassa {
   /** Closes the connection, which cancels whatever it started. */
   close() {
     this.#socket.close(1000);
+  }
+
+  _forget(claim) {
+    this.#claims.delete(claim);
   }
 
   #emit(event, value) {
@@ -282,7 +290,10 @@ export class Claim {
 
   /** Ends the claim. */
   release() {
-    return this.#kassa.call("Release", { claim: this.id });
+    return this.#kassa.call("Release", { claim: this.id }).then((result) => {
+      this.#kassa._forget(this.id);
+      return result;
+    });
   }
 
   /** Takes scans again after one (with auto_disable). */

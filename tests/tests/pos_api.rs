@@ -310,3 +310,57 @@ async fn a_message_over_the_cap_closes_the_connection_and_nothing_else() {
     let terminal = other.call("GetTerminal", json!({})).await.unwrap();
     assert_eq!(terminal["state"], "idle");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_requests_is_answered_and_leaving_after_it_still_frees_everything() {
+    let till = till(&[]).await;
+    let mut flooder = Client::connect(till.api, TOKEN, None).await.unwrap();
+    let claim = flooder.call("ClaimScanner", json!({})).await.unwrap();
+    assert!(claim["claim"].is_u64(), "{claim}");
+    // 300 calls sent at once, and 100 messages that are not requests: more
+    // than the 16 answered at a time and the 64 queued. Each gets its
+    // answer: a result, Busy (over 16 in flight) or InvalidArgument.
+    for id in 0..300 {
+        flooder
+            .send_text(
+                json!({"id": 1000 + id, "method": "ShowText", "params": {"lines": ["flood"]}})
+                    .to_string(),
+            )
+            .await;
+    }
+    for _ in 0..100 {
+        flooder.send_text("not a request".into()).await;
+    }
+    let (mut answered, mut busy, mut invalid) = (0, 0, 0);
+    while answered + busy + invalid < 400 {
+        let message = flooder
+            .receive()
+            .await
+            .expect("every answer before a close");
+        match message["error"]["name"].as_str() {
+            None if message.get("event").is_none() => answered += 1,
+            None => {}
+            Some("org.kassa.Error.Busy") => busy += 1,
+            Some("org.kassa.Error.InvalidArgument") => invalid += 1,
+            Some(other) => panic!("{other}: {message}"),
+        }
+    }
+    assert_eq!((answered + busy, invalid), (300, 100));
+    assert!(answered >= 16, "{answered} answered, {busy} busy");
+
+    // Leaving after the flood ends the claim, as it would have without it.
+    flooder.close().await;
+    let mut other = Client::connect(till.api, TOKEN, None).await.unwrap();
+    let mut claimed = None;
+    for _ in 0..100 {
+        match other.call("ClaimScanner", json!({})).await {
+            Ok(result) => {
+                claimed = Some(result);
+                break;
+            }
+            Err(e) => assert_eq!(e.name, "org.kassa.Error.Busy"),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(claimed.is_some(), "the flooder's claim outlived its socket");
+}

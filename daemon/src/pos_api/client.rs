@@ -41,8 +41,15 @@ struct Client {
 }
 
 /// Serves one client until its socket closes or kassad stops.
+///
+/// This loop alone reads the socket and writes to it. It never waits on
+/// the client's queue (it is the queue's only reader): refusals it makes
+/// itself are written to the socket directly, so a flood of requests,
+/// however the client reads, cannot stop it from seeing the socket close.
 pub(super) async fn serve(socket: WebSocket, api: Arc<Api>, number: u64) {
     let gone = api.shutdown.child_token();
+    // Leaving ends whatever this client started, however this task ends.
+    let _leave = gone.clone().drop_guard();
     let caller = Caller::new(format!("pos-api:{number}"), gone.clone());
     let (out, mut queued) = mpsc::channel::<String>(QUEUE);
     let client = Client { api, caller, out };
@@ -50,27 +57,18 @@ pub(super) async fn serve(socket: WebSocket, api: Arc<Api>, number: u64) {
     client.watch_terminal(&gone);
     let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     loop {
-        tokio::select! {
-            message = stream.next() => {
-                let text = match message {
-                    Some(Ok(Message::Text(text))) => text,
-                    Some(Ok(Message::Binary(_))) => {
-                        let e = CoreError::InvalidArgument("send requests as JSON text messages".into());
-                        client.send(protocol::error(None, &e)).await;
-                        continue;
-                    }
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                    // Closed, or broken: too large, not UTF-8, not WebSocket.
-                    Some(Ok(Message::Close(_)) | Err(_)) | None => break,
-                };
-                client.request(text.as_str(), &in_flight).await;
-            }
-            answer = queued.recv() => {
-                let Some(answer) = answer else { break };
-                if sink.send(Message::Text(answer.into())).await.is_err() {
-                    break;
+        let refusal = tokio::select! {
+            message = stream.next() => match message {
+                Some(Ok(Message::Text(text))) => client.request(text.as_str(), &in_flight),
+                Some(Ok(Message::Binary(_))) => {
+                    let e = CoreError::InvalidArgument("send requests as JSON text messages".into());
+                    Some(protocol::error(None, &e))
                 }
-            }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
+                // Closed, or broken: too large, not UTF-8, not WebSocket.
+                Some(Ok(Message::Close(_)) | Err(_)) | None => break,
+            },
+            answer = queued.recv() => answer,
             () = client.api.shutdown.cancelled() => {
                 let _ = sink
                     .send(Message::Close(Some(CloseFrame {
@@ -80,51 +78,53 @@ pub(super) async fn serve(socket: WebSocket, api: Arc<Api>, number: u64) {
                     .await;
                 break;
             }
+        };
+        // A client that reads nothing stalls this write, and the socket's
+        // stall timeout then closes it.
+        if let Some(text) = refusal {
+            if sink.send(Message::Text(text.into())).await.is_err() {
+                break;
+            }
         }
     }
-    // Leaving ends whatever this client started.
-    gone.cancel();
     debug!("POS API client {number} left");
 }
 
 impl Client {
-    /// Queues a message for the socket; lost only if the client left.
+    /// Queues a message for the socket; dropped if the client left.
     async fn send(&self, message: String) {
-        let _ = self.out.send(message).await;
+        tokio::select! {
+            _ = self.out.send(message) => {}
+            () = self.caller.gone.cancelled() => {}
+        }
     }
 
-    /// Reads one request and answers it in its own task.
-    async fn request(&self, text: &str, in_flight: &Arc<Semaphore>) {
+    /// Reads one request and answers it in its own task; returns the
+    /// answer to write at once if it is refused.
+    fn request(&self, text: &str, in_flight: &Arc<Semaphore>) -> Option<String> {
         let Request { id, call } = match protocol::parse(text) {
             Ok(request) => request,
-            Err(refused) => {
-                self.send(protocol::error(refused.id, &refused.error)).await;
-                return;
-            }
+            Err(refused) => return Some(protocol::error(refused.id, &refused.error)),
         };
         let Ok(permit) = in_flight.clone().try_acquire_owned() else {
             let e = CoreError::Busy(format!(
                 "{MAX_IN_FLIGHT} requests of this client are still being answered"
             ));
-            self.send(protocol::error(Some(id), &e)).await;
-            return;
+            return Some(protocol::error(Some(id), &e));
         };
         let client = self.clone();
-        tokio::spawn(
-            client
-                .caller
-                .gone
-                .clone()
-                .run_until_cancelled_owned(async move {
-                    let answer = match client.answer(id, call).await {
-                        Ok(Some(result)) => protocol::reply(id, result),
-                        Ok(None) => return,
-                        Err(e) => protocol::error(Some(id), &e),
-                    };
-                    client.send(answer).await;
-                    drop(permit);
-                }),
-        );
+        // Not cut short when the client leaves: the core ends its waits on
+        // the caller's token, and cleans up behind them as it returns.
+        tokio::spawn(async move {
+            let answer = match client.answer(id, call).await {
+                Ok(Some(result)) => protocol::reply(id, result),
+                Ok(None) => return,
+                Err(e) => protocol::error(Some(id), &e),
+            };
+            client.send(answer).await;
+            drop(permit);
+        });
+        None
     }
 
     /// What request `id`, `call`, answers; `None` if it was answered

@@ -103,8 +103,8 @@ pub fn parse(text: &str) -> Result<Request, Refused> {
         id,
         error: invalid(message),
     };
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| refuse(None, format!("not a JSON message: {e}")))?;
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| refuse(id_of(text), format!("not a JSON message: {e}")))?;
     let Value::Object(mut envelope) = value else {
         return Err(refuse(
             None,
@@ -139,6 +139,20 @@ pub fn parse(text: &str) -> Result<Request, Refused> {
         error,
     })?;
     Ok(Request { id, call })
+}
+
+/// The id of a request that does not parse as a whole (a string cut in
+/// the middle of a character, say), so that its error still reaches the
+/// call that waits for it.
+fn id_of(text: &str) -> Option<u64> {
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        id: u64,
+    }
+    serde_json::from_str::<Envelope>(text)
+        .ok()
+        .map(|envelope| envelope.id)
+        .filter(|id| *id <= MAX_ID)
 }
 
 /// A request's parameters, taken one by one; whatever is left unread is
@@ -447,6 +461,11 @@ mod tests {
     #[test]
     fn every_mistake_is_named_with_the_id_when_there_is_one() {
         assert_eq!(refused("{").0, None);
+        // A lone surrogate (a JavaScript string cut inside an emoji) is
+        // not JSON serde reads, but the call still gets its answer.
+        let (id, m) =
+            refused(r#"{"id": 12, "method": "ShowText", "params": {"lines": ["burger \ud83c"]}}"#);
+        assert_eq!(id, Some(12), "{m}");
         assert_eq!(refused("[1]").0, None);
         assert!(refused(r#"{"method": "GetTerminal"}"#).1.contains("id"));
         assert!(

@@ -102,6 +102,13 @@ fn the_package_holds_every_file_owned_by_root_with_its_mode() {
         "/usr/share/doc/kassa/docs/config.md",
         "/usr/share/doc/kassa/docs/many-tills.md",
         "/usr/share/doc/kassa/examples/kassa.toml.example",
+        "/usr/share/doc/kassa/docs/pos-api.md",
+        "/usr/share/doc/kassa/examples/java/Checkout.java",
+        "/usr/share/doc/kassa/examples/c/checkout.c",
+        "/usr/share/doc/kassa/examples/node/checkout.mjs",
+        "/usr/share/doc/kassa/examples/python/checkout.py",
+        "/usr/share/kassa/js/kassa.mjs",
+        "/usr/share/kassa/js/kassa.d.ts",
         "/usr/share/man/man8/kassad.8.gz",
         "/usr/share/man/man1/kassactl.1.gz",
         "/usr/share/man/man1/kassactl-scan.1.gz",
@@ -300,6 +307,11 @@ fn sysusers_makes_the_daemons_group_and_the_callers_group_apart() {
     let tmpfiles = std::fs::read_to_string(root.join("usr/lib/tmpfiles.d/kassa.conf")).unwrap();
     assert!(
         tmpfiles.contains("z /etc/kassa/backend.token 0640 root kassad"),
+        "{tmpfiles}"
+    );
+    // The POS API's token: kassad checks it, group kassa presents it.
+    assert!(
+        tmpfiles.contains("z /etc/kassa/pos-api.token 0640 kassad kassa"),
         "{tmpfiles}"
     );
     let unit = std::fs::read_to_string(root.join("lib/systemd/system/kassad.service")).unwrap();

@@ -37,6 +37,12 @@ impl Gray<'_> {
         }
     }
 
+    /// The mean grey level (0 for an empty image).
+    pub fn mean(&self) -> u32 {
+        let sum: u64 = self.data.iter().map(|&p| u64::from(p)).sum();
+        sum.checked_div(self.data.len() as u64).unwrap_or(0) as u32
+    }
+
     /// The pixels inside `(x0, y0, x1, y1)`, clamped to the image.
     pub fn crop(&self, rect: (usize, usize, usize, usize)) -> Gray<'static> {
         let x1 = rect.2.min(self.width);
@@ -169,6 +175,12 @@ mod tests {
         assert_eq!((h.width, h.height), (2, 1));
         // (0 + 10 + 1 + 11) / 4 = 5.5 → 6
         assert_eq!(h.data, vec![6, 26]);
+    }
+
+    #[test]
+    fn mean_of_pixels_and_of_nothing() {
+        assert_eq!(img(4, 2, |x, _| (x * 10) as u8).mean(), 15);
+        assert_eq!(img(0, 0, |_, _| 0).mean(), 0);
     }
 
     #[test]

@@ -7,6 +7,8 @@ use rxing::common::BitArray;
 use rxing::oned::{Code128Reader, OneDReader};
 
 use super::gray::Gray;
+#[cfg(test)]
+use super::orient::Band;
 use super::orient::Sweep;
 
 /// One read along one line: text, and the line's two ends in the image.
@@ -16,9 +18,15 @@ pub(crate) struct LineRead {
     pub ends: [(f32, f32); 2],
 }
 
-/// Samples the line through `origin` along `dir` across the image; returns
-/// the parameter of its first sample.
-fn sample_line(img: &Gray, origin: (f32, f32), dir: (f32, f32), out: &mut Vec<u8>) -> f32 {
+/// Samples the line through `origin` along `dir` across the image, between
+/// parameters `span`; returns the parameter of its first sample.
+fn sample_line(
+    img: &Gray,
+    origin: (f32, f32),
+    dir: (f32, f32),
+    span: (f32, f32),
+    out: &mut Vec<u8>,
+) -> f32 {
     out.clear();
     // (A NaN or infinite angle in the configuration.)
     if ![origin.0, origin.1, dir.0, dir.1]
@@ -27,8 +35,8 @@ fn sample_line(img: &Gray, origin: (f32, f32), dir: (f32, f32), out: &mut Vec<u8
     {
         return 0.0;
     }
-    // Clip the line to the image rectangle (Liang–Barsky).
-    let (mut t0, mut t1) = (f32::MIN, f32::MAX);
+    // Clip the line to `span` and the image rectangle (Liang–Barsky).
+    let (mut t0, mut t1) = span;
     for (o, d, hi) in [
         (origin.0, dir.0, img.width as f32),
         (origin.1, dir.1, img.height as f32),
@@ -266,7 +274,8 @@ pub(crate) fn scan(img: &Gray, sweeps: &[Sweep], spacing: f32, enough: usize) ->
         let (sin, cos) = sweep.angle.to_radians().sin_cos();
         let dir = (cos, sin);
         let normal = (-sin, cos);
-        for &(from, to) in &sweep.bands {
+        for band in &sweep.bands {
+            let (from, to) = band.across;
             if !(from.is_finite() && to.is_finite()) || to < from {
                 continue;
             }
@@ -279,7 +288,9 @@ pub(crate) fn scan(img: &Gray, sweeps: &[Sweep], spacing: f32, enough: usize) ->
                 let n = if k % 2 == 0 { k / 2 } else { -(k + 1) / 2 };
                 let off = middle + n as f32 * step;
                 let origin = (cx + off * normal.0, cy + off * normal.1);
-                let t0 = sample_line(img, origin, dir, &mut profile);
+                // The line's parameter is its distance along `dir` from the
+                // point nearest the image centre.
+                let t0 = sample_line(img, origin, dir, band.along, &mut profile);
                 if profile.len() < 40 {
                     continue;
                 }
@@ -436,7 +447,10 @@ mod tests {
         };
         let across = |angle| Sweep {
             angle,
-            bands: vec![(-100.0, 100.0)],
+            bands: vec![Band {
+                across: (-100.0, 100.0),
+                along: (f32::MIN, f32::MAX),
+            }],
         };
         assert!(scan(&blank, &[across(0.0), across(30.0)], 8.0, 2).is_empty());
         let tiny = Gray {

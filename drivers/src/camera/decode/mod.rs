@@ -48,6 +48,10 @@ use super::Frame;
 use binarize::FastHybrid;
 use gray::Gray;
 
+/// Frames up to this many pixels (640×480) are small: a second
+/// whole-frame search costs little in them.
+const SMALL_FRAME: usize = 640 * 480;
+
 /// A symbology the pipeline can be asked to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CodeFormat {
@@ -311,10 +315,16 @@ impl Pipeline {
         }
         if self.config.full_resolution && !formats.is_empty() {
             // Light on dark only where the downscale showed finder-like
-            // patterns of such a code: a second whole-frame search
-            // otherwise, on every frame without a code. The normalised pass
-            // below does not look for one at all.
-            let invert = invert && missed.inverted_finders > 0;
+            // patterns of such a code, or, in a small frame (where a second
+            // search costs under a millisecond), where most of it is dark (a
+            // light-on-dark code sits on a dark surface: a phone in dark
+            // mode, a dark box). Otherwise a second whole-frame search on
+            // every frame without a code would cost ~4 ms at 1280×720. The
+            // normalised pass below does not look for one at all.
+            let invert = invert
+                && (missed.inverted_finders > 0
+                    || (full.width * full.height <= SMALL_FRAME
+                        && half.as_ref().is_some_and(|h| h.mean() < 128)));
             if let Ok(d) = decode_2d(full, formats, invert, 1.0, (0.0, 0.0)) {
                 return Some((d, Stage::FullResolution));
             }

@@ -32,9 +32,19 @@ pub(crate) struct Sweep {
     /// Direction of the scan lines (across the bars), degrees in
     /// `[-90, 90)`.
     pub angle: f32,
-    /// Bands of line offsets from the image centre, along the normal to
-    /// the direction, that cross the blocks found: `(from, to)` in pixels.
-    pub bands: Vec<(f32, f32)>,
+    /// Where to scan: bands across the blocks found.
+    pub bands: Vec<Band>,
+}
+
+/// Lines to scan in a [`Sweep`]'s direction.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Band {
+    /// Offsets of the lines from the image centre, along the normal to the
+    /// direction: `(from, to)` in pixels.
+    pub across: (f32, f32),
+    /// The part of each line to sample, as distances along the direction
+    /// from the image centre: the blocks' extent, widened for quiet zones.
+    pub along: (f32, f32),
 }
 
 /// One block that looks like part of a barcode.
@@ -95,20 +105,37 @@ pub(crate) fn sweeps(img: &Gray, limit: usize) -> Vec<Sweep> {
         let theta = 0.5 * s.atan2(c);
         let (sin, cos) = theta.sin_cos();
         let normal = (-sin, cos);
-        let mut offsets: Vec<f32> = members
+        let dir = (cos, sin);
+        // (across, along) of each member, by offset across.
+        let mut placed: Vec<(f32, f32)> = members
             .iter()
-            .map(|h| (h.x - cx) * normal.0 + (h.y - cy) * normal.1)
+            .map(|h| {
+                let (x, y) = (h.x - cx, h.y - cy);
+                (x * normal.0 + y * normal.1, x * dir.0 + y * dir.1)
+            })
             .collect();
-        offsets.sort_by(f32::total_cmp);
+        placed.sort_by(|a, b| a.0.total_cmp(&b.0));
         // Bands: runs of offsets with no gap over two blocks, each widened
         // by a block on either side.
-        let mut bands: Vec<(f32, f32)> = Vec::new();
+        let mut bands: Vec<Band> = Vec::new();
         let reach = BLOCK as f32;
-        for o in offsets {
+        for (across, along) in placed {
             match bands.last_mut() {
-                Some(band) if o - band.1 <= 2.0 * reach + reach => band.1 = o + reach,
-                _ => bands.push((o - reach, o + reach)),
+                Some(band) if across - band.across.1 <= 2.0 * reach + reach => {
+                    band.across.1 = across + reach;
+                    band.along = (band.along.0.min(along), band.along.1.max(along));
+                }
+                _ => bands.push(Band {
+                    across: (across - reach, across + reach),
+                    along: (along, along),
+                }),
             }
+        }
+        // Along the lines: a barcode's end blocks, half quiet zone, may not
+        // count as bars; and the decoder wants the quiet zone itself.
+        for band in &mut bands {
+            let margin = 3.0 * reach + 0.25 * (band.along.1 - band.along.0);
+            band.along = (band.along.0 - margin, band.along.1 + margin);
         }
         let mut angle = theta.to_degrees();
         if angle >= 90.0 {
@@ -203,7 +230,10 @@ mod tests {
             assert!(off.min(180.0 - off) < 8.0, "{degrees}: {found:?}");
             // The band crosses the centre, where the bars are.
             assert!(
-                best.bands.iter().any(|&(a, b)| a < 0.0 && b > 0.0),
+                best.bands.iter().any(|b| b.across.0 < 0.0
+                    && b.across.1 > 0.0
+                    && b.along.0 < -120.0
+                    && b.along.1 > 120.0),
                 "{degrees}: {found:?}"
             );
         }

@@ -14,6 +14,8 @@
 //! - [`web`] serves the customer's second screen to a kiosk browser;
 //! - [`pos_api`] serves the same contract to browser and Electron POS
 //!   apps, as JSON over a WebSocket on loopback;
+//! - [`metrics`] counts scans, drops, checkouts, backend errors and
+//!   device connections, and serves them to Prometheus on loopback;
 //! - [`dbus`] serves the `org.kassa.*` interfaces, which only translate,
 //!   one file per interface, and reads the callers' options;
 //! - [`service`] is kassad's life: build the terminal, serve the bus, stop.
@@ -31,6 +33,7 @@ pub mod devices;
 pub mod http;
 pub mod log_limit;
 pub mod logging;
+pub mod metrics;
 pub mod pos_api;
 pub mod service;
 pub mod text;

@@ -14,6 +14,7 @@ use super::backend::RawBackend;
 use super::checkout::RawCheckout;
 use super::display::RawDisplayCommon;
 use super::keys::{self, Mistake, Table};
+use super::metrics::RawMetrics;
 use super::pos_api::RawPosApi;
 use super::scanner::RawScannerCommon;
 use super::{CheckoutConfig, Config, ConfigError, DisplayConfig, ScannerConfig};
@@ -35,6 +36,7 @@ struct RawFile {
     channel: Vec<Spanned<ChannelRule>>,
     checkout: Option<Spanned<RawCheckout>>,
     pos_api: Option<Spanned<RawPosApi>>,
+    metrics: Option<Spanned<RawMetrics>>,
     allow_simulated: Option<bool>,
 }
 
@@ -99,6 +101,10 @@ impl Config {
             pos_api: raw
                 .pos_api
                 .map(|spanned| source.section(spanned, "[pos_api]", RawPosApi::settings))
+                .transpose()?,
+            metrics: raw
+                .metrics
+                .map(|spanned| source.section(spanned, "[metrics]", RawMetrics::settings))
                 .transpose()?,
         })
     }

@@ -24,6 +24,7 @@ mod device;
 mod display;
 mod keys;
 mod load;
+mod metrics;
 mod pos_api;
 mod scanner;
 mod serial;
@@ -33,6 +34,7 @@ mod values;
 pub use backend::{BackendConfig, Method, check_url};
 pub use checkout::CheckoutConfig;
 pub use device::{DisplayConfig, DisplayDriver, ScannerConfig, ScannerDriver};
+pub use metrics::DEFAULT_LISTEN as DEFAULT_METRICS_LISTEN;
 pub use pos_api::DEFAULT_LISTEN as DEFAULT_POS_API_LISTEN;
 pub use usb::{HidPosSettings, WedgeSettings};
 
@@ -79,6 +81,8 @@ pub struct Config {
     pub allow_simulated: bool,
     /// `[pos_api]`: the WebSocket API for browser POS apps, if configured.
     pub pos_api: Option<crate::pos_api::PosApiConfig>,
+    /// `[metrics]`: the Prometheus endpoint on loopback, if configured.
+    pub metrics: Option<crate::metrics::MetricsConfig>,
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! kassad's life: build the terminal from the config (devices, backend),
-//! wait for the devices' first status, serve the bus (and the POS API, if
-//! configured), wait for the stop, stop the devices. `main` calls [`run`]; so do the tests, on a private
+//! wait for the devices' first status, serve the bus (and the POS API and
+//! the metrics, if configured), wait for the stop, stop the devices. `main` calls [`run`]; so do the tests, on a private
 //! bus.
 
 use std::future::Future;
@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::core::{Parts, Terminal, WeakTerminal};
 use crate::dbus::{BUS_NAME, Bus};
 use crate::devices::{Devices, ScanSink};
+use crate::metrics::{MetricsEndpoint, Scrape};
 use crate::pos_api::PosApi;
 
 /// How long kassad waits at start for its devices' first status before it
@@ -67,6 +68,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), RunError> {
     let pos_api_config = config.pos_api.clone();
+    let metrics_config = config.metrics.clone();
     let terminal = start_terminal(config).map_err(RunError::Setup)?;
     // The name is taken (and systemd told we are ready) only once every
     // device has said whether it is there: a POS calling at once must not
@@ -89,6 +91,14 @@ pub async fn run(
         }
         started => started.and_then(Result::ok),
     };
+    let metrics = match metrics_config.map(|c| MetricsEndpoint::start(&c, scrape(&terminal))) {
+        Some(Err(e)) => {
+            drop(pos_api);
+            stop_devices(&terminal, &stop).await;
+            return Err(RunError::Setup(e));
+        }
+        started => started.and_then(Result::ok),
+    };
     info!(
         "kassad {} serving {BUS_NAME} on {bus:?}",
         env!("CARGO_PKG_VERSION")
@@ -98,6 +108,7 @@ pub async fn run(
     info!("kassad stopping");
     // Its clients are told kassad is stopping, and their checkouts end.
     drop(pos_api);
+    drop(metrics);
     let _ = conn.release_name(BUS_NAME).await;
     stop_devices(&terminal, &stop).await;
     // Calls still running are answered first, but a stop is not held up
@@ -109,6 +120,13 @@ pub async fn run(
         warn!("stopping with method calls still unanswered");
     }
     Ok(())
+}
+
+/// What the metrics endpoint serves: the terminal's exposition, while the
+/// terminal lives.
+fn scrape(terminal: &Terminal) -> Scrape {
+    let terminal = terminal.downgrade();
+    Arc::new(move || terminal.upgrade().map(|t| t.metrics_text()))
 }
 
 /// Starts the devices of `config` and the terminal over them. Must be

@@ -3,8 +3,10 @@
 //!
 //! [`Backend`] is what the core asks; [`HttpBackend`] answers it over
 //! HTTP(S) as the config describes (`http.rs`), and the core's tests answer
-//! it from a script. Every answer is bounded by the caller's deadline, so a
-//! hung backend never holds a caller past the time it asked for.
+//! it from a script; [`counted`] wraps either to count queries and
+//! failures for the metrics. Every answer is bounded by the caller's
+//! deadline, so a hung backend never holds a caller past the time it asked
+//! for.
 
 use std::fmt;
 use std::future::Future;
@@ -14,8 +16,10 @@ use std::time::Duration;
 use kassa_hal::{Order, PaymentCode, PaymentStatus};
 use tokio::time::Instant;
 
+mod counted;
 mod http;
 
+pub use counted::counted;
 pub use http::{HttpBackend, parse_face_answer, parse_status};
 
 /// Why the backend gave no order, status or code.

@@ -120,6 +120,7 @@ impl Terminal {
             "face of camera {device:?} matched payment code {}",
             code.masked()
         );
+        let entered = std::time::Instant::now();
         if let Some(s) = self.scanner(device) {
             s.count_scan();
         }
@@ -127,15 +128,12 @@ impl Terminal {
         let wait = if caller.gone.is_cancelled() {
             None
         } else {
-            inner.router.deliver_to_own_wait(
-                &caller.name,
-                SourceKind::Face,
-                &code,
-                std::time::Instant::now(),
-            )
+            inner
+                .router
+                .deliver_to_own_wait(&caller.name, SourceKind::Face, &code, entered)
         };
         if let Some(wait) = wait {
-            self.deliver(&mut inner, wait, code, SourceKind::Face, device);
+            self.deliver(&mut inner, wait, code, SourceKind::Face, device, entered);
             Some("delivered".into())
         } else {
             drop(inner);

@@ -41,6 +41,7 @@ mod face;
 mod handoff;
 mod requests;
 pub mod router;
+mod scrape;
 pub mod screen;
 mod session;
 #[cfg(test)]
@@ -61,6 +62,7 @@ use crate::backend::Backend;
 use crate::config::CheckoutConfig;
 use crate::devices::{Device, Devices, RoutedScan, ScannerControl};
 use crate::log_limit::{LogLimit, suppressed_note};
+use crate::metrics::{DropReason, Metrics, Recipient};
 pub use error::CoreError;
 pub use face::{FACE_TIMEOUT, FaceCapture};
 pub use requests::{
@@ -152,6 +154,8 @@ struct Shared {
     devices: Devices,
     backend: Option<Arc<dyn Backend>>,
     screen: Arc<Screen>,
+    /// Counters and timings, for the metrics endpoint.
+    metrics: Arc<Metrics>,
     inner: Mutex<Inner>,
     ids: AtomicU64,
     /// Bounds the log lines about checkouts, waits and claims starting and
@@ -206,13 +210,19 @@ impl Terminal {
             .map(|d| d.slot.clone())
             .collect();
         let screen = Screen::start(slots, parts.checkout.result_display);
+        let scanners = parts.devices.scanners.iter();
+        let metrics = Arc::new(Metrics::new(scanners.map(|s| s.device.info.name.as_str())));
+        let backend = parts
+            .backend
+            .map(|b| crate::backend::counted(b, metrics.clone()));
         Terminal {
             shared: Arc::new(Shared {
                 checkout: parts.checkout,
                 channels: parts.channels,
                 devices: parts.devices,
-                backend: parts.backend,
+                backend,
                 screen,
+                metrics,
                 inner: Mutex::default(),
                 ids: AtomicU64::new(1),
                 lifecycle_log: Mutex::new(LogLimit::per_second(LIFECYCLE_LINES)),
@@ -280,6 +290,7 @@ impl Terminal {
     /// Hands a scan to whoever the router says wants it; counts and logs
     /// it as dropped otherwise. Called on the scanner worker's thread.
     pub fn route(&self, routed: RoutedScan) {
+        let entered = std::time::Instant::now();
         let RoutedScan { device, scan } = routed;
         let scanner = self.scanner(&device);
         if let Some(s) = scanner {
@@ -290,13 +301,12 @@ impl Terminal {
             .claim
             .as_ref()
             .is_some_and(|(_, tx, _)| tx.capacity() > 0);
-        let route =
-            inner
-                .router
-                .route(&scan.data, scan.source, std::time::Instant::now(), has_room);
+        let route = inner
+            .router
+            .route(&scan.data, scan.source, entered, has_room);
         match route {
             Route::Code { wait, code } => {
-                self.deliver(&mut inner, wait, code, scan.source, &device);
+                self.deliver(&mut inner, wait, code, scan.source, &device, entered);
             }
             Route::Claim { id } => {
                 let text = scan.text().into_owned();
@@ -311,6 +321,9 @@ impl Terminal {
                 drop(inner);
                 match sent {
                     Ok(()) => {
+                        self.shared
+                            .metrics
+                            .scan_delivered(Recipient::Claim, entered);
                         if let Some(s) = scanner {
                             s.log_scan(format_args!(
                                 "scan {} from {device:?} to claim {id}",
@@ -318,18 +331,22 @@ impl Terminal {
                             ));
                         }
                     }
-                    Err((scan, why)) => self.dropped(scanner, &device, &scan, &why),
+                    // Room was checked under the lock: the claim ended.
+                    Err((scan, why)) => {
+                        let reason = DropReason::ClaimReleased;
+                        self.dropped(scanner, &device, &scan, reason, &why);
+                    }
                 }
             }
-            Route::Dropped(why) => {
+            Route::Dropped(reason, why) => {
                 drop(inner);
-                self.dropped(scanner, &device, &scan, &why);
+                self.dropped(scanner, &device, &scan, reason, &why);
             }
         }
     }
 
-    /// Sends `code` to wait `wait`'s owner alone; the router has ended the
-    /// wait.
+    /// Sends `code`, which entered the core at `entered`, to wait `wait`'s
+    /// owner alone; the router has ended the wait.
     fn deliver(
         &self,
         inner: &mut Inner,
@@ -337,16 +354,20 @@ impl Terminal {
         code: PaymentCode,
         source: SourceKind,
         device: &str,
+        entered: std::time::Instant,
     ) {
         let channel = self.shared.channels.classify(&code);
         info!("payment code {} ({channel}) from {device:?}", code.masked());
         if let Some((id, tx)) = inner.code_tx.take() {
             if id == wait {
-                let _ = tx.send(CodeScan {
+                let sent = tx.send(CodeScan {
                     code,
                     channel,
                     source,
                 });
+                if sent.is_ok() {
+                    self.shared.metrics.scan_delivered(Recipient::Code, entered);
+                }
             } else {
                 inner.code_tx = Some((id, tx));
             }
@@ -355,7 +376,15 @@ impl Terminal {
     }
 
     /// Counts and logs a scan nobody took.
-    fn dropped(&self, scanner: Option<&ScannerControl>, device: &str, scan: &Scan, why: &str) {
+    fn dropped(
+        &self,
+        scanner: Option<&ScannerControl>,
+        device: &str,
+        scan: &Scan,
+        reason: DropReason,
+        why: &str,
+    ) {
+        self.shared.metrics.scan_dropped(device, reason);
         match scanner {
             Some(s) => s.drop_scan(&scan.text(), why),
             None => info!("scan {} from {device:?} dropped: {why}", mask(&scan.text())),

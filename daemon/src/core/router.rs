@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 
 use kassa_hal::{PaymentCode, SourceKind};
 
+use crate::metrics::DropReason;
+
 /// Which sources a wait or claim takes: `None` for all.
 pub type Sources = Option<Vec<SourceKind>>;
 
@@ -70,8 +72,8 @@ pub enum Route {
         /// The claim.
         id: u64,
     },
-    /// Nobody takes it, and why.
-    Dropped(String),
+    /// Nobody takes it: why, counted and in words.
+    Dropped(DropReason, String),
 }
 
 /// A payment-code wait or checkout is under way already.
@@ -256,16 +258,21 @@ impl Router {
         let why = self.offer_to_claim(data, source, is_code, now, claim_has_room);
         match why {
             Ok(id) => Route::Claim { id },
-            Err(why) => Route::Dropped(match not_a_code {
-                _ if !why.is_empty() => why,
-                Some(e) => format!("not a payment code ({e}), and no claim wants it"),
-                None => "no checkout or claim wants it".into(),
-            }),
+            Err(Some((reason, why))) => Route::Dropped(reason, why),
+            Err(None) => match not_a_code {
+                Some(e) => Route::Dropped(
+                    DropReason::NotAPaymentCode,
+                    format!("not a payment code ({e}), and no claim wants it"),
+                ),
+                None => {
+                    Route::Dropped(DropReason::Unwanted, "no checkout or claim wants it".into())
+                }
+            },
         }
     }
 
-    /// The claim's id if it takes the scan; else why not (empty: no claim
-    /// wants it).
+    /// The claim's id if it takes the scan; else why not (`None`: no
+    /// claim wants it).
     fn offer_to_claim(
         &mut self,
         data: &[u8],
@@ -273,26 +280,35 @@ impl Router {
         is_code: bool,
         now: Instant,
         has_room: bool,
-    ) -> Result<u64, String> {
+    ) -> Result<u64, Option<(DropReason, String)>> {
         let Some(claim) = self
             .claim
             .as_ref()
             .filter(|c| c.enabled && allows(&c.sources, source))
         else {
-            return Err(String::new());
+            return Err(None);
         };
         if is_code && self.session_owner().is_some_and(|o| o != claim.owner) {
-            return Err("a payment code during another caller's checkout".into());
+            return Err(Some((
+                DropReason::OtherCallersCheckout,
+                "a payment code during another caller's checkout".into(),
+            )));
         }
         if is_code && self.is_reread(data, now) {
-            return Err("a re-read of the payment code just delivered".into());
+            return Err(Some((
+                DropReason::Reread,
+                "a re-read of the payment code just delivered".into(),
+            )));
         }
         if !has_room {
-            return Err(format!(
-                "claim {} has {} scans not yet delivered",
-                claim.id,
-                super::CLAIM_QUEUE
-            ));
+            return Err(Some((
+                DropReason::ClaimFull,
+                format!(
+                    "claim {} has {} scans not yet delivered",
+                    claim.id,
+                    super::CLAIM_QUEUE
+                ),
+            )));
         }
         let id = claim.id;
         if let Some(claim) = self.claim.as_mut().filter(|c| c.auto_disable) {
@@ -350,7 +366,7 @@ mod tests {
         assert_eq!(r.session_owner(), Some(":1.1"));
         assert_eq!(
             r.route(ALIPAY, SourceKind::Serial, now, true),
-            Route::Dropped("no checkout or claim wants it".into())
+            Route::Dropped(DropReason::Unwanted, "no checkout or claim wants it".into())
         );
     }
 
@@ -378,7 +394,7 @@ mod tests {
         assert!(!r.wants(SourceKind::Serial));
         assert_eq!(
             r.route(WECHAT, SourceKind::Serial, now, true),
-            Route::Dropped("no checkout or claim wants it".into())
+            Route::Dropped(DropReason::Unwanted, "no checkout or claim wants it".into())
         );
         assert!(matches!(
             r.route(WECHAT, SourceKind::Camera, now, true),
@@ -407,7 +423,10 @@ mod tests {
         // one's.
         assert_eq!(
             r.route(ALIPAY, SourceKind::Serial, now, true),
-            Route::Dropped("a payment code during another caller's checkout".into())
+            Route::Dropped(
+                DropReason::OtherCallersCheckout,
+                "a payment code during another caller's checkout".into()
+            )
         );
         r.end_checkout(1);
         // The code just delivered, read again: not the claim's either.
@@ -418,7 +437,10 @@ mod tests {
                 now + Duration::from_secs(1),
                 true
             ),
-            Route::Dropped("a re-read of the payment code just delivered".into())
+            Route::Dropped(
+                DropReason::Reread,
+                "a re-read of the payment code just delivered".into()
+            )
         );
         // Later, or another code: the claim's.
         assert_eq!(
@@ -461,7 +483,7 @@ mod tests {
         assert!(!r.wants(SourceKind::Wedge));
         assert!(matches!(
             r.route(b"A2", SourceKind::Wedge, now, true),
-            Route::Dropped(why) if why.starts_with("not a payment code")
+            Route::Dropped(DropReason::NotAPaymentCode, why) if why.starts_with("not a payment code")
         ));
         r.claim_mut(7).unwrap().enabled = true;
         assert_eq!(
@@ -510,10 +532,13 @@ mod tests {
         .unwrap();
         assert_eq!(
             r.route(b"A1", SourceKind::Wedge, Instant::now(), false),
-            Route::Dropped(format!(
-                "claim 7 has {} scans not yet delivered",
-                super::super::CLAIM_QUEUE
-            ))
+            Route::Dropped(
+                DropReason::ClaimFull,
+                format!(
+                    "claim 7 has {} scans not yet delivered",
+                    super::super::CLAIM_QUEUE
+                )
+            )
         );
         assert!(r.claim().unwrap().enabled);
         assert_eq!(r.release_claim(8), None);

@@ -356,6 +356,7 @@ impl Session {
     /// owner.
     fn finish(mut self, state: CheckoutState, message: String) {
         self.handoff.ended(state, &message);
+        self.terminal.shared.metrics.checkout_ended(state);
         self.terminal
             .log_lifecycle(format_args!("checkout {} {state}: {message}", self.id));
         let (status, shown) = match state {

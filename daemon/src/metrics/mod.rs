@@ -34,7 +34,7 @@ use std::time::Instant;
 use crate::checkout::CheckoutState;
 use exposition::{Exposition, Kind};
 use histogram::Histogram;
-pub use server::{MetricsConfig, MetricsEndpoint};
+pub use server::{MetricsConfig, MetricsEndpoint, Scrape};
 
 /// Why a scan that reached the core went to no one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

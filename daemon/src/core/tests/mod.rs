@@ -6,6 +6,7 @@ mod backend;
 mod checkout;
 mod claims;
 mod display;
+mod metrics;
 
 use std::sync::Arc;
 use std::time::Duration;

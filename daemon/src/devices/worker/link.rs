@@ -27,6 +27,12 @@ pub struct DeviceStatus {
     /// Whether the worker has reported at all: until then `connected` is
     /// only a default.
     pub known: bool,
+    /// Times the device connected since kassad started (for the metrics).
+    pub connects: u64,
+    /// Times it went away after it had connected.
+    pub disconnects: u64,
+    /// Of `dropped_count`, the reads that were garbled data, not scans.
+    pub garbled_count: u64,
 }
 
 /// Records a connection change, logging only transitions and new errors.
@@ -40,6 +46,8 @@ pub fn report(
         let changed = !s.known
             || s.connected != connected
             || error.as_ref().is_some_and(|e| *e != s.last_error);
+        s.connects += u64::from(connected && !(s.known && s.connected));
+        s.disconnects += u64::from(s.known && s.connected && !connected);
         s.known = true;
         if changed {
             match (&error, connected) {
@@ -70,6 +78,7 @@ pub fn record_garbage(
     let text = error.to_string();
     status.send_modify(|s| {
         s.dropped_count += 1;
+        s.garbled_count += 1;
         if s.last_error != text {
             s.last_error = text;
         }
@@ -97,5 +106,39 @@ impl Link {
 
     pub(super) fn report(&self, connected: bool, error: Option<String>) {
         report(&self.status, &self.what, connected, error);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connects_and_disconnects_count_transitions_only() {
+        let (status, rx) = watch::channel(DeviceStatus::default());
+        // Absent at start: not a disconnect, it never connected.
+        report(&status, "scanner \"t\"", false, Some("not there".into()));
+        assert_eq!((rx.borrow().connects, rx.borrow().disconnects), (0, 0));
+        report(&status, "scanner \"t\"", true, None);
+        // An error while it stays connected, and the same state again.
+        report(&status, "scanner \"t\"", true, Some("view skipped".into()));
+        report(&status, "scanner \"t\"", true, None);
+        assert_eq!((rx.borrow().connects, rx.borrow().disconnects), (1, 0));
+        report(&status, "scanner \"t\"", false, Some("unplugged".into()));
+        report(
+            &status,
+            "scanner \"t\"",
+            false,
+            Some("still unplugged".into()),
+        );
+        report(&status, "scanner \"t\"", true, None);
+        assert_eq!((rx.borrow().connects, rx.borrow().disconnects), (2, 1));
+
+        let mut limit = LogLimit::new();
+        record_garbage(&status, &mut limit, "scanner \"t\"", &"bad frame");
+        assert_eq!(
+            (rx.borrow().garbled_count, rx.borrow().dropped_count),
+            (1, 1)
+        );
     }
 }

@@ -283,12 +283,12 @@ impl Pipeline {
                 );
                 let crop = full.crop(crop_rect);
                 let offset = (crop_rect.0 as f32, crop_rect.1 as f32);
-                if let Ok(d) = decode_2d(&crop, formats, invert, 1.0, offset) {
+                if let Ok(d) = decode_2d(&crop, formats, invert, true, 1.0, offset) {
                     return Some((d, Stage::RegionOfInterest));
                 }
                 if self.config.normalize {
                     let n = crop.normalized(8, 3);
-                    if let Ok(d) = decode_2d(&n, formats, invert, 1.0, offset) {
+                    if let Ok(d) = decode_2d(&n, formats, invert, false, 1.0, offset) {
                         return Some((d, Stage::RegionOfInterest));
                     }
                 }
@@ -298,7 +298,7 @@ impl Pipeline {
         let half = (!formats.is_empty()).then(|| full.half());
         let mut missed = Missed::default();
         if let Some(half) = &half {
-            match decode_2d(half, formats, invert, 2.0, (0.0, 0.0)) {
+            match decode_2d(half, formats, invert, true, 2.0, (0.0, 0.0)) {
                 Ok(d) => return Some((d, Stage::Downscaled)),
                 Err(m) => missed = m,
             }
@@ -325,8 +325,9 @@ impl Pipeline {
                 && (missed.inverted_finders > 0
                     || (full.width * full.height <= SMALL_FRAME
                         && half.as_ref().is_some_and(|h| h.mean() < 128)));
-            if let Ok(d) = decode_2d(full, formats, invert, 1.0, (0.0, 0.0)) {
-                return Some((d, Stage::FullResolution));
+            match decode_2d(full, formats, invert, true, 1.0, (0.0, 0.0)) {
+                Ok(d) => return Some((d, Stage::FullResolution)),
+                Err(m) => missed.qr_finders += m.qr_finders,
             }
         }
         // 4. Code 128 along scan lines.
@@ -336,9 +337,15 @@ impl Pipeline {
             }
         }
         // 5. Dim, noisy, glared: the normalised downscale.
-        if let (Some(half), true) = (&half, self.config.normalize) {
+        // Only where a QR pass saw finder-like patterns: a code whose
+        // modules the hybrid threshold lost to glare or dimness still shows
+        // its finders, and a frame without any is spared a pass.
+        if let (Some(half), true) = (&half, self.config.normalize && missed.qr_finders > 0) {
+            // (Without the perspective rescue, ~0.2 ms on a frame it cannot
+            // read: this pass is for contrast, the rescue for geometry, and
+            // the passes before ran it.)
             let n = half.normalized(8, 3);
-            if let Ok(d) = decode_2d(&n, formats, false, 2.0, (0.0, 0.0)) {
+            if let Ok(d) = decode_2d(&n, formats, false, false, 2.0, (0.0, 0.0)) {
                 return Some((d, Stage::Normalized));
             }
         }
@@ -439,12 +446,13 @@ fn view<'a>(frame: &'a Frame, buf: &'a mut Vec<u8>) -> Option<Gray<'a>> {
 }
 
 /// Runs rxing's readers for `formats` on `img` (QR also light-on-dark when
-/// `invert`); points are scaled by `scale` and moved by `offset` back into
+/// `invert`, and through the perspective rescue when `rescue`); points are scaled by `scale` and moved by `offset` back into
 /// frame coordinates.
 fn decode_2d(
     img: &Gray,
     formats: &[CodeFormat],
     invert: bool,
+    rescue: bool,
     scale: f32,
     offset: (f32, f32),
 ) -> Result<Decoded, Missed> {
@@ -469,6 +477,7 @@ fn decode_2d(
                 &mut BinaryBitmap::new(FastHybrid::new(source)),
                 format,
                 &hints,
+                rescue,
             );
             if read_plain.is_some() || !invert || format != CodeFormat::Qr {
                 return (read_plain, found, 0);
@@ -488,6 +497,7 @@ fn decode_2d(
                 &mut BinaryBitmap::new(FastHybrid::new(source)),
                 format,
                 &hints,
+                rescue,
             );
             (read_inverted, found, more)
         }))
@@ -528,9 +538,14 @@ fn read<B: Binarizer>(
     bitmap: &mut BinaryBitmap<B>,
     format: CodeFormat,
     hints: &DecodeHints,
+    rescue: bool,
 ) -> (Option<RXingResult>, usize) {
     match format {
-        CodeFormat::Qr => read_qr(bitmap.get_black_matrix(), hints.TryHarder == Some(true)),
+        CodeFormat::Qr => read_qr(
+            bitmap.get_black_matrix(),
+            hints.TryHarder == Some(true),
+            rescue,
+        ),
         CodeFormat::DataMatrix => (
             rxing::datamatrix::DataMatrixReader
                 .decode_with_hints(bitmap, hints)
@@ -550,7 +565,7 @@ fn read<B: Binarizer>(
 /// rxing's QR reader (its port of zxing-cpp's) for QR symbols only: its
 /// `QrReader` also samples every finder-like pattern as a Micro QR and an
 /// rMQR symbol. Also gives the number of finder patterns found.
-fn read_qr(matrix: &BitMatrix, try_harder: bool) -> (Option<RXingResult>, usize) {
+fn read_qr(matrix: &BitMatrix, try_harder: bool, rescue: bool) -> (Option<RXingResult>, usize) {
     let mut finders = FindFinderPatterns(matrix, try_harder, 0);
     let found = finders.len();
     let sets = GenerateFinderPatternSets(&mut finders);
@@ -570,6 +585,9 @@ fn read_qr(matrix: &BitMatrix, try_harder: bool) -> (Option<RXingResult>, usize)
         // A steep angle: the finders again, grouped and sampled through
         // their own corners.
         .or_else(|| {
+            if !rescue {
+                return None;
+            }
             perspective::candidate_sets(&finders)
                 .iter()
                 .find_map(|set| perspective::read(matrix, set))

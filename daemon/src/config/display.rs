@@ -15,7 +15,7 @@ use super::keys::{Drivers, Mistake, Table};
 use super::serial::RawPort;
 use super::values::{check_text_line, ms};
 use crate::http::AllowedHost;
-use crate::web::WebConfig;
+use crate::web::{Languages, WebConfig};
 
 /// The values of `driver`.
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
@@ -230,6 +230,15 @@ pub(super) struct RawWebDisplay {
     merchant: Option<String>,
     logo: Option<PathBuf>,
     allowed_hosts: Option<Vec<String>>,
+    language: Option<RawLanguages>,
+}
+
+/// `language = "fr"` or `language = ["de", "en"]`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawLanguages {
+    One(String),
+    Two(Vec<String>),
 }
 
 /// Most `allowed_hosts` entries of a web screen: a few names per kiosk is
@@ -268,12 +277,18 @@ impl RawWebDisplay {
                 })
             })
             .collect::<Result<_, _>>()?;
+        let languages = match self.language {
+            None => Languages::default(),
+            Some(RawLanguages::One(code)) => Languages::parse(&[code])?,
+            Some(RawLanguages::Two(codes)) => Languages::parse(&codes)?,
+        };
         Ok(DisplayDriver::Web(WebConfig {
             listen,
             token_file: self.token_file,
             merchant,
             logo: self.logo,
             allowed_hosts,
+            languages,
         }))
     }
 }

@@ -441,3 +441,50 @@ fn the_pos_api_is_off_unless_configured_and_serves_loopback_only() {
     let e = err("[pos_api]\ntoken_file = \"/t\"\norigins = []\n");
     assert!(e.message.contains("origins"), "{e}");
 }
+
+#[test]
+fn a_web_screen_speaks_its_configured_languages() {
+    use crate::web::{Language, Languages};
+    let web = |extra: &str| {
+        let config = Config::parse(
+            &format!("[[display]]\nname = \"s\"\ndriver = \"web\"\n{extra}"),
+            "kassa.toml",
+        )
+        .unwrap();
+        match &config.displays[0].driver {
+            DisplayDriver::Web(web) => web.languages,
+            other => panic!("{other:?}"),
+        }
+    };
+    // Unset: English with Chinese headlines, the screen as it always was.
+    assert_eq!(web(""), Languages::default());
+    assert_eq!(
+        web("language = \"fr\"\n"),
+        Languages {
+            first: Language::Fr,
+            second: None
+        }
+    );
+    assert_eq!(
+        web("language = [\"ja\", \"en\"]\n"),
+        Languages {
+            first: Language::Ja,
+            second: Some(Language::En)
+        }
+    );
+    let e = err("[[display]]\nname = \"s\"\ndriver = \"web\"\nlanguage = \"pt\"\n");
+    assert!(
+        e.message.contains(
+            "display \"s\": language \"pt\" is not one the web screen speaks: \
+             use one of en, zh, de, fr, es, ja"
+        ),
+        "{e}"
+    );
+    assert_eq!(e.line, Some(1), "{e}");
+    let e = err("[[display]]\nname = \"s\"\ndriver = \"web\"\nlanguage = [\"de\", \"de\"]\n");
+    assert!(e.message.contains("\"de\" is listed twice"), "{e}");
+    let e = err("[[display]]\nname = \"s\"\ndriver = \"web\"\nlanguage = []\n");
+    assert!(e.message.contains("one code or a list of two"), "{e}");
+    let e = err("[[display]]\nname = \"s\"\ndriver = \"web\"\nlanguage = 7\n");
+    assert!(e.message.contains("language"), "{e}");
+}

@@ -12,6 +12,7 @@
 //! streams and timeouts within fixed bounds; whatever it is sent, the rest
 //! of kassad keeps its descriptors.
 
+mod language;
 mod model;
 
 use std::convert::Infallible;
@@ -35,7 +36,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::info;
 
 use crate::http::{self as server, AllowedHost};
-pub use model::{Branding, qr_svg, view_json};
+pub use language::{Language, Languages};
+pub use model::{Branding, qr_svg, view_json, view_json_in};
 pub use server::{
     HEADER_READ_TIMEOUT, MAX_CONNECTIONS, MAX_EVENT_STREAMS, MAX_REQUEST_HEAD, MAX_REQUEST_HEADERS,
     WRITE_STALL_TIMEOUT,
@@ -55,6 +57,8 @@ pub struct WebConfig {
     /// Names the screen answers to besides its listen address and the
     /// loopback names (`allowed_hosts`).
     pub allowed_hosts: Vec<AllowedHost>,
+    /// The languages of the fixed strings and amounts (`language`).
+    pub languages: Languages,
 }
 
 /// Largest logo file served.
@@ -66,6 +70,8 @@ const STYLE: &str = include_str!("assets/screen.css");
 
 /// What the server shares with the display worker.
 struct Screen {
+    /// The page, in the screen's languages.
+    page: String,
     /// The current view as JSON.
     view: watch::Sender<Arc<str>>,
     token: Option<String>,
@@ -191,10 +197,13 @@ impl WebScreen {
             addr: config.listen,
             source,
         })?;
-        let current = Arc::from(view_json(&View::Idle, &branding(config), 0).to_string());
+        let current = Arc::from(
+            view_json_in(&View::Idle, &branding(config), &config.languages, 0).to_string(),
+        );
         let shutdown = CancellationToken::new();
         let streams = Arc::new(server::EventStreams::default());
         let screen = Arc::new(Screen {
+            page: page(&config.languages),
             view: watch::Sender::new(current),
             token,
             logo,
@@ -204,7 +213,7 @@ impl WebScreen {
         // The page, its events and the logo want the token; the script and
         // style hold nothing of the till's.
         let guarded = Router::new()
-            .route("/", get(|| asset(PAGE, "text/html; charset=utf-8")))
+            .route("/", get(page_file))
             .route("/events", get(events))
             .route("/logo", get(logo_file))
             .route_layer(axum::middleware::from_fn_with_state(screen.clone(), guard));
@@ -259,7 +268,13 @@ impl kassa_hal::blocking::CustomerDisplay for WebScreen {
             return Err(Error::Stopped);
         }
         self.seq += 1;
-        let doc = view_json(view, &branding(&self.config), self.seq).to_string();
+        let doc = view_json_in(
+            view,
+            &branding(&self.config),
+            &self.config.languages,
+            self.seq,
+        )
+        .to_string();
         self.screen.view.send_replace(Arc::from(doc));
         Ok(())
     }
@@ -321,6 +336,23 @@ async fn asset(body: &'static str, content_type: &'static str) -> Response {
     hardened(body.into_response(), content_type)
 }
 
+/// The page with its languages filled in: the `lang` attribute, and the
+/// strings as a JSON data block (not a script: the page's CSP runs none
+/// inline) that cannot close its element.
+fn page(languages: &Languages) -> String {
+    PAGE.replace("{{lang}}", languages.first.tag()).replace(
+        "{{strings}}",
+        &language::json_for_html(&languages.page_strings()),
+    )
+}
+
+async fn page_file(State(screen): State<Arc<Screen>>) -> Response {
+    hardened(
+        screen.page.clone().into_response(),
+        "text/html; charset=utf-8",
+    )
+}
+
 async fn logo_file(State(screen): State<Arc<Screen>>) -> Response {
     match &screen.logo {
         Some((bytes, kind)) => hardened(bytes.clone().into_response(), kind),
@@ -370,4 +402,29 @@ fn view_stream(
         }
         Some((Ok(event), (rx, false, slot)))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_carries_its_languages() {
+        let page = page(&Languages {
+            first: Language::Ja,
+            second: Some(Language::En),
+        });
+        assert!(page.contains("<html lang=\"ja\">"), "{page}");
+        assert!(!page.contains("{{"), "{page}");
+        let start = page.find("type=\"application/json\">").unwrap() + 24;
+        let end = start + page[start..].find("</script>").unwrap();
+        let strings: serde_json::Value = serde_json::from_str(&page[start..end]).unwrap();
+        assert_eq!(strings["t"]["welcome"][0], "いらっしゃいませ");
+        assert_eq!(strings["t"]["welcome"][1], "Welcome");
+        assert_eq!(strings["second"], "en");
+        // As it always was, unless configured.
+        let page = super::page(&Languages::default());
+        assert!(page.contains("<html lang=\"en\">"));
+        assert!(page.contains("扫码支付"));
+    }
 }

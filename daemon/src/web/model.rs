@@ -6,6 +6,8 @@ use kassa_hal::{Money, View};
 use qrcode::{EcLevel, QrCode};
 use serde_json::{Value, json};
 
+use super::language::Languages;
+
 /// What the idle screen shows, from the configuration.
 #[derive(Debug, Clone, Default)]
 pub struct Branding {
@@ -15,10 +17,18 @@ pub struct Branding {
     pub logo: bool,
 }
 
-/// The JSON document for `view`; `seq` numbers the views so the page can
-/// tell a replay from an update.
+/// The JSON document for `view` on a screen in the default languages
+/// (English with Chinese headlines); `seq` numbers the views so the page
+/// can tell a replay from an update.
 pub fn view_json(view: &View, branding: &Branding, seq: u64) -> Value {
-    let money = |m: &Money| m.to_string();
+    view_json_in(view, branding, &Languages::default(), seq)
+}
+
+/// The JSON document for `view` on a screen in `languages`: amounts and
+/// the item count written for the first language's customers.
+pub fn view_json_in(view: &View, branding: &Branding, languages: &Languages, seq: u64) -> Value {
+    let language = languages.first;
+    let money = |m: &Money| language.format_money(m);
     let mut doc = match view {
         View::Idle => json!({
             "view": "idle",
@@ -39,7 +49,7 @@ pub fn view_json(view: &View, branding: &Branding, seq: u64) -> Value {
                 .map(|item| {
                     json!({
                         "name": item.name,
-                        "quantity": item.quantity,
+                        "quantity": language.format_quantity(&item.quantity),
                         "unit": item.unit,
                         "unit_price": money(&Money::new(item.unit_price, cur)),
                         "total": money(&Money::new(item.total, cur)),
@@ -54,6 +64,7 @@ pub fn view_json(view: &View, branding: &Branding, seq: u64) -> Value {
                 "currency": cur.code,
                 "lines": lines,
                 "count": order.items.len(),
+                "count_text": language.count_items(order.items.len()),
                 "discount": adjustment(-order.discount.abs()),
                 "tax": adjustment(order.tax),
                 "total": money(&order.total_money()),
@@ -135,6 +146,38 @@ mod tests {
         assert_eq!(doc["tax"], Value::Null);
         assert_eq!(doc["total"], "¥34.00");
         assert!(doc["qr"].as_str().unwrap().starts_with("<svg"));
+    }
+
+    #[test]
+    fn an_order_is_written_for_the_screens_market() {
+        use crate::web::{Language, Languages};
+        let mut euros = order();
+        euros.currency = Currency::from_code("EUR").unwrap();
+        euros.note = Some("Table 12 <b>".into());
+        let french = Languages {
+            first: Language::Fr,
+            second: None,
+        };
+        let doc = view_json_in(&View::Order(euros), &Branding::default(), &french, 1);
+        assert_eq!(doc["lines"][0]["unit_price"], "18,00\u{a0}€");
+        assert_eq!(doc["discount"], "-2,00\u{a0}€");
+        assert_eq!(doc["total"], "34,00\u{a0}€");
+        assert_eq!(doc["count_text"], "1 article");
+        // The note goes to the page as text, as the POS wrote it.
+        assert_eq!(doc["note"], "Table 12 <b>");
+        let prompt = View::Prompt {
+            text: "Présentez votre code".into(),
+            amount: Some(Money::new(120_000, Currency::from_code("JPY").unwrap())),
+        };
+        let japanese = Languages {
+            first: Language::Ja,
+            second: None,
+        };
+        let doc = view_json_in(&prompt, &Branding::default(), &japanese, 2);
+        assert_eq!(doc["amount"], "¥120,000");
+        // The default is the screen as it was.
+        let doc = view_json(&View::Order(order()), &Branding::default(), 3);
+        assert_eq!(doc["count_text"], "1 item");
     }
 
     #[test]

@@ -294,11 +294,14 @@ impl Pipeline {
                 }
             }
         }
-        // 2. The whole frame, 2× smaller.
+        // 2. The whole frame, 2× smaller; the perspective rescue only when
+        // there is no full-resolution pass to run it on finer pixels (on a
+        // frame nobody can read it costs ~0.2 ms a pass).
+        let full_pass = self.config.full_resolution;
         let half = (!formats.is_empty()).then(|| full.half());
         let mut missed = Missed::default();
         if let Some(half) = &half {
-            match decode_2d(half, formats, invert, true, 2.0, (0.0, 0.0)) {
+            match decode_2d(half, formats, invert, !full_pass, 2.0, (0.0, 0.0)) {
                 Ok(d) => return Some((d, Stage::Downscaled)),
                 Err(m) => missed = m,
             }

@@ -129,7 +129,7 @@ const FR: Strings = Strings {
 };
 
 const ES: Strings = Strings {
-    welcome: "Bienvenido",
+    welcome: "Bienvenidos",
     item: "Artículo",
     qty: "Cant.",
     price: "Precio",

@@ -163,6 +163,50 @@ impl Browser {
             .to_string()
     }
 
+    /// Resizes the window so that the page's viewport is `width`×`height`
+    /// CSS pixels (a kiosk's screen: 1280×800, 800×480, 800×1280).
+    ///
+    /// # Panics
+    ///
+    /// If Chromium does not reach that size.
+    pub async fn resize(&self, width: u32, height: u32) {
+        let want = (i64::from(width), i64::from(height));
+        let (mut outer_w, mut outer_h) = want;
+        let mut inner = (0, 0);
+        for _ in 0..5 {
+            self.call(
+                "POST",
+                "/window/rect",
+                json!({ "width": outer_w, "height": outer_h }),
+            )
+            .await;
+            // The page sees the new size a little later on a busy machine.
+            let deadline = Instant::now() + Duration::from_secs(2);
+            loop {
+                let size = self
+                    .eval("return [window.innerWidth, window.innerHeight]", json!([]))
+                    .await;
+                inner = (size[0].as_i64().unwrap_or(0), size[1].as_i64().unwrap_or(0));
+                if inner == want || Instant::now() > deadline {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            if inner == want {
+                return;
+            }
+            // Window decorations, if any, come on top of the viewport.
+            if inner.0 > 0 && inner.1 > 0 {
+                outer_w += want.0 - inner.0;
+                outer_h += want.1 - inner.1;
+            }
+        }
+        panic!(
+            "Chromium's viewport did not become {width}×{height} (it is {}×{})",
+            inner.0, inner.1
+        );
+    }
+
     /// A PNG of the window.
     pub async fn screenshot(&self) -> Vec<u8> {
         let data = self.call("GET", "/screenshot", Value::Null).await;

@@ -99,6 +99,8 @@ async fn every_view_in_chromium() {
     let conn = bus.connect().await;
     let terminal = TerminalProxy::new(&conn).await.unwrap();
     let browser = Browser::start(1280, 800).await;
+    // The page's viewport, not only the window, is the screen's size.
+    browser.resize(1280, 800).await;
     let url = format!("http://127.0.0.1:{port}/");
 
     // Idle: merchant name and logo, both served by kassad.
@@ -468,5 +470,404 @@ async fn a_missing_lcd_says_why_and_the_web_screen_goes_on() {
         .await
         .unwrap();
     assert_eq!(events.next().await["lines"], json!(["still here"]));
+    kassad.stop().await;
+}
+
+/// One screen per language, all showing the same views.
+struct Market {
+    /// How the screen is configured (`language = …`; empty: the default).
+    language: &'static str,
+    /// Names the screenshots.
+    name: &'static str,
+    /// The order table's column headers.
+    headers: [&'static str; 4],
+    /// A quantity of 0.455 (kg), as this market writes it.
+    apples: &'static str,
+    /// The order's total of €1,234.56, as this market writes it.
+    eur_total: &'static str,
+    /// The order's total of ¥3,280 (yen have no minor unit).
+    jpy_total: &'static str,
+    /// The headline under the payment QR.
+    scan_to_pay: &'static str,
+    /// The title of a paid result.
+    paid: &'static str,
+}
+
+const MARKETS: [Market; 6] = [
+    Market {
+        language: "",
+        name: "en-zh",
+        apples: "0.455",
+        headers: ["Item", "Qty", "Price", "Amount"],
+        eur_total: "€1,234.56",
+        jpy_total: "¥3,280",
+        scan_to_pay: "Scan to pay · 扫码支付",
+        paid: "Paid · 支付成功",
+    },
+    Market {
+        language: "language = \"fr\"",
+        name: "fr",
+        apples: "0,455",
+        headers: ["Article", "Qté", "Prix", "Montant"],
+        eur_total: "1\u{202f}234,56\u{a0}€",
+        jpy_total: "3\u{202f}280\u{a0}¥",
+        scan_to_pay: "Scannez pour payer",
+        paid: "Paiement accepté",
+    },
+    Market {
+        language: "language = \"de\"",
+        name: "de",
+        apples: "0,455",
+        headers: ["Artikel", "Menge", "Preis", "Betrag"],
+        eur_total: "1.234,56\u{a0}€",
+        jpy_total: "3.280\u{a0}¥",
+        scan_to_pay: "Zum Bezahlen scannen",
+        paid: "Bezahlt",
+    },
+    Market {
+        language: "language = \"es\"",
+        name: "es",
+        apples: "0,455",
+        headers: ["Artículo", "Cant.", "Precio", "Importe"],
+        eur_total: "1234,56\u{a0}€",
+        jpy_total: "3280\u{a0}¥",
+        scan_to_pay: "Escanee para pagar",
+        paid: "Pago realizado",
+    },
+    Market {
+        language: "language = \"ja\"",
+        name: "ja",
+        apples: "0.455",
+        headers: ["商品", "数量", "単価", "金額"],
+        eur_total: "€1,234.56",
+        jpy_total: "¥3,280",
+        scan_to_pay: "スキャンしてお支払い",
+        paid: "お支払い完了",
+    },
+    Market {
+        language: "language = [\"zh\", \"en\"]",
+        name: "zh-en",
+        apples: "0.455",
+        headers: ["商品", "数量", "单价", "金额"],
+        eur_total: "€1,234.56",
+        jpy_total: "¥3,280",
+        scan_to_pay: "扫码支付 · Scan to pay",
+        paid: "支付成功 · Paid",
+    },
+];
+
+/// The kiosk screens the page is checked on: a 10" landscape tablet, a
+/// 7" panel, and a 10" panel turned on its side.
+const SCREENS: [(u32, u32); 3] = [(1280, 800), (800, 480), (800, 1280)];
+
+/// Everything wrong with the layout of the view on screen, as sentences:
+/// an element past the viewport's edges (or, in the order's table, past
+/// the table's box), a box that cuts its content sideways, blocks of the
+/// view that overlap.
+const LAYOUT_PROBLEMS: &str = r#"
+const W = window.innerWidth, H = window.innerHeight;
+const section = document.getElementById(document.body.dataset.view);
+const scroller = document.getElementById('order-scroll');
+const box = scroller.getBoundingClientRect();
+const problems = [];
+const name = (e) => (e.id ? '#' + e.id : e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))
+  + ' "' + (e.innerText || '').slice(0, 24) + '"';
+const shown = (e) => !e.closest('[hidden]') && e.getClientRects().length > 0;
+if (document.documentElement.scrollWidth > W) problems.push('the page is ' + document.documentElement.scrollWidth + ' px wide');
+for (const e of [section, ...section.querySelectorAll('*')]) {
+  if (!shown(e) || (e.closest('svg') && e.tagName !== 'svg')) continue;
+  const r = e.getBoundingClientRect();
+  if (r.width === 0 && r.height === 0) continue;
+  if (r.left < -1 || r.right > W + 1) problems.push(name(e) + ' spans x ' + r.left + '..' + r.right);
+  const scrolled = e !== scroller && scroller.contains(e);
+  if (scrolled && (r.left < box.left - 1 || r.right > box.right + 1)) problems.push(name(e) + ' is cut by the table box');
+  if (!scrolled && (r.top < -1 || r.bottom > H + 1)) problems.push(name(e) + ' spans y ' + r.top + '..' + r.bottom);
+  if (e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'visible')
+    problems.push(name(e) + ' cuts its content: ' + e.scrollWidth + ' > ' + e.clientWidth);
+}
+const blocks = [...section.children]
+  .flatMap((c) => c.classList.contains('order-body') ? [...c.children] : [c])
+  .filter(shown);
+for (let i = 0; i < blocks.length; i++) for (let j = i + 1; j < blocks.length; j++) {
+  const a = blocks[i].getBoundingClientRect(), b = blocks[j].getBoundingClientRect();
+  if (a.width && b.width && a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1)
+    problems.push(name(blocks[i]) + ' overlaps ' + name(blocks[j]));
+}
+return problems;
+"#;
+
+/// The order's last row and its Amount cell: whether the cell is wholly
+/// inside the table's box and the viewport, and its text.
+const LAST_AMOUNT: &str = r#"
+const rows = document.querySelectorAll('#order-lines tr');
+const cell = rows[rows.length - 1].cells[3];
+const r = cell.getBoundingClientRect();
+const box = document.getElementById('order-scroll').getBoundingClientRect();
+const head = document.querySelector('#order th.total').getBoundingClientRect();
+return [r.width > 0 && r.left >= box.left - 1 && r.right <= box.right + 1 && r.right <= window.innerWidth
+        && r.top >= box.top - 1 && r.bottom <= box.bottom + 1,
+        head.width > 0 && head.right <= box.right + 1,
+        cell.innerText];
+"#;
+
+fn eur_order() -> String {
+    json!({
+        "id": "F-17", "currency": "EUR",
+        "items": [
+            {"name": "Café crème", "quantity": "2", "unit_price": 350, "total": 700},
+            {"name": "Croissant au beurre AOP Charentes-Poitou, double fournée du matin", "quantity": "3", "unit_price": 180, "total": 540},
+            {"name": "Ensemble cadeau", "quantity": "1", "unit_price": 122_516, "total": 122_516},
+            {"name": "Pommes Golden", "quantity": "0.455", "unit": "kg", "unit_price": 440, "total": 200}
+        ],
+        "discount": 500, "tax": 0, "total": 123_456,
+        "note": "Table 12 — sans sucre, s'il vous plaît. <b>not bold</b> & <script>alert(1)</script>",
+        "payment_qr": "https://qr.example/pay?o=F-17&amount=1234.56"
+    })
+    .to_string()
+}
+
+fn jpy_order() -> String {
+    json!({
+        "id": "J-3", "currency": "JPY",
+        "items": [
+            {"name": "抹茶ラテ", "quantity": "2", "unit_price": 580, "total": 1160},
+            {"name": "どら焼き", "quantity": "4", "unit_price": 530, "total": 2120}
+        ],
+        "total": 3280
+    })
+    .to_string()
+}
+
+fn long_eur_order(lines: usize) -> String {
+    let names = [
+        "Baguette tradition",
+        "Pain au chocolat",
+        "Tarte aux pommes, part",
+        "Schwarzwälder Kirschtorte (Stück)",
+        "Empanada de atún",
+    ];
+    let items: Vec<_> = (0..lines)
+        .map(|i| json!({"name": format!("{} #{}", names[i % names.len()], i + 1), "quantity": "1", "unit_price": 1250, "total": 1250}))
+        .collect();
+    json!({"id": "L-2", "currency": "EUR", "items": items, "total": 1250 * lines as i64})
+        .to_string()
+}
+
+/// One view as every market shows it on every screen: laid out without
+/// overflow or overlap, in the market's strings; screenshotted to
+/// target/screenshots/markets/MARKET-WxH-VIEW.png (and the ones in
+/// `docs` to docs/screenshots/).
+async fn check_view(
+    browser: &Browser,
+    ports: &[u16],
+    view: &str,
+    ready: &str,
+    check: impl AsyncFn(&Market) -> (),
+    docs: &[&str],
+) {
+    for (width, height) in SCREENS {
+        browser.resize(width, height).await;
+        for (market, port) in MARKETS.iter().zip(ports) {
+            browser.goto(&format!("http://127.0.0.1:{port}/")).await;
+            let what = format!("the {view} view ({}, {width}×{height})", market.name);
+            browser
+                .wait_for(
+                    &format!("document.body.dataset.view && ({ready})"),
+                    WAIT,
+                    &what,
+                )
+                .await;
+            let problems = browser.eval(LAYOUT_PROBLEMS, json!([])).await;
+            assert_eq!(problems, json!([]), "{what}");
+            check(market).await;
+            let name = format!("{}-{width}x{height}-{view}", market.name);
+            let png = browser.screenshot().await;
+            assert!(png.starts_with(b"\x89PNG"), "{name} is not a PNG");
+            let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+            let mut dirs = vec![root.join("target/screenshots/markets")];
+            if docs.contains(&name.as_str())
+                && std::env::var_os("KASSA_UPDATE_SCREENSHOTS").is_some()
+            {
+                dirs.push(root.join("docs/screenshots"));
+            }
+            for dir in dirs {
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(dir.join(format!("{name}.png")), &png).unwrap();
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_market_on_every_screen() {
+    let bus = PrivateBus::start();
+    let ports: Vec<u16> = MARKETS.iter().map(|_| free_port()).collect();
+    let mut config = format!(
+        "[checkout]\ncurrency = \"EUR\"\nresult_display_ms = 600000\n\n\
+         [[scanner]]\nname = \"sim\"\ndriver = \"mock\"\ncodes = [\"{WECHAT}\"]\ndelay_ms = 600000\n"
+    );
+    for (market, port) in MARKETS.iter().zip(&ports) {
+        config += &format!(
+            "\n[[display]]\nname = \"screen_{}\"\ndriver = \"web\"\nlisten = \"127.0.0.1:{port}\"\n\
+             merchant = \"Boulangerie Kassa — Müller & Fils\"\n{}\n",
+            market.name.replace('-', "_"),
+            market.language
+        );
+    }
+    let kassad = Kassad::start(&config, &bus).await;
+    let conn = bus.connect().await;
+    let terminal = TerminalProxy::new(&conn).await.unwrap();
+    let browser = Browser::start(1280, 800).await;
+    let text = |selector: &'static str| {
+        let browser = &browser;
+        async move { browser.text(selector).await }
+    };
+
+    check_view(
+        &browser,
+        &ports,
+        "idle",
+        "document.body.dataset.view === 'idle'",
+        async |m: &Market| {
+            let welcome = text(".welcome").await;
+            assert!(!welcome.is_empty() && !welcome.contains('{'), "{welcome}");
+            if m.name == "en-zh" {
+                assert_eq!(welcome, "Welcome · 欢迎光临");
+            }
+        },
+        &[],
+    )
+    .await;
+
+    terminal.show_order(&eur_order()).await.unwrap();
+    check_view(
+        &browser,
+        &ports,
+        "order",
+        "document.body.dataset.view === 'order' && document.querySelectorAll('#order-lines tr').length === 4",
+        async |m: &Market| {
+            let headers = browser
+                .eval(
+                    "return [...document.querySelectorAll('#order th')].map(h => h.innerText)",
+                    json!([]),
+                )
+                .await;
+            assert_eq!(headers, json!(m.headers), "{}", m.name);
+            assert_eq!(text("#order-lines tr:last-child td.qty").await, m.apples);
+            assert_eq!(text("#order-total").await, m.eur_total, "{}", m.name);
+            // The same as Chromium's own CLDR data writes it.
+            let intl = browser
+                .eval(
+                    "const f = new Intl.NumberFormat(document.documentElement.lang, {style: 'currency', currency: 'EUR'});
+                     return [f.format(1234.56), f.format(-5)]",
+                    json!([]),
+                )
+                .await;
+            assert_eq!(intl[0], m.eur_total, "{}", m.name);
+            assert!(
+                text("#order-adjustments").await.contains(intl[1].as_str().unwrap()),
+                "{}: {}",
+                m.name,
+                intl[1]
+            );
+            assert_eq!(text("#order-qr p").await, m.scan_to_pay);
+            // The note is drawn, as text: its markup stays letters.
+            let note = text("#order-note-text").await;
+            assert!(note.starts_with("Table 12") && note.contains("<b>not bold</b>"), "{note}");
+            let injected = browser
+                .eval("return document.querySelectorAll('#order b, #order script').length", json!([]))
+                .await;
+            assert_eq!(injected, 0);
+            let amount = browser.eval(LAST_AMOUNT, json!([])).await;
+            assert_eq!(amount[0], true, "{}: the last Amount cell is cut: {amount}", m.name);
+            assert_eq!(amount[1], true, "{}: the Amount header is cut", m.name);
+            // It fits as laid out: the table's type was not shrunk to fit.
+            let shrunk = browser
+                .eval("return document.querySelector('#order table').style.fontSize", json!([]))
+                .await;
+            assert_eq!(shrunk, "", "{}: the table was shrunk to fit", m.name);
+        },
+        &["fr-800x1280-order", "de-800x480-order", "ja-1280x800-order"],
+    )
+    .await;
+
+    terminal.show_order(&long_eur_order(40)).await.unwrap();
+    check_view(
+        &browser,
+        &ports,
+        "order-long",
+        "document.body.dataset.view === 'order' && document.querySelectorAll('#order-lines tr').length === 40",
+        async |m: &Market| {
+            let amount = browser.eval(LAST_AMOUNT, json!([])).await;
+            assert_eq!(amount[0], true, "{}: the last line is not in view: {amount}", m.name);
+        },
+        &["es-800x1280-order-long"],
+    )
+    .await;
+
+    terminal.show_order(&jpy_order()).await.unwrap();
+    check_view(
+        &browser,
+        &ports,
+        "order-jpy",
+        "document.body.dataset.view === 'order' && document.querySelectorAll('#order-lines tr').length === 2",
+        async |m: &Market| {
+            assert_eq!(text("#order-total").await, m.jpy_total, "{}", m.name);
+            assert!(
+                browser
+                    .eval("return document.getElementById('order-qr').hidden && document.getElementById('order-note').hidden", json!([]))
+                    .await
+                    == true
+            );
+        },
+        &[],
+    )
+    .await;
+
+    terminal
+        .show_payment_result("paid", "Merci ! Danke! ¡Gracias! ありがとうございました")
+        .await
+        .unwrap();
+    check_view(
+        &browser,
+        &ports,
+        "paid",
+        "document.getElementById('result').dataset.status === 'paid'",
+        async |m: &Market| {
+            assert_eq!(text("#result-title").await, m.paid, "{}", m.name);
+        },
+        &["ja-800x480-paid"],
+    )
+    .await;
+
+    terminal
+        .show_payment_result("failed", "Karte abgelehnt, bitte erneut versuchen")
+        .await
+        .unwrap();
+    check_view(
+        &browser,
+        &ports,
+        "failed",
+        "document.getElementById('result').dataset.status === 'failed'",
+        async |_: &Market| {},
+        &["de-1280x800-failed"],
+    )
+    .await;
+
+    terminal
+        .begin_checkout(HashMap::from([("amount", Value::I64(99_999_999_999))]))
+        .await
+        .unwrap();
+    check_view(
+        &browser,
+        &ports,
+        "prompt",
+        "document.body.dataset.view === 'prompt'",
+        async |_: &Market| {},
+        &["fr-800x1280-prompt"],
+    )
+    .await;
+
+    drop(browser);
     kassad.stop().await;
 }

@@ -41,11 +41,19 @@ pub enum Category {
     Code128Tilted,
     /// No code at all: backgrounds, phones showing text, patterns.
     Empty,
+    /// A payment app's styled QR code: round dots, rounded finder
+    /// patterns, a logo over the centre (error correction level H).
+    StyledQr,
+    /// A phone in dark mode: the code light on a dark screen.
+    DarkMode,
+    /// Code 128 at any angle (a phone held sideways or upside down).
+    Code128AnyAngle,
 }
 
 impl Category {
-    /// Every category, in report order.
-    pub const ALL: [Category; 12] = [
+    /// Every category, in report order (new ones at the end: a category's
+    /// place seeds its frames).
+    pub const ALL: [Category; 15] = [
         Category::Nominal,
         Category::SmallModules,
         Category::Rotation,
@@ -58,6 +66,9 @@ impl Category {
         Category::Code128,
         Category::Code128Tilted,
         Category::Empty,
+        Category::StyledQr,
+        Category::DarkMode,
+        Category::Code128AnyAngle,
     ];
 
     /// A short name for reports.
@@ -75,6 +86,9 @@ impl Category {
             Category::Code128 => "Code 128",
             Category::Code128Tilted => "Code 128 tilted",
             Category::Empty => "empty",
+            Category::StyledQr => "styled QR",
+            Category::DarkMode => "dark mode",
+            Category::Code128AnyAngle => "Code 128 any angle",
         }
     }
 
@@ -120,7 +134,10 @@ pub fn generate(category: Category, index: u64, seed: u64, width: usize, height:
     let scale = width as f32 / 1280.0;
     let mut img = render::background(&mut rng, width, height);
 
-    let linear = matches!(category, Category::Code128 | Category::Code128Tilted);
+    let linear = matches!(
+        category,
+        Category::Code128 | Category::Code128Tilted | Category::Code128AnyAngle
+    );
     let (text, modules, code_w, code_h) = if category == Category::Empty {
         (String::new(), Vec::new(), 0, 0)
     } else if linear {
@@ -152,6 +169,13 @@ pub fn generate(category: Category, index: u64, seed: u64, width: usize, height:
                 (t, c)
             }
         };
+        // Styled payment codes carry a logo: level H, the version the
+        // payload needs.
+        let code = if category == Category::StyledQr {
+            QrCode::with_error_correction_level(&text, EcLevel::H)
+        } else {
+            code
+        };
         match code {
             Ok(code) => {
                 let n = code.width();
@@ -179,7 +203,9 @@ pub fn generate(category: Category, index: u64, seed: u64, width: usize, height:
     let module_px = scale
         * match category {
             Category::SmallModules => rng.range(1.8, 2.6),
-            Category::Code128 | Category::Code128Tilted => rng.range(2.2, 3.2),
+            Category::Code128 | Category::Code128Tilted | Category::Code128AnyAngle => {
+                rng.range(2.2, 3.2)
+            }
             _ if v1 => rng.range(4.5, 8.0),
             _ => rng.range(3.2, 5.0),
         };
@@ -191,6 +217,7 @@ pub fn generate(category: Category, index: u64, seed: u64, width: usize, height:
             if rng.chance(0.5) { a } else { -a }
         }
         Category::Empty => rng.range(-30.0, 30.0),
+        Category::Code128AnyAngle => rng.range(0.0, 360.0),
         _ => rng.range(-5.0, 5.0),
     }
     .to_radians();
@@ -264,7 +291,35 @@ pub fn generate(category: Category, index: u64, seed: u64, width: usize, height:
             ui_blocks.push((l, 0.0, l + period, ch, 25.0));
         }
     }
+    let symbol = code_w.saturating_sub(8);
+    let style = match category {
+        Category::StyledQr => {
+            // A logo over about a twentieth of the symbol, within what
+            // level H corrects.
+            let side = (symbol as f64 * 0.22).max(5.0);
+            let mid = code_w as f64 / 2.0;
+            render::Style {
+                dots: Some(render::Dots {
+                    quiet: 4,
+                    size: symbol,
+                }),
+                logo: Some((
+                    mid - side / 2.0,
+                    mid - side / 2.0,
+                    mid + side / 2.0,
+                    mid + side / 2.0,
+                )),
+                inverted: false,
+            }
+        }
+        Category::DarkMode => render::Style {
+            inverted: true,
+            ..render::Style::default()
+        },
+        _ => render::Style::default(),
+    };
     let plane = Plane {
+        style,
         modules: &modules,
         code_w,
         code_h,

@@ -80,6 +80,68 @@ pub struct Plane<'a> {
     pub backlight_falloff: f32,
     /// Dark blocks drawn on the screen (text-like UI), in plane units.
     pub ui_blocks: Vec<(f64, f64, f64, f64, f32)>,
+    /// How the code's modules are drawn.
+    pub style: Style,
+}
+
+/// How a QR code is drawn: as the standard says, or styled as payment apps
+/// and phones show them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Style {
+    /// Dark modules as round dots, finder patterns as rounded squares
+    /// (WeChat-style). `quiet` is the quiet zone in modules, `size` the
+    /// symbol's side in modules.
+    pub dots: Option<Dots>,
+    /// A logo over the centre: (left, top, right, bottom) in plane units.
+    pub logo: Option<(f64, f64, f64, f64)>,
+    /// Light on dark (a phone in dark mode): the screen is dark, the dark
+    /// modules light and the UI light.
+    pub inverted: bool,
+}
+
+/// Round modules and finder patterns.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Dots {
+    /// Quiet zone, modules.
+    pub quiet: usize,
+    /// The symbol's side, modules.
+    pub size: usize,
+}
+
+/// Whether `(x, y)` is inside the square `[0, side)²` with corners rounded
+/// to `radius`.
+fn in_rounded_square(x: f64, y: f64, side: f64, radius: f64) -> bool {
+    if !(0.0..side).contains(&x) || !(0.0..side).contains(&y) {
+        return false;
+    }
+    let cx = x.clamp(radius, side - radius);
+    let cy = y.clamp(radius, side - radius);
+    (x - cx).powi(2) + (y - cy).powi(2) <= radius * radius
+}
+
+impl Dots {
+    /// Dark at plane point `(u, v)` of a code whose module at `(u, v)` is
+    /// `dark`.
+    fn dark(&self, u: f64, v: f64, dark: bool) -> bool {
+        let (q, n) = (self.quiet as f64, self.size as f64);
+        let (x, y) = (u - q, v - q);
+        // Finder patterns: 7×7 at three corners, as rounded rings and a
+        // rounded centre.
+        for (fx, fy) in [(0.0, 0.0), (n - 7.0, 0.0), (0.0, n - 7.0)] {
+            let (lx, ly) = (x - fx, y - fy);
+            if (0.0..7.0).contains(&lx) && (0.0..7.0).contains(&ly) {
+                let ring = in_rounded_square(lx, ly, 7.0, 2.2)
+                    && !in_rounded_square(lx - 1.0, ly - 1.0, 5.0, 1.4);
+                let centre = in_rounded_square(lx - 2.0, ly - 2.0, 3.0, 1.0);
+                return ring || centre;
+            }
+        }
+        if !dark {
+            return false;
+        }
+        let (fx, fy) = (u.fract() - 0.5, v.fract() - 0.5);
+        fx * fx + fy * fy <= 0.44 * 0.44
+    }
 }
 
 impl Plane<'_> {
@@ -93,20 +155,44 @@ impl Plane<'_> {
         }
         let fall = ((v - t) / (b - t)) as f32;
         let white = self.white * (1.0 - self.backlight_falloff * fall);
+        // Dark mode: the screen dark, what is dark on a light screen light.
+        let (paper, ink) = if self.style.inverted {
+            (self.black, white)
+        } else {
+            (white, self.black)
+        };
+        if let Some((ll, lt, lr, lb)) = self.style.logo {
+            if u >= ll && u < lr && v >= lt && v < lb {
+                // A white-framed dark tile with a light mark in it.
+                let edge = (u - ll).min(lr - u).min(v - lt).min(lb - v);
+                let mid = ((u - (ll + lr) / 2.0).abs()).max((v - (lt + lb) / 2.0).abs());
+                let inner = (lr - ll) / 2.0 - 0.6;
+                return Some(if edge < 0.6 || mid < inner * 0.35 {
+                    white
+                } else {
+                    0.35 * white
+                });
+            }
+        }
         if u >= 0.0 && v >= 0.0 && (u as usize) < self.code_w && (v as usize) < self.code_h {
             let row = if self.linear { 0 } else { v as usize };
-            return Some(if self.modules[row * self.code_w + u as usize] {
-                self.black
-            } else {
-                white
-            });
+            let mut dark = self.modules[row * self.code_w + u as usize];
+            if let Some(dots) = self.style.dots {
+                dark = dots.dark(u, v, dark);
+            }
+            return Some(if dark { ink } else { paper });
         }
         for &(bl, bt, br, bb, level) in &self.ui_blocks {
             if u >= bl && u < br && v >= bt && v < bb {
+                let level = if self.style.inverted {
+                    255.0 - level
+                } else {
+                    level
+                };
                 return Some(level * (1.0 - self.backlight_falloff * fall));
             }
         }
-        Some(white)
+        Some(paper)
     }
 }
 

@@ -35,7 +35,7 @@ pub use backend::{BackendConfig, Method, check_url};
 pub use checkout::CheckoutConfig;
 pub use device::{DisplayConfig, DisplayDriver, ScannerConfig, ScannerDriver};
 pub use metrics::DEFAULT_LISTEN as DEFAULT_METRICS_LISTEN;
-pub use pos_api::DEFAULT_LISTEN as DEFAULT_POS_API_LISTEN;
+pub use pos_api::{DEFAULT_LISTEN as DEFAULT_POS_API_LISTEN, PosApiConfig};
 pub use usb::{HidPosSettings, WedgeSettings};
 
 /// Where the daemon looks when no `--config` is given.
@@ -80,7 +80,7 @@ pub struct Config {
     /// serve on the system bus, where kassad otherwise refuses them.
     pub allow_simulated: bool,
     /// `[pos_api]`: the WebSocket API for browser POS apps, if configured.
-    pub pos_api: Option<crate::pos_api::PosApiConfig>,
+    pub pos_api: Option<PosApiConfig>,
     /// `[metrics]`: the Prometheus endpoint on loopback, if configured.
     pub metrics: Option<crate::metrics::MetricsConfig>,
 }

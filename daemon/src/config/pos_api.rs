@@ -6,11 +6,21 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use crate::pos_api::PosApiConfig;
-use crate::pos_api::origin::{MAX_ORIGINS, Origin};
+use crate::http::origin::{MAX_ORIGINS, Origin};
 
 /// Where the POS API listens unless `listen` says otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8766";
+
+/// Settings of the POS API (`[pos_api]`).
+#[derive(Debug, Clone)]
+pub struct PosApiConfig {
+    /// A loopback address and port.
+    pub listen: SocketAddr,
+    /// File holding the token clients present.
+    pub token_file: PathBuf,
+    /// Origins of the web pages that may connect.
+    pub allowed_origins: Vec<Origin>,
+}
 
 /// `[pos_api]` as written.
 #[derive(Deserialize)]

@@ -56,6 +56,7 @@ use tracing::debug;
 
 mod connections;
 mod hosts;
+pub mod origin;
 mod pressure;
 mod stall;
 pub mod token;
@@ -191,6 +192,9 @@ pub async fn run(listener: TcpListener, app: Router, site: Arc<Site>, shutdown: 
         let Ok(local) = socket.local_addr() else {
             continue;
         };
+        // Small answers and events go out at once, not after the client's
+        // delayed ACK (40 ms on Linux) of the previous one.
+        let _ = socket.set_nodelay(true);
         let connection = connections.register(permit);
         tokio::spawn(serve_connection(
             socket,

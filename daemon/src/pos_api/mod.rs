@@ -13,7 +13,7 @@
 //! Who may connect, checked before the upgrade, in this order:
 //! - the `Host` must be a loopback name at the API's port (a DNS-rebinding
 //!   page sends its own name), by [`crate::http`]'s server;
-//! - a browser's `Origin` must be in `allowed_origins` ([`origin`]); a
+//! - a browser's `Origin` must be in `allowed_origins` ([`crate::http::origin`]); a
 //!   client that sends none (a program, not a page) passes this step;
 //! - the token from `token_file` (`?token=` or `Authorization: Bearer`),
 //!   a file readable by the POS app's group `kassa` and by no one else;
@@ -24,12 +24,9 @@
 //! the owner alone, the same error names ([`client`], [`protocol`]).
 
 mod client;
-pub mod origin;
 pub mod protocol;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -44,24 +41,14 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
+use crate::config::PosApiConfig;
 use crate::core::{SessionControl, Terminal};
+use crate::http::origin::Origin;
 use crate::http::{self, AllowedHost, ConnectionMark, refusal};
-pub use origin::Origin;
 
 /// Clients connected at once. A till runs one POS app, perhaps in two
 /// windows, plus a tool or two.
 pub const MAX_CLIENTS: usize = 8;
-
-/// Settings of the POS API (`[pos_api]`).
-#[derive(Debug, Clone)]
-pub struct PosApiConfig {
-    /// A loopback address and port.
-    pub listen: SocketAddr,
-    /// File holding the token clients present.
-    pub token_file: PathBuf,
-    /// Origins of the web pages that may connect.
-    pub allowed_origins: Vec<Origin>,
-}
 
 /// What every client's task shares.
 struct Api {

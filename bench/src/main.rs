@@ -40,6 +40,11 @@ enum Bench {
         /// Pause between scans (1000 = 1 scan/s; 0 = a burst).
         #[arg(long, default_value_t = 1000)]
         interval_ms: u64,
+        /// Which API the client uses: `dbus` (the CodeScanned signal),
+        /// `websocket` (the POS API's CodeScanned event), or `both`, in
+        /// turn, checkout by checkout, in one run.
+        #[arg(long, default_value = "dbus")]
+        via: String,
     },
     /// ShowOrder call → reply, for an order of `lines` items.
     ShowOrder {
@@ -183,15 +188,22 @@ fn private_bus(dir: &std::path::Path) -> (Child, String) {
 
 /// Starts kassad; with `log`, its log (at the default level) goes to that
 /// file, else only warnings, to nowhere.
-async fn start(web_port: Option<u16>, log: Option<&std::path::Path>) -> Rig {
+async fn start(
+    web_port: Option<u16>,
+    pos_api_port: Option<u16>,
+    log: Option<&std::path::Path>,
+) -> Rig {
     let dir = tempfile::tempdir().expect("tempdir");
     let (bus, address) = private_bus(dir.path());
     let mut pty = Pty::open();
     let config = dir.path().join("kassa.toml");
+    let pos_api = pos_api_port.map_or(String::new(), |port| {
+        kassa_tests::pos_api::section(port, &kassa_tests::pos_api::token_file(dir.path()), &[])
+    });
     std::fs::write(
         &config,
         format!(
-            "[[scanner]]\nname = \"counter\"\ndriver = \"serial\"\npath = \"{}\"\n\n[[display]]\nname = \"screen\"\ndriver = \"mock\"\n{}",
+            "[[scanner]]\nname = \"counter\"\ndriver = \"serial\"\npath = \"{}\"\n\n[[display]]\nname = \"screen\"\ndriver = \"mock\"\n{}{pos_api}",
             pty.path().display(),
             web_port.map_or(String::new(), |port| format!(
                 "\n[[display]]\nname = \"web\"\ndriver = \"web\"\nlisten = \"127.0.0.1:{port}\"\n"
@@ -336,6 +348,30 @@ async fn one_checkout(
     latency
 }
 
+/// The same as [`one_checkout`], over the POS API: last byte of the scan
+/// → the CodeScanned event at the WebSocket client.
+async fn one_checkout_ws(
+    client: &mut kassa_tests::pos_api::Client,
+    pty: &mut Pty,
+    code: &str,
+) -> Duration {
+    let begun = client
+        .call("BeginCheckout", serde_json::json!({}))
+        .await
+        .expect("BeginCheckout");
+    pty.send(format!("{code}\r").as_bytes());
+    let written = Instant::now();
+    let scanned = client.event("CodeScanned").await;
+    let latency = written.elapsed();
+    assert_eq!(scanned["code"], code);
+    client
+        .call("Cancel", serde_json::json!({"checkout": begun["checkout"]}))
+        .await
+        .expect("Cancel");
+    client.event("Finished").await;
+    latency
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let cli = Cli::parse();
@@ -360,20 +396,54 @@ async fn main() {
     let log_dir = tempfile::tempdir().expect("tempdir");
     let log =
         matches!(cli.command, Bench::Garbage { .. }).then(|| log_dir.path().join("kassad.log"));
-    let mut rig = start(web_port, log.as_deref()).await;
+    let pos_api_port = matches!(cli.command, Bench::Latency { .. }).then(kassa_tests::free_port);
+    let mut rig = start(web_port, pos_api_port, log.as_deref()).await;
     let (conn, terminal) = (rig.conn.clone(), rig.terminal.clone());
     match cli.command {
-        Bench::Latency { scans, interval_ms } => {
-            let mut samples = Vec::with_capacity(scans);
+        Bench::Latency {
+            scans,
+            interval_ms,
+            via,
+        } => {
+            let (dbus, websocket) = match via.as_str() {
+                "dbus" => (true, false),
+                "websocket" => (false, true),
+                "both" => (true, true),
+                other => panic!("--via {other}: dbus, websocket or both"),
+            };
+            let api = std::net::SocketAddr::from(([127, 0, 0, 1], pos_api_port.expect("port")));
+            let mut client = match websocket {
+                true => Some(
+                    kassa_tests::pos_api::Client::connect(api, kassa_tests::pos_api::TOKEN, None)
+                        .await
+                        .expect("the POS API"),
+                ),
+                false => None,
+            };
+            let (mut over_dbus, mut over_ws) = (Vec::new(), Vec::new());
             for i in 0..scans {
                 let code = format!("13{:016}", i);
-                samples.push(one_checkout(&conn, &terminal, &mut rig.pty, &code).await);
-                tokio::time::sleep(Duration::from_millis(interval_ms)).await;
+                if dbus {
+                    over_dbus.push(one_checkout(&conn, &terminal, &mut rig.pty, &code).await);
+                    tokio::time::sleep(Duration::from_millis(interval_ms)).await;
+                }
+                if let Some(client) = client.as_mut() {
+                    over_ws.push(one_checkout_ws(client, &mut rig.pty, &code).await);
+                    tokio::time::sleep(Duration::from_millis(interval_ms)).await;
+                }
             }
-            report(
-                &format!("scan_to_code_scanned interval_ms={interval_ms}"),
-                samples,
-            );
+            if dbus {
+                report(
+                    &format!("scan_to_code_scanned interval_ms={interval_ms}"),
+                    over_dbus,
+                );
+            }
+            if websocket {
+                report(
+                    &format!("scan_to_code_scanned_websocket interval_ms={interval_ms}"),
+                    over_ws,
+                );
+            }
         }
         Bench::Garbage { seconds, rate } => {
             let log = log.expect("log file");

@@ -67,7 +67,8 @@ impl Client {
                 .headers_mut()
                 .insert("Origin", origin.parse().expect("an origin header"));
         }
-        match tokio_tungstenite::connect_async(request).await {
+        // Without Nagle's delay, as browsers open theirs.
+        match tokio_tungstenite::connect_async_with_config(request, None, true).await {
             Ok((socket, _)) => Ok(Client {
                 socket,
                 next: 1,

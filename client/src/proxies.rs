@@ -35,6 +35,11 @@ pub trait Terminal {
     ) -> zbus::Result<(Vec<u8>, HashMap<String, OwnedValue>)>;
     /// Claim the scanner.
     fn claim_scanner(&self, options: Options<'_>) -> zbus::Result<OwnedObjectPath>;
+    /// Change what kassad logs (root only): `debug`, `info`, …
+    fn set_log_level(&self, filter: &str) -> zbus::Result<()>;
+    /// What kassad logs now.
+    #[zbus(property)]
+    fn log_level(&self) -> zbus::Result<String>;
     /// kassad's version.
     #[zbus(property)]
     fn version(&self) -> zbus::Result<String>;
@@ -126,4 +131,22 @@ pub trait Device {
     /// Reads dropped: garbled data, and scans nobody wanted.
     #[zbus(property)]
     fn dropped_count(&self) -> zbus::Result<u64>;
+}
+
+/// `org.kassa.Simulator1`, on the root where simulated devices are
+/// allowed: drives kassad's simulated (`driver = "mock"`) devices.
+#[proxy(
+    interface = "org.kassa.Simulator1",
+    default_service = "org.kassa.Terminal1",
+    default_path = "/org/kassa/Terminal1"
+)]
+pub trait Simulator {
+    /// The simulated scanner `device` reads `data`; `symbology` by name
+    /// (`qr`, `ean13`, …) or empty.
+    fn inject_scan(&self, device: &str, data: &str, symbology: &str) -> zbus::Result<()>;
+    /// Plugs the simulated device in or unplugs it.
+    fn set_connected(&self, device: &str, connected: bool) -> zbus::Result<()>;
+    /// The simulated device's next call fails with `error` (`disconnected`,
+    /// `timeout`, `busy`, `invalid data`, `unsupported`, `other`).
+    fn fail_next(&self, device: &str, error: &str) -> zbus::Result<()>;
 }

@@ -10,30 +10,90 @@
 //! journald reads as the entry's level.
 
 use std::io::{self, Write};
+use std::sync::{Mutex, OnceLock};
 
 use tracing::{Level, Metadata};
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Registry, reload};
+
+/// The longest filter [`set_filter`] takes.
+pub const MAX_FILTER: usize = 256;
+
+/// The live filter and its text, once [`init`] ran.
+static FILTER: OnceLock<(reload::Handle<EnvFilter, Registry>, Mutex<String>)> = OnceLock::new();
 
 /// Sets up logging: `KASSA_LOG` (an `EnvFilter` directive such as `debug`
-/// or `kassa_daemon::core=debug`) chooses what is logged, `info` by default.
+/// or `kassa_daemon::core=debug`) chooses what is logged, `info` by
+/// default (or when it does not parse); [`set_filter`] changes it while
+/// kassad runs.
 pub fn init() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("KASSA_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let wanted = std::env::var("KASSA_LOG").unwrap_or_default();
+    let (filter, directive) = match EnvFilter::try_new(&wanted) {
+        Ok(filter) if !wanted.is_empty() => (filter, wanted),
+        _ => (EnvFilter::new("info"), "info".to_string()),
+    };
+    let (filter, handle) = reload::Layer::new(filter);
+    let _ = FILTER.set((handle, Mutex::new(directive)));
     let journal = std::env::var_os("JOURNAL_STREAM").is_some();
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(false);
     let writer = OneLine {
         priority_prefix: journal,
         open: io::stderr,
     };
+    let lines = tracing_subscriber::fmt::layer()
+        .with_target(false)
+        .with_ansi(false)
+        .with_writer(writer);
+    let registry = tracing_subscriber::registry().with(filter);
     // The journal stamps each entry itself.
     if journal {
-        builder.without_time().with_writer(writer).init();
+        registry.with(lines.without_time()).init();
     } else {
-        builder.with_writer(writer).init();
+        registry.with(lines).init();
     }
+}
+
+/// What is logged now, as an `EnvFilter` directive; `None` where [`init`]
+/// did not run (kassad inside a test).
+pub fn filter() -> Option<String> {
+    FILTER.get().map(|(_, text)| {
+        text.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    })
+}
+
+/// Logs what `directive` chooses from now on (`debug`, `warn`,
+/// `info,kassa_daemon::core=debug`, …).
+///
+/// # Errors
+///
+/// A message when the directive is longer than [`MAX_FILTER`], holds
+/// anything but printable ASCII, does not parse, or logging was not set up
+/// by [`init`].
+pub fn set_filter(directive: &str) -> Result<(), String> {
+    if directive.is_empty()
+        || directive.len() > MAX_FILTER
+        || !directive.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err(format!(
+            "a log filter is 1 to {MAX_FILTER} printable ASCII characters, such as debug or \
+             info,kassa_daemon::core=debug"
+        ));
+    }
+    let filter = EnvFilter::try_new(directive)
+        .map_err(|e| format!("not a log filter: {e} (try debug, info, warn or error)"))?;
+    let (handle, text) = FILTER
+        .get()
+        .ok_or("kassad's log is not set up in this process")?;
+    handle
+        .reload(filter)
+        .map_err(|e| format!("the log filter cannot be changed: {e}"))?;
+    *text
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = directive.to_string();
+    Ok(())
 }
 
 /// Makes a writer per event that escapes it to one line.

@@ -69,13 +69,14 @@ pub async fn run(
 ) -> Result<(), RunError> {
     let pos_api_config = config.pos_api.clone();
     let metrics_config = config.metrics.clone();
+    let simulator = simulator_allowed(&bus, &config);
     let terminal = start_terminal(config).map_err(RunError::Setup)?;
     // The name is taken (and systemd told we are ready) only once every
     // device has said whether it is there: a POS calling at once must not
     // get NoDevice for a scanner that is plugged in.
     terminal.devices_known(STARTUP_DEADLINE).await;
     let stop = CancellationToken::new();
-    let conn = match crate::dbus::serve(&bus, &terminal, &stop).await {
+    let conn = match crate::dbus::serve(&bus, &terminal, simulator, &stop).await {
         Ok(conn) => conn,
         Err(e) => {
             // The devices are running already: stop them before failing.
@@ -120,6 +121,12 @@ pub async fn run(
         warn!("stopping with method calls still unanswered");
     }
     Ok(())
+}
+
+/// Whether `org.kassa.Simulator1` is served: only where simulated devices
+/// may serve, any bus but the system bus, or with `allow_simulated`.
+fn simulator_allowed(bus: &Bus, config: &Config) -> bool {
+    !matches!(bus, Bus::System) || config.allow_simulated
 }
 
 /// What the metrics endpoint serves: the terminal's exposition, while the
@@ -173,5 +180,23 @@ async fn stop_devices(terminal: &Terminal, stop: &CancellationToken) {
         .is_err()
     {
         warn!("stopping the devices failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_simulator_is_served_only_where_simulated_devices_may_serve() {
+        let plain = Config::parse("", "kassa.toml").unwrap();
+        let allowed = Config::parse("allow_simulated = true\n", "kassa.toml").unwrap();
+        assert!(!simulator_allowed(&Bus::System, &plain));
+        assert!(simulator_allowed(&Bus::System, &allowed));
+        assert!(simulator_allowed(&Bus::Session, &plain));
+        assert!(simulator_allowed(
+            &Bus::Address("unix:path=/x".into()),
+            &plain
+        ));
     }
 }

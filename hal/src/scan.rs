@@ -56,6 +56,27 @@ impl Symbology {
         }
     }
 
+    /// Every symbology, in the order above.
+    pub const ALL: [Symbology; 12] = [
+        Symbology::Qr,
+        Symbology::Code128,
+        Symbology::Gs1_128,
+        Symbology::Ean13,
+        Symbology::Ean8,
+        Symbology::DataMatrix,
+        Symbology::Pdf417,
+        Symbology::Code39,
+        Symbology::Itf,
+        Symbology::Aztec,
+        Symbology::DataBar,
+        Symbology::Unknown,
+    ];
+
+    /// The symbology named `name` ([`as_str`](Symbology::as_str)).
+    pub fn from_name(name: &str) -> Option<Symbology> {
+        Symbology::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     /// The symbology an AIM identifier names: `code` is the character after
     /// `]`, `modifier` the one after that.
     pub fn from_aim(code: u8, modifier: u8) -> Symbology {

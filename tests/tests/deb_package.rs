@@ -91,6 +91,7 @@ fn the_package_holds_every_file_owned_by_root_with_its_mode() {
         "/usr/share/dbus-1/interfaces/org.kassa.Checkout1.xml",
         "/usr/share/dbus-1/interfaces/org.kassa.Claim1.xml",
         "/usr/share/dbus-1/interfaces/org.kassa.Device1.xml",
+        "/usr/share/dbus-1/interfaces/org.kassa.Simulator1.xml",
         "/usr/lib/sysusers.d/kassa.conf",
         "/usr/lib/tmpfiles.d/kassa.conf",
         "/usr/lib/udev/rules.d/70-kassa-scanners.rules",

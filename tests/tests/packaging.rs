@@ -14,8 +14,9 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-const INTERFACES: [(&str, &str); 4] = [
+const INTERFACES: [(&str, &str); 5] = [
     ("org.kassa.Terminal1", "/org/kassa/Terminal1"),
+    ("org.kassa.Simulator1", "/org/kassa/Terminal1"),
     ("org.kassa.Checkout1", "/org/kassa/Terminal1/checkout/1"),
     ("org.kassa.Claim1", "/org/kassa/Terminal1/claim/2"),
     ("org.kassa.Device1", "/org/kassa/Terminal1/devices/sim"),

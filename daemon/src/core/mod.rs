@@ -60,6 +60,7 @@ use tracing::info;
 
 use crate::backend::Backend;
 use crate::config::CheckoutConfig;
+use crate::devices::mock::Simulator;
 use crate::devices::{Device, Devices, RoutedScan, ScannerControl};
 use crate::log_limit::{LogLimit, suppressed_note};
 use crate::metrics::{DropReason, Metrics, Recipient};
@@ -270,6 +271,18 @@ impl Terminal {
     /// The devices, scanners first.
     pub fn devices(&self) -> Vec<Device> {
         self.shared.devices.all().cloned().collect()
+    }
+
+    /// The simulator's controls of the simulated device `name`; `None` for
+    /// a real device or no device of that name.
+    pub fn simulator(&self, name: &str) -> Option<Arc<Simulator>> {
+        let devices = &self.shared.devices;
+        let scanners = devices.scanners.iter().map(|s| (&s.device, &s.simulator));
+        let displays = devices.displays.iter().map(|d| (&d.device, &d.simulator));
+        scanners
+            .chain(displays)
+            .find(|(device, _)| device.info.name == name)
+            .and_then(|(_, simulator)| simulator.clone())
     }
 
     /// The terminal's state, live.

@@ -15,6 +15,8 @@
 //!   the owner, and how many finished checkouts stay on the bus;
 //! - `claim.rs`: [`ClaimIface`] (`org.kassa.Claim1`), one object per claim,
 //!   and the task forwarding its scans to the claimant;
+//! - `simulator.rs`: [`SimulatorIface`] (`org.kassa.Simulator1` on the
+//!   root), only where simulated devices are allowed;
 //! - `device.rs`: [`DeviceIface`] (`org.kassa.Device1`), one object per
 //!   device, and the task sending its status changes (counters
 //!   rate-limited);
@@ -38,12 +40,14 @@ mod device;
 mod error;
 pub mod options;
 mod properties;
+mod simulator;
 mod terminal;
 
 pub use checkout::CheckoutIface;
 pub use claim::ClaimIface;
 pub use device::DeviceIface;
 pub use error::KassaError;
+pub use simulator::{MAX_INJECTED, SimulatorIface};
 pub use terminal::TerminalIface;
 
 use caller::{Presence, watch_owners};
@@ -69,6 +73,7 @@ pub enum Bus {
 
 /// Serves every object of `terminal` on a new connection to `bus` and
 /// claims the name; the objects' tasks end when `stop` is cancelled.
+/// `simulator` serves `org.kassa.Simulator1` too.
 ///
 /// # Errors
 ///
@@ -76,6 +81,7 @@ pub enum Bus {
 pub async fn serve(
     bus: &Bus,
     terminal: &Terminal,
+    simulator: bool,
     stop: &CancellationToken,
 ) -> Result<Connection, zbus::Error> {
     let builder = match bus {
@@ -100,6 +106,16 @@ pub async fn serve(
             },
         )
         .await?;
+    if simulator {
+        conn.object_server()
+            .at(
+                ROOT,
+                SimulatorIface {
+                    terminal: terminal.clone(),
+                },
+            )
+            .await?;
+    }
     for device in terminal.devices() {
         serve_device(&conn, device, stop.clone()).await?;
     }

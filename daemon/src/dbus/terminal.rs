@@ -14,9 +14,14 @@ use super::caller::{Presence, sender};
 use super::checkout::{Finished, code_reply, serve_checkout};
 use super::claim::serve_claim;
 use super::error::KassaError;
+use super::options::quote;
 use super::options::{self, Options};
 use super::properties::properties_changed;
-use crate::core::{FaceCapture, Terminal};
+use std::os::unix::fs::MetadataExt as _;
+
+use tracing::info;
+
+use crate::core::{CoreError, FaceCapture, Terminal};
 
 /// `org.kassa.Terminal1` on the root object.
 pub struct TerminalIface {
@@ -139,6 +144,36 @@ impl TerminalIface {
         let caller = self.presence.caller(&header);
         let handle = self.terminal.claim_scanner(&caller, options)?;
         Ok(serve_claim(conn, self.terminal.clone(), handle, self.stop.clone()).await?)
+    }
+
+    /// Changes what kassad logs, at run time (root, or kassad's own user,
+    /// only): an `EnvFilter` directive such as `debug` or
+    /// `info,kassa_daemon::core=debug`. Codes stay masked at every level.
+    async fn set_log_level(
+        &self,
+        filter: String,
+        #[zbus(header)] header: Header<'_>,
+    ) -> Result<(), KassaError> {
+        let own = std::fs::metadata("/proc/self").map(|m| m.uid()).ok();
+        let caller = self.presence.unix_user(&header).await;
+        if caller.is_none() || (caller != Some(0) && caller != own) {
+            return Err(
+                CoreError::AccessDenied("only root may change kassad's log level".into()).into(),
+            );
+        }
+        crate::logging::set_filter(&filter).map_err(CoreError::InvalidArgument)?;
+        info!(
+            "log level set to {} by uid {}",
+            quote(&filter),
+            caller.unwrap_or_default()
+        );
+        Ok(())
+    }
+
+    /// What kassad logs now (`KASSA_LOG`, or the last `SetLogLevel`).
+    #[zbus(property(emits_changed_signal = "false"))]
+    async fn log_level(&self) -> String {
+        crate::logging::filter().unwrap_or_default()
     }
 
     /// kassad's version.

@@ -113,6 +113,8 @@ pub struct ScannerControl {
     pub trigger: watch::Sender<bool>,
     /// Face requests, for a camera.
     pub faces: Option<Arc<FaceQueue>>,
+    /// The simulator's controls, for a simulated scanner.
+    pub simulator: Option<Arc<mock::Simulator>>,
     status: watch::Sender<DeviceStatus>,
     /// Bounds the log lines about its scans.
     scan_log: Mutex<LogLimit>,
@@ -156,6 +158,8 @@ pub struct DisplayControl {
     pub device: Device,
     /// Where views go.
     pub slot: Arc<ViewSlot>,
+    /// The simulator's controls, for a simulated display.
+    pub simulator: Option<Arc<mock::Simulator>>,
 }
 
 /// All workers, and the means to stop them.
@@ -245,6 +249,7 @@ impl Devices {
                     source: *source,
                     trigger: watch::channel(false).0,
                     faces: None,
+                    simulator: None,
                     status,
                     scan_log: Mutex::new(LogLimit::new()),
                 }
@@ -263,6 +268,7 @@ impl Devices {
                     status: connected().1,
                 },
                 slot: Arc::default(),
+                simulator: None,
             })
             .collect();
         Devices {
@@ -374,6 +380,7 @@ fn start_scanner(
         stop: stop.clone(),
     };
     let mut faces = None;
+    let mut simulator = None;
     let sink = scans.clone();
     let spawned = match &config.driver {
         ScannerDriver::Serial {
@@ -411,7 +418,9 @@ fn start_scanner(
             })
         }
         ScannerDriver::Mock { codes, delay } => {
-            let open = mock::ScannerOpen::new(codes, *delay);
+            let controls = mock::Simulator::scanner();
+            simulator = Some(controls.clone());
+            let open = mock::ScannerOpen::new(codes, *delay, controls);
             spawn_scanner(name, link.clone(), trigger, sink, move || open)
         }
     };
@@ -433,6 +442,7 @@ fn start_scanner(
         source: config.source(),
         trigger: trigger_tx,
         faces,
+        simulator,
         status: status_tx,
         scan_log: Mutex::new(LogLimit::new()),
     }
@@ -454,6 +464,7 @@ fn start_display(
         stop: stop.clone(),
     };
     let slot = Arc::new(ViewSlot::default());
+    let mut simulator = None;
     let (to, deadline) = (slot.clone(), config.deadline);
     let spawned = match &config.driver {
         DisplayDriver::Vfd { path, port, vfd } => {
@@ -474,7 +485,9 @@ fn start_display(
             spawn_display(&name, link.clone(), to, deadline, move || open)
         }
         DisplayDriver::Mock => {
-            let open = mock::DisplayOpen::new(&name);
+            let controls = mock::Simulator::display();
+            simulator = Some(controls.clone());
+            let open = mock::DisplayOpen::new(&name, controls);
             spawn_display(&name, link.clone(), to, deadline, move || open)
         }
     };
@@ -490,6 +503,7 @@ fn start_display(
             status: status_rx,
         },
         slot,
+        simulator,
     };
     (control, status_tx)
 }

@@ -114,6 +114,16 @@ pub(crate) enum Command {
         #[arg(long = "source")]
         sources: Vec<String>,
     },
+    /// Show what kassad logs, or change it at run time (root only): debug,
+    /// info, warn, error, or a filter such as info,kassa_daemon::core=debug.
+    LogLevel {
+        /// The new filter; without it, the current one is shown.
+        filter: Option<String>,
+    },
+    /// Drive kassad's simulated devices (driver = "mock"), where they are
+    /// allowed: any bus but the system bus, or allow_simulated.
+    #[command(subcommand)]
+    Simulate(Simulate),
     /// Capture the best face frame.
     CaptureFace {
         /// How long to look, in milliseconds.
@@ -122,5 +132,37 @@ pub(crate) enum Command {
         /// Where to write the JPEG.
         #[arg(long, default_value = "face.jpg")]
         output: PathBuf,
+    },
+}
+
+/// What `kassactl simulate` does.
+#[derive(Subcommand)]
+pub(crate) enum Simulate {
+    /// A simulated scanner reads DATA, as if a customer had shown it.
+    Scan {
+        /// The simulated scanner's name.
+        device: String,
+        /// What it reads: a payment code, a product's EAN-13, …
+        data: String,
+        /// qr, code128, ean13, ean8, datamatrix, pdf417, …
+        #[arg(long, default_value = "")]
+        symbology: String,
+    },
+    /// Unplug a simulated device.
+    Disconnect {
+        /// The simulated device's name.
+        device: String,
+    },
+    /// Plug a simulated device back in.
+    Connect {
+        /// The simulated device's name.
+        device: String,
+    },
+    /// Make the simulated device's next call fail.
+    Fail {
+        /// The simulated device's name.
+        device: String,
+        /// disconnected, timeout, busy, "invalid data", unsupported or other.
+        error: String,
     },
 }

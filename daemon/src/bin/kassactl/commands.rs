@@ -6,12 +6,12 @@ use std::collections::HashMap;
 use std::io::Read as _;
 use std::path::Path;
 
-use kassa_client::{DeviceProxy, Options, TerminalProxy, error_name};
+use kassa_client::{DeviceProxy, Options, SimulatorProxy, TerminalProxy, error_name};
 use kassa_hal::mask;
 use serde_json::json;
 use zbus::zvariant::Value;
 
-use crate::cli::{Cli, Command, Prompt};
+use crate::cli::{Cli, Command, Prompt, Simulate};
 use crate::output::{Failure, Outcome, device_line, escaped, note, order_line, out};
 use crate::prompt::{amount, details, prompt_options};
 use crate::session;
@@ -101,7 +101,48 @@ pub(crate) async fn run(cli: &Cli, conn: &zbus::Connection) -> Outcome {
         Command::CaptureFace { timeout_ms, output } => {
             capture_face(&terminal, *timeout_ms, output, printer).await
         }
+        Command::Simulate(what) => simulate(conn, what, printer).await,
+        Command::LogLevel { filter } => {
+            if let Some(filter) = filter {
+                terminal.set_log_level(filter).await?;
+            }
+            let now = terminal.log_level().await?;
+            printer.print(format!("log level: {now}"), json!({"log_level": now}));
+            Ok(0)
+        }
     }
+}
+
+/// `kassactl simulate …`: one call on `org.kassa.Simulator1`.
+async fn simulate(conn: &zbus::Connection, what: &Simulate, printer: Printer) -> Outcome {
+    let simulator = SimulatorProxy::new(conn).await?;
+    let (device, done) = match what {
+        Simulate::Scan {
+            device,
+            data,
+            symbology,
+        } => {
+            simulator.inject_scan(device, data, symbology).await?;
+            (device, "scanned")
+        }
+        Simulate::Disconnect { device } => {
+            simulator.set_connected(device, false).await?;
+            (device, "disconnected")
+        }
+        Simulate::Connect { device } => {
+            simulator.set_connected(device, true).await?;
+            (device, "connected")
+        }
+        Simulate::Fail { device, error } => {
+            simulator.fail_next(device, error).await?;
+            (device, "fails next")
+        }
+    };
+    printer.print(
+        format!("{device}: {done}"),
+        json!({"device": device, "simulated": done}),
+    );
+    Ok(0)
 }
 
 /// Options holding only `timeout_ms`, if one was given.

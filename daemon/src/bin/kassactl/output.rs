@@ -63,6 +63,12 @@ impl From<zbus::Error> for Failure {
                 "the bus does not let {user} call kassad: only root and members of group \
                  kassa may (sudo usermod -aG kassa {user}, then log in again)"
             )
+        } else if name == "org.freedesktop.DBus.Error.UnknownInterface"
+            && text.contains("Simulator1")
+        {
+            "kassad serves no simulator here: simulated devices are allowed on any bus but \
+             the system bus, or with allow_simulated = true in its configuration"
+                .to_string()
         } else if code == 10 {
             match name.as_str() {
                 "org.freedesktop.DBus.Error.NoReply"

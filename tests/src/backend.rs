@@ -9,6 +9,7 @@
 //! | `POST /orders` `{"payment_code": "…"}` | the same, for `order_query_method = "POST"` (the query string is ignored) |
 //! | `GET /payments/CODE/status` | `{"status": "pending"\|"paid"\|"failed"\|"cancelled", "message": "…"}` |
 //! | `POST /payments/CODE/status` `{"status": …, "message": …}` | sets it |
+//! | `POST /fault` `{"fault": "none"\|"failing"\|"malformed"\|"slow:MS"}` | makes every order and status answer misbehave |
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -22,7 +23,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-/// A misbehaviour of the order routes, for tests.
+/// A misbehaviour of the order and payment status routes, for tests and
+/// for developers trying their error handling.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Fault {
     /// Behave.
@@ -36,6 +38,34 @@ pub enum Fault {
     WrongContentType,
     /// Wait this long before answering.
     Slow(Duration),
+}
+
+impl Fault {
+    /// Reads `none`, `failing` (500), `malformed`, `wrong-type` or
+    /// `slow:MS`.
+    ///
+    /// # Errors
+    ///
+    /// A message naming the forms it takes.
+    pub fn parse(text: &str) -> Result<Fault, String> {
+        match text {
+            "none" => Ok(Fault::None),
+            "failing" => Ok(Fault::ServerError),
+            "malformed" => Ok(Fault::Malformed),
+            "wrong-type" => Ok(Fault::WrongContentType),
+            _ => text
+                .strip_prefix("slow:")
+                .and_then(|ms| ms.parse::<u64>().ok())
+                .filter(|ms| *ms <= 600_000)
+                .map(|ms| Fault::Slow(Duration::from_millis(ms)))
+                .ok_or_else(|| {
+                    format!(
+                        "fault {text:?}: none, failing, malformed, wrong-type or slow:MS \
+                         (up to 600000)"
+                    )
+                }),
+        }
+    }
 }
 
 /// How the backend behaves on its own (for the demo).
@@ -160,6 +190,7 @@ impl SampleBackend {
                 "/payments/{code}/status",
                 get(payment_status).post(set_payment_status),
             )
+            .route("/fault", post(set_fault))
             .with_state(shared.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let scheme = if tls.is_some() { "https" } else { "http" };
@@ -341,7 +372,31 @@ async fn answer_order(shared: Shared, headers: HeaderMap, code: String) -> Respo
     ([(header::CONTENT_TYPE, content_type)], order.to_string()).into_response()
 }
 
+async fn set_fault(State(shared): State<Shared>, body: axum::Json<Value>) -> Response {
+    match body.get("fault").and_then(Value::as_str).map(Fault::parse) {
+        Some(Ok(fault)) => {
+            shared.lock().fault = fault;
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Some(Err(e)) => (StatusCode::BAD_REQUEST, e).into_response(),
+        None => (StatusCode::BAD_REQUEST, "{\"fault\": \"…\"}").into_response(),
+    }
+}
+
 async fn payment_status(State(shared): State<Shared>, Path(code): Path<String>) -> Response {
+    let fault = shared.lock().fault.clone();
+    match fault {
+        Fault::ServerError => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        Fault::Malformed => {
+            return (
+                [(header::CONTENT_TYPE, "application/json")],
+                "{\"status\": ",
+            )
+                .into_response();
+        }
+        Fault::Slow(delay) => tokio::time::sleep(delay).await,
+        Fault::None | Fault::WrongContentType => {}
+    }
     let inner = shared.lock();
     match inner.statuses.get(&code) {
         Some((status, message)) => {

@@ -1,8 +1,6 @@
 //! The `[metrics]` section: kassad's counters in the Prometheus text
 //! format, off unless the section is there.
 
-use std::net::SocketAddr;
-
 use serde::Deserialize;
 
 use crate::metrics::MetricsConfig;
@@ -20,18 +18,14 @@ pub(super) struct RawMetrics {
 impl RawMetrics {
     /// The validated section.
     pub(super) fn settings(self) -> Result<MetricsConfig, String> {
-        let listen = self.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
-        let listen: SocketAddr = listen.parse().map_err(|_| {
-            format!("listen {listen:?} is not an address and port like \"{DEFAULT_LISTEN}\"")
-        })?;
-        if !listen.ip().is_loopback() {
-            return Err(format!(
-                "listen {listen} is reachable from other machines; the metrics are served \
+        let listen = super::values::loopback_listen(
+            self.listen.as_deref(),
+            DEFAULT_LISTEN,
+            "the metrics are served \
                  to this machine only: use 127.0.0.1 or [::1] (a Prometheus elsewhere reads \
                  them through node_exporter's textfile collector or a local agent, see \
-                 docs/metrics.md)"
-            ));
-        }
+                 docs/metrics.md)",
+        )?;
         Ok(MetricsConfig { listen })
     }
 }

@@ -34,16 +34,12 @@ pub(super) struct RawPosApi {
 impl RawPosApi {
     /// The validated section.
     pub(super) fn settings(self) -> Result<PosApiConfig, String> {
-        let listen = self.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
-        let listen: SocketAddr = listen.parse().map_err(|_| {
-            format!("listen {listen:?} is not an address and port like \"{DEFAULT_LISTEN}\"")
-        })?;
-        if !listen.ip().is_loopback() {
-            return Err(format!(
-                "listen {listen} is reachable from other machines; the POS API serves \
-                 this machine only: use 127.0.0.1 or [::1]"
-            ));
-        }
+        let listen = super::values::loopback_listen(
+            self.listen.as_deref(),
+            DEFAULT_LISTEN,
+            "the POS API serves \
+                 this machine only: use 127.0.0.1 or [::1]",
+        )?;
         let token_file = self.token_file.ok_or(
             "token_file is required: the file holding the token POS apps present \
              (readable by group kassa only)",

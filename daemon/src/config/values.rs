@@ -1,6 +1,7 @@
 //! Checks of single values that the drivers' tables share: bytes written
 //! as text, milliseconds, the idle gap, scan lengths and display text.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::text::MAX_LINE_CHARS;
@@ -59,4 +60,23 @@ pub(super) fn check_text_line(key: &str, text: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// A server's `listen` key: an address and port (`default` if absent) on
+/// loopback only; `remote` says what to do instead of listening elsewhere.
+pub(super) fn loopback_listen(
+    listen: Option<&str>,
+    default: &str,
+    remote: &str,
+) -> Result<SocketAddr, String> {
+    let listen = listen.unwrap_or(default);
+    let listen: SocketAddr = listen
+        .parse()
+        .map_err(|_| format!("listen {listen:?} is not an address and port like \"{default}\""))?;
+    if !listen.ip().is_loopback() {
+        return Err(format!(
+            "listen {listen} is reachable from other machines; {remote}"
+        ));
+    }
+    Ok(listen)
 }

@@ -267,3 +267,14 @@ pub fn policy_bus(dir: &Path) -> PrivateBus {
     std::fs::write(dir.join("bus.conf"), config).unwrap();
     PrivateBus::with_config(&dir.join("bus.conf"))
 }
+
+/// A proxy for the device `name`, reading its properties afresh each time.
+pub async fn device(conn: &zbus::Connection, name: &str) -> kassa_client::DeviceProxy<'static> {
+    kassa_client::DeviceProxy::builder(conn)
+        .path(format!("/org/kassa/Terminal1/devices/{name}"))
+        .unwrap()
+        .cache_properties(zbus::proxy::CacheProperties::No)
+        .build()
+        .await
+        .unwrap()
+}

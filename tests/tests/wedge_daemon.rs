@@ -8,22 +8,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::StreamExt;
 use kassa_client::{CheckoutProxy, DeviceProxy, TerminalProxy};
-use kassa_tests::bus::{Kassad, PrivateBus};
+use kassa_tests::bus::{Kassad, PrivateBus, device};
 use kassa_tests::wedge::{EventFifo, recording};
 use zbus::zvariant::Value;
 
 const LONG: Duration = Duration::from_secs(10);
-
-async fn device(bus: &PrivateBus, name: &str) -> DeviceProxy<'static> {
-    let conn = bus.connect().await;
-    DeviceProxy::builder(&conn)
-        .path(format!("/org/kassa/Terminal1/devices/{name}"))
-        .unwrap()
-        .cache_properties(zbus::proxy::CacheProperties::No)
-        .build()
-        .await
-        .unwrap()
-}
 
 async fn wait_connected(device: &DeviceProxy<'_>, want: bool, within: Duration) {
     let deadline = Instant::now() + within;
@@ -47,7 +36,7 @@ async fn an_azerty_wedge_scan_completes_a_checkout() {
     );
     let bus = PrivateBus::start();
     let kassad = Kassad::start(&config, &bus).await;
-    let till = device(&bus, "till").await;
+    let till = device(&bus.connect().await, "till").await;
     wait_connected(&till, true, LONG).await;
     assert_eq!(till.driver().await.unwrap(), "wedge");
     assert_eq!(

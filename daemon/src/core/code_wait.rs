@@ -86,6 +86,10 @@ impl Terminal {
         let (tx, rx) = oneshot::channel();
         inner.code_tx = Some((id, tx));
         self.update_triggers(inner);
+        tracing::debug!(
+            "payment code wait {id} armed for {owner}{}",
+            if checkout { " (a checkout)" } else { "" }
+        );
         Ok((id, rx))
     }
 

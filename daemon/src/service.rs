@@ -112,6 +112,7 @@ pub async fn run(
     drop(metrics);
     let _ = conn.release_name(BUS_NAME).await;
     stop_devices(&terminal, &stop).await;
+    crate::dbus::withdraw(&conn).await;
     // Calls still running are answered first, but a stop is not held up
     // for longer than systemd would wait.
     if tokio::time::timeout(Duration::from_secs(5), conn.graceful_shutdown())

@@ -97,6 +97,7 @@ pub(super) async fn watch_owners(
 ) -> zbus::Result<()> {
     let proxy = zbus::fdo::DBusProxy::new(conn).await?;
     let mut changes = proxy.receive_name_owner_changed().await?;
+    let stopping = stop.clone();
     tokio::spawn(stop.run_until_cancelled_owned(async move {
         while let Some(change) = changes.next().await {
             let Ok(args) = change.args() else { continue };
@@ -104,7 +105,9 @@ pub(super) async fn watch_owners(
                 presence.left(args.name());
             }
         }
-        warn!("stopped watching bus clients");
+        if !stopping.is_cancelled() {
+            warn!("stopped watching bus clients");
+        }
     }));
     Ok(())
 }

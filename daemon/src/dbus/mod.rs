@@ -127,3 +127,14 @@ pub async fn serve(
         .await?;
     Ok(conn)
 }
+
+/// Takes the terminal's interfaces off the bus, for a stop: calls already
+/// running still get their answers. The terminal interface holds a proxy
+/// on `conn` (to ask the bus about callers), so until it is gone
+/// `Connection::graceful_shutdown`, which waits for every other handle on
+/// the connection, would wait for ever.
+pub async fn withdraw(conn: &Connection) {
+    let server = conn.object_server();
+    let _ = server.remove::<SimulatorIface, _>(ROOT).await;
+    let _ = server.remove::<TerminalIface, _>(ROOT).await;
+}

@@ -36,7 +36,7 @@ pub use checkout::CheckoutConfig;
 pub use device::{DisplayConfig, DisplayDriver, ScannerConfig, ScannerDriver};
 pub use metrics::DEFAULT_LISTEN as DEFAULT_METRICS_LISTEN;
 pub use pos_api::{DEFAULT_LISTEN as DEFAULT_POS_API_LISTEN, PosApiConfig};
-pub use usb::{HidPosSettings, WedgeSettings};
+pub use usb::{HidPosSettings, PassThroughMode, PassThroughSettings, WedgeSettings};
 
 /// Where the daemon looks when no `--config` is given.
 pub const DEFAULT_PATH: &str = "/etc/kassa/kassa.toml";

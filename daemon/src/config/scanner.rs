@@ -11,7 +11,7 @@ use toml::Spanned;
 use super::ScannerDriver;
 use super::keys::{Drivers, Mistake, Table};
 use super::serial::{RawPort, RawSerialScanner};
-use super::usb::{RawHidPosScanner, RawUsbDevice, RawWedgeScanner};
+use super::usb::{RawHidPosScanner, RawPassThrough, RawUsbDevice, RawWedgeScanner};
 use super::values::ms;
 
 /// The values of `driver`.
@@ -37,8 +37,8 @@ pub(super) struct RawScannerCommon {
 pub(super) enum RawScanner {
     Serial(RawPort, RawSerialScanner),
     Camera(RawCameraScanner),
-    Wedge(RawUsbDevice, RawWedgeScanner),
-    HidPos(RawUsbDevice, RawHidPosScanner),
+    Wedge(RawUsbDevice, RawWedgeScanner, RawPassThrough),
+    HidPos(RawUsbDevice, RawHidPosScanner, RawPassThrough),
     Mock(RawMockScanner),
 }
 
@@ -49,8 +49,12 @@ impl Drivers for ScannerDriverName {
         Ok(match self {
             ScannerDriverName::Serial => RawScanner::Serial(t.take(what)?, t.take(what)?),
             ScannerDriverName::Camera => RawScanner::Camera(t.take(what)?),
-            ScannerDriverName::Wedge => RawScanner::Wedge(t.take(what)?, t.take(what)?),
-            ScannerDriverName::Hidpos => RawScanner::HidPos(t.take(what)?, t.take(what)?),
+            ScannerDriverName::Wedge => {
+                RawScanner::Wedge(t.take(what)?, t.take(what)?, t.take(what)?)
+            }
+            ScannerDriverName::Hidpos => {
+                RawScanner::HidPos(t.take(what)?, t.take(what)?, t.take(what)?)
+            }
             ScannerDriverName::Mock => RawScanner::Mock(t.take(what)?),
         })
     }
@@ -67,9 +71,11 @@ impl RawScanner {
         match self {
             RawScanner::Serial(port, serial) => serial.settings(port),
             RawScanner::Camera(camera) => camera.settings(),
-            RawScanner::Wedge(device, wedge) => wedge.settings(device).map(ScannerDriver::Wedge),
-            RawScanner::HidPos(device, hidpos) => {
-                hidpos.settings(device).map(ScannerDriver::HidPos)
+            RawScanner::Wedge(device, wedge, pass) => {
+                wedge.settings(device, pass).map(ScannerDriver::Wedge)
+            }
+            RawScanner::HidPos(device, hidpos, pass) => {
+                hidpos.settings(device, pass).map(ScannerDriver::HidPos)
             }
             RawScanner::Mock(mock) => Ok(mock.settings()),
         }

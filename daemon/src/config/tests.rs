@@ -488,3 +488,70 @@ fn a_web_screen_speaks_its_configured_languages() {
     let e = err("[[display]]\nname = \"s\"\ndriver = \"web\"\nlanguage = 7\n");
     assert!(e.message.contains("language"), "{e}");
 }
+
+#[test]
+fn pass_through_takes_a_mode_and_the_desktops_layout() {
+    use crate::config::{PassThroughMode, PassThroughSettings};
+    use kassa_drivers::wedge::{LayoutName, Terminator};
+
+    let wedge = |keys: &str| format!("[[scanner]]\nname = \"w\"\ndriver = \"wedge\"\n{keys}");
+    let pass_through = |text: &str| match Config::parse(text, "k").unwrap().scanners[0].driver {
+        ScannerDriver::Wedge(ref w) => w.pass_through.clone(),
+        ScannerDriver::HidPos(ref h) => h.pass_through.clone(),
+        ref other => panic!("{other:?}"),
+    };
+    assert_eq!(pass_through(&wedge("")), None);
+    assert_eq!(pass_through(&wedge("pass_through = \"off\"\n")), None);
+    // The scanner's own layout and terminator, unless told otherwise.
+    assert_eq!(
+        pass_through(&wedge(
+            "layout = \"fr\"\nterminator = \"tab\"\npass_through = \"products\"\n"
+        )),
+        Some(PassThroughSettings {
+            mode: PassThroughMode::Products,
+            layout: LayoutName::new("fr"),
+            terminator: Terminator::Tab,
+        })
+    );
+    assert_eq!(
+        pass_through(&wedge(
+            "pass_through = \"all-but-payment-codes\"\npass_through_layout = \"de\"\npass_through_variant = \"nodeadkeys\"\n"
+        )),
+        Some(PassThroughSettings {
+            mode: PassThroughMode::AllButPaymentCodes,
+            layout: LayoutName::with_variant("de", "nodeadkeys"),
+            terminator: Terminator::Enter,
+        })
+    );
+    // A HID POS scanner types nothing itself: US and Enter by default.
+    assert_eq!(
+        pass_through(
+            "[[scanner]]\nname = \"h\"\ndriver = \"hidpos\"\npass_through = \"products\"\n"
+        ),
+        Some(PassThroughSettings {
+            mode: PassThroughMode::Products,
+            layout: LayoutName::new("us"),
+            terminator: Terminator::Enter,
+        })
+    );
+    let e = err(&wedge("pass_through = \"yes\"\n"));
+    assert!(e.message.contains("must be \"off\", \"products\""), "{e}");
+    let e = err(&wedge("pass_through_layout = \"fr\"\n"));
+    assert!(e.message.contains("pass_through is off"), "{e}");
+    let e = err(&wedge(
+        "pass_through = \"products\"\npass_through_layout = \"qq\"\n",
+    ));
+    assert!(
+        e.message
+            .contains("pass_through_layout: keyboard layout qq"),
+        "{e}"
+    );
+    let e = err(
+        "[[scanner]]\nname = \"s\"\ndriver = \"serial\"\npath = \"/dev/x\"\npass_through = \"products\"\n",
+    );
+    assert!(
+        e.message
+            .contains("pass_through is not a setting of driver \"serial\""),
+        "{e}"
+    );
+}

@@ -19,6 +19,8 @@ pub struct WedgeSettings {
     pub decoder: DecoderConfig,
     /// Whether to hold the device exclusively (EVIOCGRAB).
     pub grab: bool,
+    /// Which unclaimed scans are typed into the desktop; `None` for none.
+    pub pass_through: Option<PassThroughSettings>,
 }
 
 /// Settings of a HID POS scanner.
@@ -28,6 +30,84 @@ pub struct HidPosSettings {
     pub device: DeviceMatch,
     /// Longest scan accepted.
     pub max_len: usize,
+    /// Which unclaimed scans are typed into the desktop; `None` for none.
+    pub pass_through: Option<PassThroughSettings>,
+}
+
+/// Which scans that nobody at the till took a USB scanner types into the
+/// desktop. A payment code is never typed, whatever the mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PassThroughMode {
+    /// Product barcodes only: EAN-8, EAN-13, UPC-A and GTIN-14, check digit
+    /// right (`pass_through = "products"`).
+    Products,
+    /// Every scan that is not a payment code and does not look like one
+    /// (`pass_through = "all-but-payment-codes"`).
+    AllButPaymentCodes,
+}
+
+/// How scans are passed through to the desktop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PassThroughSettings {
+    /// Which scans.
+    pub mode: PassThroughMode,
+    /// The desktop's keyboard layout, which the keys are chosen for.
+    pub layout: LayoutName,
+    /// What is pressed after each scan.
+    pub terminator: Terminator,
+}
+
+/// The pass-through keys `wedge` and `hidpos` share.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPassThrough {
+    pass_through: Option<String>,
+    pass_through_layout: Option<String>,
+    pass_through_variant: Option<String>,
+}
+
+impl RawPassThrough {
+    /// Validates the settings: the layout defaults to `layout` (the one the
+    /// scanner types in), the terminator is `terminator`.
+    fn settings(
+        self,
+        layout: &LayoutName,
+        terminator: Terminator,
+    ) -> Result<Option<PassThroughSettings>, String> {
+        let mode = match self.pass_through.as_deref().unwrap_or("off") {
+            "off" => None,
+            "products" => Some(PassThroughMode::Products),
+            "all-but-payment-codes" => Some(PassThroughMode::AllButPaymentCodes),
+            other => {
+                return Err(format!(
+                    "pass_through {other:?} must be \"off\", \"products\" or \"all-but-payment-codes\""
+                ));
+            }
+        };
+        let Some(mode) = mode else {
+            if self.pass_through_layout.is_some() || self.pass_through_variant.is_some() {
+                return Err(
+                    "pass_through_layout is set but pass_through is off: set pass_through = \"products\" or \"all-but-payment-codes\", or remove it".into(),
+                );
+            }
+            return Ok(None);
+        };
+        let layout = match self.pass_through_layout {
+            Some(name) => {
+                LayoutName::with_variant(&name, self.pass_through_variant.as_deref().unwrap_or(""))
+            }
+            None if self.pass_through_variant.is_some() => {
+                return Err("pass_through_variant needs pass_through_layout".into());
+            }
+            None => layout.clone(),
+        };
+        Keymap::new(&layout).map_err(|e| format!("pass_through_layout: {e}"))?;
+        Ok(Some(PassThroughSettings {
+            mode,
+            layout,
+            terminator,
+        }))
+    }
 }
 
 /// How a USB scanner is found: the keys `wedge` and `hidpos` share.
@@ -83,7 +163,11 @@ pub(super) struct RawWedgeScanner {
 impl RawWedgeScanner {
     /// Validates the settings, compiling the layout once so that a
     /// misspelt one is refused at start.
-    pub(super) fn settings(self, device: RawUsbDevice) -> Result<WedgeSettings, String> {
+    pub(super) fn settings(
+        self,
+        device: RawUsbDevice,
+        pass_through: RawPassThrough,
+    ) -> Result<WedgeSettings, String> {
         let device = device.device()?;
         let terminator = match self.terminator.as_deref().unwrap_or("enter") {
             "enter" => Terminator::Enter,
@@ -107,11 +191,13 @@ impl RawWedgeScanner {
             self.variant.as_deref().unwrap_or(""),
         );
         Keymap::new(&layout).map_err(|e| e.to_string())?;
+        let pass_through = pass_through.settings(&layout, terminator)?;
         Ok(WedgeSettings {
             device,
             layout,
             decoder,
             grab: self.grab.unwrap_or(true),
+            pass_through,
         })
     }
 }
@@ -126,13 +212,20 @@ pub(super) struct RawHidPosScanner {
 
 impl RawHidPosScanner {
     /// Validates the settings.
-    pub(super) fn settings(self, device: RawUsbDevice) -> Result<HidPosSettings, String> {
+    /// HID POS reports carry no layout: the desktop's is US unless
+    /// `pass_through_layout` says otherwise, and Enter ends each scan.
+    pub(super) fn settings(
+        self,
+        device: RawUsbDevice,
+        pass_through: RawPassThrough,
+    ) -> Result<HidPosSettings, String> {
         Ok(HidPosSettings {
             device: device.device()?,
             max_len: super::values::max_length(
                 self.max_length,
                 kassa_drivers::hidpos::HidPosDecoder::DEFAULT_MAX_LEN,
             )?,
+            pass_through: pass_through.settings(&LayoutName::default(), Terminator::Enter)?,
         })
     }
 }
@@ -144,7 +237,7 @@ mod tests {
     use super::*;
 
     fn wedge(device: RawUsbDevice, keys: RawWedgeScanner) -> Result<WedgeSettings, String> {
-        keys.settings(device)
+        keys.settings(device, RawPassThrough::default())
     }
 
     fn keys() -> RawWedgeScanner {

@@ -39,6 +39,7 @@ mod display;
 mod error;
 mod face;
 mod handoff;
+pub mod pass_through;
 mod requests;
 pub mod router;
 mod scrape;
@@ -353,6 +354,11 @@ impl Terminal {
             }
             Route::Dropped(reason, why) => {
                 drop(inner);
+                let why = match self.pass_through(scanner, &device, &scan, reason, entered) {
+                    Ok(()) => return,
+                    Err(Some(refused)) => format!("{why}; {refused}"),
+                    Err(None) => why,
+                };
                 self.dropped(scanner, &device, &scan, reason, &why);
             }
         }
@@ -389,6 +395,38 @@ impl Terminal {
     }
 
     /// Counts and logs a scan nobody took.
+    /// Types a scan nobody took into the desktop, where its scanner passes
+    /// such scans through and [`pass_through::admit`] lets it. `Err` with
+    /// why not (`None` where the scanner passes nothing through).
+    fn pass_through(
+        &self,
+        scanner: Option<&ScannerControl>,
+        device: &str,
+        scan: &Scan,
+        reason: DropReason,
+        entered: std::time::Instant,
+    ) -> Result<(), Option<String>> {
+        let out = scanner.and_then(|s| s.pass_through.as_ref()).ok_or(None)?;
+        // Only scans nobody wanted: not one that a checkout or claim of
+        // another caller might have taken.
+        if !matches!(reason, DropReason::Unwanted | DropReason::NotAPaymentCode) {
+            return Err(None);
+        }
+        let text = pass_through::admit(out.mode, &scan.data, &self.shared.channels)
+            .map_err(|refused| Some(refused.to_string()))?;
+        out.send(text, entered).map_err(|e| Some(e.to_string()))?;
+        self.shared
+            .metrics
+            .scan_delivered(Recipient::Desktop, entered);
+        if let Some(s) = scanner {
+            s.log_scan(format_args!(
+                "scan {} from {device:?} passed through to the desktop",
+                mask(text)
+            ));
+        }
+        Ok(())
+    }
+
     fn dropped(
         &self,
         scanner: Option<&ScannerControl>,

@@ -5,7 +5,8 @@
 //!   trigger, status, the policy for errors by kind); it knows no family.
 //! - One module per family says how to open its devices: [`serial`]
 //!   (serial scanners and VFDs), [`lcd`], [`usb`] (wedge and HID POS, with
-//!   hot-plug), [`camera`] (codes and faces), [`console`], [`mock`], and
+//!   hot-plug; [`keyboard`] types their passed-through scans), [`camera`]
+//!   (codes and faces), [`console`], [`mock`], and
 //!   [`web`] (the second screen, whose server is `crate::web`).
 //! - This module is the dispatcher on top, which only the core uses: it
 //!   starts a worker per configured device and gives the core a grip on
@@ -19,6 +20,7 @@
 
 pub mod camera;
 pub mod console;
+pub mod keyboard;
 pub mod lcd;
 pub mod mock;
 pub mod serial;
@@ -115,6 +117,8 @@ pub struct ScannerControl {
     pub faces: Option<Arc<FaceQueue>>,
     /// The simulator's controls, for a simulated scanner.
     pub simulator: Option<Arc<mock::Simulator>>,
+    /// The virtual keyboard unclaimed scans may be typed on.
+    pub pass_through: Option<keyboard::PassThrough>,
     status: watch::Sender<DeviceStatus>,
     /// Bounds the log lines about its scans.
     scan_log: Mutex<LogLimit>,
@@ -250,6 +254,7 @@ impl Devices {
                     trigger: watch::channel(false).0,
                     faces: None,
                     simulator: None,
+                    pass_through: None,
                     status,
                     scan_log: Mutex::new(LogLimit::new()),
                 }
@@ -381,6 +386,7 @@ fn start_scanner(
     };
     let mut faces = None;
     let mut simulator = None;
+    let mut pass_through = None;
     let sink = scans.clone();
     let spawned = match &config.driver {
         ScannerDriver::Serial {
@@ -406,12 +412,14 @@ fn start_scanner(
             spawn_scanner(name, link.clone(), trigger, sink, move || open)
         }
         ScannerDriver::Wedge(settings) => {
+            pass_through = start_pass_through(settings.pass_through.as_ref(), &link, threads);
             let (settings, what) = (settings.clone(), link.what.clone());
             spawn_scanner(name, link.clone(), trigger, sink, move || {
                 usb::WedgeOpen::new(settings, &what)
             })
         }
         ScannerDriver::HidPos(settings) => {
+            pass_through = start_pass_through(settings.pass_through.as_ref(), &link, threads);
             let (settings, what) = (settings.clone(), link.what.clone());
             spawn_scanner(name, link.clone(), trigger, sink, move || {
                 usb::HidPosOpen::new(settings, &what)
@@ -443,6 +451,7 @@ fn start_scanner(
         trigger: trigger_tx,
         faces,
         simulator,
+        pass_through,
         status: status_tx,
         scan_log: Mutex::new(LogLimit::new()),
     }
@@ -509,6 +518,25 @@ fn start_display(
 }
 
 /// Keeps a started worker's thread, or reports why it could not start.
+/// Starts the typing thread of a scanner whose scans may be passed
+/// through; a thread that cannot start leaves the scanner without.
+fn start_pass_through(
+    settings: Option<&crate::config::PassThroughSettings>,
+    link: &Link,
+    threads: &mut Vec<JoinHandle<()>>,
+) -> Option<keyboard::PassThrough> {
+    match keyboard::PassThrough::start(settings?, &link.what, &link.stop) {
+        Ok((pass_through, thread)) => {
+            threads.push(thread);
+            Some(pass_through)
+        }
+        Err(e) => {
+            warn!("{}: cannot start its virtual keyboard: {e}", link.what);
+            None
+        }
+    }
+}
+
 fn started(
     spawned: std::io::Result<JoinHandle<()>>,
     link: &Link,

@@ -90,15 +90,18 @@ pub enum Recipient {
     Code,
     /// A scan to the claim.
     Claim,
+    /// A scan typed into the desktop (pass-through).
+    Desktop,
 }
 
 impl Recipient {
-    const ALL: [Recipient; 2] = [Recipient::Code, Recipient::Claim];
+    const ALL: [Recipient; 3] = [Recipient::Code, Recipient::Claim, Recipient::Desktop];
 
     fn as_str(self) -> &'static str {
         match self {
             Recipient::Code => "code",
             Recipient::Claim => "claim",
+            Recipient::Desktop => "desktop",
         }
     }
 }

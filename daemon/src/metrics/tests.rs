@@ -176,8 +176,8 @@ fn series_are_bounded_by_the_configuration() {
     let after = parse(&metrics.render(&devices));
     assert_eq!(before, after.len());
     // 1 build + 3 × 2 devices + scans, garbled and 6 reasons for 1 scanner
-    // + 2 × (14 buckets + sum + count) + 4 results + 3 queries + 12 errors.
-    assert_eq!(before, 1 + 6 + 1 + 6 + 1 + 32 + 4 + 3 + 12);
+    // + 3 × (14 buckets + sum + count) + 4 results + 3 queries + 12 errors.
+    assert_eq!(before, 1 + 6 + 1 + 6 + 1 + 48 + 4 + 3 + 12);
     // A state the machine would not end in is counted as failed.
     assert_eq!(
         value(&after, "kassa_checkouts_total", &[("result", "failed")]),

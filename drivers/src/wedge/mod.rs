@@ -7,7 +7,9 @@
 //! decodes as well as one set to US. It is a pure function of the events and
 //! their timestamps: the tests replay recorded streams through it, and the
 //! Linux side ([`linux`], feature `usb-linux`) feeds it the records read from
-//! `/dev/input/event*` while holding the device grabbed.
+//! `/dev/input/event*` while holding the device grabbed. The [`Typist`] is
+//! its reverse: the key presses that type a text in a layout, for passing
+//! scans through to the desktop.
 
 mod decoder;
 pub mod keymap;
@@ -17,7 +19,11 @@ pub mod linux;
 pub mod record;
 #[cfg(test)]
 mod tests;
+pub mod typist;
+#[cfg(feature = "usb-linux")]
+pub mod uinput;
 
 pub use decoder::{DecodeError, DecoderConfig, KeyAction, KeyEvent, Terminator, WedgeDecoder};
 pub use keymap::{Keymap, LayoutError, LayoutName};
 pub use record::{RawEvent, RecordParser, Recording};
+pub use typist::{KeyStroke, Typist, Untypable};

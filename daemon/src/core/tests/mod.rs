@@ -7,6 +7,7 @@ mod checkout;
 mod claims;
 mod display;
 mod metrics;
+mod pass_through;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -5,8 +5,8 @@
 use std::path::Path;
 use std::process::Command;
 
-const CHECKS: [&str; 9] = [
-    "uinput", "uhid", "udev", "wedge", "links", "hotplug", "kassad", "hidpos", "v4l2",
+const CHECKS: [&str; 10] = [
+    "uinput", "uhid", "udev", "wedge", "links", "hotplug", "kassad", "passthrough", "hidpos", "v4l2",
 ];
 
 #[test]

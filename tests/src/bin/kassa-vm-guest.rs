@@ -72,6 +72,11 @@ const CHECKS: &[(&str, &str, Check)] = &[
         check_kassad_hotplug,
     ),
     (
+        "passthrough",
+        "kassad types an unclaimed product code from a grabbed uinput scanner on its virtual keyboard, in us and fr, and never the payment code",
+        check_passthrough,
+    ),
+    (
         "hidpos",
         "kassa's hidpos driver decodes a uhid scanner's report from hidraw, with symbology",
         check_hidpos,
@@ -1157,6 +1162,148 @@ fn check_kassad_hotplug(rig: &Rig) -> Outcome {
         pulled.as_millis(),
         back.as_millis()
     ))
+}
+
+// ---- pass-through, through kassad's core -----------------------------------
+
+/// A product code (EAN-13) and a WeChat payment code, as a customer and a
+/// cashier scan them.
+const PRODUCT: &str = "4006381333931";
+const PAYMENT: &str = "134567890123456789";
+
+/// The next scan typed on `reader`, decoded in `layout`, and when its
+/// terminator arrived; `None` when nothing came within `patience`.
+fn read_typed(
+    reader: &mut RawDevice,
+    decoder: &mut WedgeDecoder,
+    patience: Duration,
+) -> Result<Option<(String, Instant)>, String> {
+    use kassa_drivers::wedge::{KeyAction, KeyEvent};
+    let deadline = Instant::now() + patience;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || !readable(reader, left)? {
+            return Ok(None);
+        }
+        let events = match reader.fetch_events() {
+            Ok(events) => events.collect::<Vec<_>>(),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(format!("read kassa's virtual keyboard: {e}")),
+        };
+        for event in events {
+            if event.event_type() != EventType::KEY {
+                continue;
+            }
+            let Some(action) = KeyAction::from_value(event.value()) else {
+                continue;
+            };
+            let time = event
+                .timestamp()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            decoder.push(KeyEvent {
+                time,
+                code: event.code(),
+                action,
+            });
+        }
+        if let Some(scan) = decoder.pop() {
+            let scan = scan.map_err(|e| format!("kassa's virtual keyboard typed garbage: {e}"))?;
+            return Ok(Some((
+                String::from_utf8_lossy(&scan.data).into_owned(),
+                Instant::now(),
+            )));
+        }
+    }
+}
+
+/// One layout's round: kassad (its core, as the daemon runs it) holds the
+/// scanner grabbed and passes scans through in `layout`; the scanner types
+/// a payment code and product codes; a reader of kassa's virtual keyboard
+/// decodes them in `layout`. The delays, from the scanner's last key to the
+/// product code read back, are returned.
+fn pass_through_round(rig: &Rig, layout: &str) -> Result<Vec<Duration>, String> {
+    use kassa_drivers::wedge::uinput::VirtualKeyboard;
+
+    let config = kassa_daemon::config::Config::parse(
+        &format!(
+            "[[scanner]]\nname = \"usb\"\ndriver = \"wedge\"\nusb_id = \"05e0:1200\"\n\
+             layout = \"{layout}\"\npass_through = \"products\"\n"
+        ),
+        "vm.toml",
+    )
+    .map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(err("tokio runtime"))?;
+    let _entered = runtime.enter();
+    let mut scanner = VirtualScanner::create(rig, &format!("kassa-vm pass-through {layout}"))?;
+    let terminal = kassa_daemon::service::start_terminal(config)?;
+    let result = (|| {
+        let keyboard = wait_for(rig.patience, "kassa's virtual keyboard", || {
+            input_nodes(Path::new("/sys"))
+                .into_iter()
+                .find(|n| n.name == VirtualKeyboard::NAME && n.devnode.exists())
+        })?;
+        let mut reader = RawDevice::open(&keyboard.devnode).map_err(err("open kassa's keyboard"))?;
+        let mut other =
+            RawDevice::open(scanner.node()).map_err(err("open the scanner as a second reader"))?;
+        let status = terminal.devices()[0].status.clone();
+        wait_for(rig.patience, "kassad to open the scanner", || {
+            status.borrow().connected.then_some(())
+        })?;
+        let mut decoder = decoder(layout)?;
+        // The payment code: kassad reads it (nobody asked for it) and
+        // types nothing.
+        let typing = type_paced(scanner, keystrokes(layout, &format!("{PAYMENT}\n")));
+        let (back, typed) = typing.join().map_err(|_| "typing thread panicked")?;
+        scanner = back;
+        typed?;
+        if let Some((text, _)) = read_typed(&mut reader, &mut decoder, Duration::from_millis(500))? {
+            return Err(format!(
+                "{layout}: the virtual keyboard typed {} after a payment code",
+                kassa_hal::mask(&text)
+            ));
+        }
+        let mut delays = Vec::new();
+        for _ in 0..5 {
+            let typing = type_paced(scanner, keystrokes(layout, &format!("{PRODUCT}\n")));
+            let (back, typed) = typing.join().map_err(|_| "typing thread panicked")?;
+            let sent = Instant::now();
+            scanner = back;
+            typed?;
+            match read_typed(&mut reader, &mut decoder, rig.patience)? {
+                Some((text, at)) if text == PRODUCT => delays.push(at.saturating_duration_since(sent)),
+                Some((text, _)) => {
+                    return Err(format!("{layout}: typed {PRODUCT}, the desktop got {text:?}"));
+                }
+                None => return Err(format!("{layout}: the product code was not typed")),
+            }
+        }
+        if sees_keys(&mut other, Duration::from_millis(200))? {
+            return Err(format!("{layout}: a second reader of the scanner saw keys: the grab did not hold"));
+        }
+        Ok(delays)
+    })();
+    terminal.shutdown();
+    result
+}
+
+fn check_passthrough(rig: &Rig) -> Outcome {
+    let mut report = Vec::new();
+    for layout in ["us", "fr"] {
+        let mut delays = pass_through_round(rig, layout)?;
+        delays.sort();
+        report.push(format!(
+            "{layout}: 5 of 5 typed, payment code not, delay min/median/max {:.1}/{:.1}/{:.1} ms",
+            delays[0].as_secs_f64() * 1e3,
+            delays[2].as_secs_f64() * 1e3,
+            delays[4].as_secs_f64() * 1e3
+        ));
+    }
+    Ok(format!("{}; the scanner stayed grabbed", report.join("; ")))
 }
 
 // ---- serial, through kassad's device layer -------------------------------------

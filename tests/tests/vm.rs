@@ -5,8 +5,18 @@
 use std::path::Path;
 use std::process::Command;
 
-const CHECKS: [&str; 10] = [
-    "uinput", "uhid", "udev", "wedge", "links", "hotplug", "kassad", "passthrough", "hidpos", "v4l2",
+const CHECKS: [&str; 11] = [
+    "uinput",
+    "uhid",
+    "udev",
+    "wedge",
+    "links",
+    "hotplug",
+    "kassad",
+    "passthrough",
+    "layout",
+    "hidpos",
+    "v4l2",
 ];
 
 #[test]

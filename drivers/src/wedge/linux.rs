@@ -240,13 +240,101 @@ impl WedgeDevice {
     /// [`ReadError::Disconnected`] when the device is gone; the decoder
     /// should then be reset.
     pub fn pump(&mut self, decoder: &mut WedgeDecoder, timeout: Duration) -> Result<(), ReadError> {
-        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
         // Wake in time for a pending idle gap.
         let mut wait = timeout;
         if let (Some(deadline), Some((time, at))) = (decoder.deadline(), self.last) {
             let now = time + at.elapsed();
             wait = wait.min(deadline.saturating_sub(now) + Duration::from_millis(1));
         }
+        self.read(wait, |key| match key {
+            Some(key) => decoder.push(key),
+            None => decoder.lost(),
+        })?;
+        if let Some((time, at)) = self.last {
+            decoder.idle(time + at.elapsed());
+        }
+        Ok(())
+    }
+
+    /// Waits up to `timeout` for events and returns the key events that
+    /// came, undecoded (for finding out which layout a scanner types in).
+    ///
+    /// # Errors
+    ///
+    /// [`ReadError::Disconnected`] when the device is gone;
+    /// [`ReadError::Io`] when the kernel dropped events (`SYN_DROPPED`),
+    /// since the keys would then be incomplete.
+    pub fn keys(&mut self, timeout: Duration) -> Result<Vec<super::KeyEvent>, ReadError> {
+        let mut keys = Vec::new();
+        let mut lost = false;
+        self.read(timeout, |key| match key {
+            Some(key) => keys.push(key),
+            None => lost = true,
+        })?;
+        if lost {
+            return Err(ReadError::Io(io::Error::other(
+                "the kernel dropped key events (SYN_DROPPED)",
+            )));
+        }
+        Ok(keys)
+    }
+
+    /// The key events of the next scan, undecoded: up to a press of Enter,
+    /// keypad Enter or Tab, or, for a scanner that sends no terminator, up
+    /// to `quiet` without keys (an Enter is then added). `None` when no
+    /// key came within `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// As [`WedgeDevice::keys`].
+    pub fn scan_keys(
+        &mut self,
+        timeout: Duration,
+        quiet: Duration,
+    ) -> Result<Option<Vec<super::KeyEvent>>, ReadError> {
+        use super::KeyAction;
+        const ENDS: [u16; 3] = [28, 96, 15];
+        let deadline = Instant::now() + timeout;
+        let mut keys: Vec<super::KeyEvent> = Vec::new();
+        let mut last = Instant::now();
+        loop {
+            let now = Instant::now();
+            if now >= deadline && keys.is_empty() {
+                return Ok(None);
+            }
+            let came = self.keys(Duration::from_millis(20))?;
+            if !came.is_empty() {
+                last = Instant::now();
+            }
+            let ended = came
+                .iter()
+                .any(|k| k.action == KeyAction::Press && ENDS.contains(&k.code));
+            keys.extend(came);
+            if ended {
+                return Ok(Some(keys));
+            }
+            if !keys.is_empty() && last.elapsed() >= quiet {
+                let time = keys.last().map(|k| k.time).unwrap_or_default();
+                for action in [KeyAction::Press, KeyAction::Release] {
+                    keys.push(super::KeyEvent {
+                        time,
+                        code: ENDS[0],
+                        action,
+                    });
+                }
+                return Ok(Some(keys));
+            }
+        }
+    }
+
+    /// Waits up to `wait` for events and hands each key event to `on_key`
+    /// (`None` for events the kernel dropped).
+    fn read(
+        &mut self,
+        wait: Duration,
+        mut on_key: impl FnMut(Option<super::KeyEvent>),
+    ) -> Result<(), ReadError> {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
         let ms = u16::try_from(wait.as_millis()).unwrap_or(u16::MAX);
         let mut fds = [PollFd::new(self.file.as_fd(), PollFlags::POLLIN)];
         let ready = match poll(&mut fds, PollTimeout::from(ms)) {
@@ -265,9 +353,9 @@ impl WedgeDevice {
                         self.parser.feed(&buf[..n], |raw| {
                             if let Some(key) = raw.key() {
                                 *last = Some((raw.time, Instant::now()));
-                                decoder.push(key);
+                                on_key(Some(key));
                             } else if raw.kind == EV_SYN && raw.code == SYN_DROPPED {
-                                decoder.lost();
+                                on_key(None);
                             }
                         });
                         if n < buf.len() {
@@ -283,9 +371,6 @@ impl WedgeDevice {
             }
         } else if ready && revents.intersects(PollFlags::POLLHUP | PollFlags::POLLERR) {
             return Err(ReadError::Disconnected);
-        }
-        if let Some((time, at)) = self.last {
-            decoder.idle(time + at.elapsed());
         }
         Ok(())
     }

@@ -12,6 +12,7 @@
 //! scans through to the desktop.
 
 mod decoder;
+pub mod detect;
 pub mod keymap;
 pub mod keys;
 #[cfg(feature = "usb-linux")]

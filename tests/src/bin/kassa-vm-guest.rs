@@ -77,6 +77,11 @@ const CHECKS: &[(&str, &str, Check)] = &[
         check_passthrough,
     ),
     (
+        "layout",
+        "kassactl detect-layout's path: a uinput scanner types the test code in fr; its raw keys, read grabbed, read back as fr, not us or de",
+        check_layout,
+    ),
+    (
         "hidpos",
         "kassa's hidpos driver decodes a uhid scanner's report from hidraw, with symbology",
         check_hidpos,
@@ -237,7 +242,8 @@ impl VirtualScanner {
         // scanners in keyboard mode declare them; udev's input_id then
         // classes the device as a keyboard (ID_INPUT_KEYBOARD=1).
         let mut keys = AttributeSet::<KeyCode>::new();
-        for code in 1..=88 {
+        // … and the right-hand modifiers, AltGr among them (KEY_RIGHTALT).
+        for code in (1..=88).chain(96..=100) {
             keys.insert(KeyCode::new(code));
         }
         let mut device = VirtualDevice::builder()
@@ -1247,7 +1253,8 @@ fn pass_through_round(rig: &Rig, layout: &str) -> Result<Vec<Duration>, String> 
                 .into_iter()
                 .find(|n| n.name == VirtualKeyboard::NAME && n.devnode.exists())
         })?;
-        let mut reader = RawDevice::open(&keyboard.devnode).map_err(err("open kassa's keyboard"))?;
+        let mut reader =
+            RawDevice::open(&keyboard.devnode).map_err(err("open kassa's keyboard"))?;
         let mut other =
             RawDevice::open(scanner.node()).map_err(err("open the scanner as a second reader"))?;
         let status = terminal.devices()[0].status.clone();
@@ -1261,7 +1268,8 @@ fn pass_through_round(rig: &Rig, layout: &str) -> Result<Vec<Duration>, String> 
         let (back, typed) = typing.join().map_err(|_| "typing thread panicked")?;
         scanner = back;
         typed?;
-        if let Some((text, _)) = read_typed(&mut reader, &mut decoder, Duration::from_millis(500))? {
+        if let Some((text, _)) = read_typed(&mut reader, &mut decoder, Duration::from_millis(500))?
+        {
             return Err(format!(
                 "{layout}: the virtual keyboard typed {} after a payment code",
                 kassa_hal::mask(&text)
@@ -1275,15 +1283,21 @@ fn pass_through_round(rig: &Rig, layout: &str) -> Result<Vec<Duration>, String> 
             scanner = back;
             typed?;
             match read_typed(&mut reader, &mut decoder, rig.patience)? {
-                Some((text, at)) if text == PRODUCT => delays.push(at.saturating_duration_since(sent)),
+                Some((text, at)) if text == PRODUCT => {
+                    delays.push(at.saturating_duration_since(sent))
+                }
                 Some((text, _)) => {
-                    return Err(format!("{layout}: typed {PRODUCT}, the desktop got {text:?}"));
+                    return Err(format!(
+                        "{layout}: typed {PRODUCT}, the desktop got {text:?}"
+                    ));
                 }
                 None => return Err(format!("{layout}: the product code was not typed")),
             }
         }
         if sees_keys(&mut other, Duration::from_millis(200))? {
-            return Err(format!("{layout}: a second reader of the scanner saw keys: the grab did not hold"));
+            return Err(format!(
+                "{layout}: a second reader of the scanner saw keys: the grab did not hold"
+            ));
         }
         Ok(delays)
     })();
@@ -1304,6 +1318,72 @@ fn check_passthrough(rig: &Rig) -> Outcome {
         ));
     }
     Ok(format!("{}; the scanner stayed grabbed", report.join("; ")))
+}
+
+// ---- detect-layout -----------------------------------------------------------
+
+fn check_layout(rig: &Rig) -> Outcome {
+    use kassa_drivers::wedge::detect::{CANDIDATES, TEST_TEXT, layouts_typing};
+    use kassa_drivers::wedge::{Terminator, Typist};
+
+    let scanner = VirtualScanner::create(rig, "kassa-vm layout scanner")?;
+    let node = discovered(rig, &scanner)?;
+    let mut device = WedgeDevice::open(&node, true).map_err(|e| e.to_string())?;
+    let keymap = Keymap::new(&LayoutName::new("fr")).map_err(|e| e.to_string())?;
+    let strokes: Vec<(KeyCode, bool, bool)> = Typist::new(&keymap)
+        .strokes(TEST_TEXT, Terminator::Enter)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|s| (KeyCode::new(s.code), s.shift, s.altgr))
+        .collect();
+    let typing = thread::spawn(move || {
+        let mut scanner = scanner;
+        for (key, shift, altgr) in strokes {
+            let mods: Vec<KeyCode> = [
+                (shift, KeyCode::KEY_LEFTSHIFT),
+                (altgr, KeyCode::KEY_RIGHTALT),
+            ]
+            .into_iter()
+            .filter_map(|(on, k)| on.then_some(k))
+            .collect();
+            let mut events = Vec::new();
+            for m in &mods {
+                events.push((*m, 1));
+            }
+            events.extend([(key, 1), (key, 0)]);
+            for m in mods.iter().rev() {
+                events.push((*m, 0));
+            }
+            for (k, value) in events {
+                if let Err(e) =
+                    scanner
+                        .device
+                        .emit(&[InputEvent::new(EventType::KEY.0, k.code(), value)])
+                {
+                    return (scanner, Err(format!("write to uinput: {e}")));
+                }
+            }
+            thread::sleep(Duration::from_millis(1));
+        }
+        (scanner, Ok(()))
+    });
+    let keys = device
+        .scan_keys(rig.patience, Duration::from_millis(300))
+        .map_err(|e| e.to_string())?;
+    let (_scanner, typed) = typing.join().map_err(|_| "typing thread panicked")?;
+    typed?;
+    let keys = keys.ok_or("no keys came")?;
+    let found = layouts_typing(&keys, TEST_TEXT, CANDIDATES);
+    let names: Vec<String> = found.iter().map(ToString::to_string).collect();
+    if names.first().map(String::as_str) != Some("fr")
+        || names.iter().any(|n| n == "us" || n == "de")
+    {
+        return Err(format!("typed in fr, detected {names:?}"));
+    }
+    Ok(format!(
+        "{} key events read grabbed; detected {names:?}",
+        keys.len()
+    ))
 }
 
 // ---- serial, through kassad's device layer -------------------------------------

@@ -120,6 +120,20 @@ pub(crate) enum Command {
         /// The new filter; without it, the current one is shown.
         filter: Option<String>,
     },
+    /// List the input and hidraw devices plugged in, whether each looks
+    /// like a scanner kassa can use, and the configuration lines for it
+    /// (reads /sys; needs no kassad).
+    Discover,
+    /// Find out which keyboard layout a keyboard-mode scanner types in: it
+    /// scans a test code shown in the terminal (needs no kassad; stop kassad
+    /// if it holds the scanner; root or group kassad).
+    DetectLayout {
+        /// The scanner's event node (default: the first known scanner).
+        path: Option<PathBuf>,
+        /// How long to wait for the scan, in milliseconds.
+        #[arg(long, default_value_t = 60_000)]
+        timeout_ms: u32,
+    },
     /// Drive kassad's simulated devices (driver = "mock"), where they are
     /// allowed: any bus but the system bus, or allow_simulated.
     #[command(subcommand)]

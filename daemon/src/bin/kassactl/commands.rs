@@ -110,6 +110,8 @@ pub(crate) async fn run(cli: &Cli, conn: &zbus::Connection) -> Outcome {
             printer.print(format!("log level: {now}"), json!({"log_level": now}));
             Ok(0)
         }
+        // Run by main before any bus is reached.
+        Command::Discover | Command::DetectLayout { .. } => Ok(0),
     }
 }
 

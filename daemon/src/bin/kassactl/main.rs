@@ -4,7 +4,9 @@
 //! - `commands`: one function per subcommand that makes a call;
 //! - `session`: `checkout` and `claim`, which follow signals;
 //! - `prompt`: amounts and prompts as kassad's `a{sv}` options;
-//! - `output`: what is printed, and the exit codes.
+//! - `output`: what is printed, and the exit codes;
+//! - `local` and `discover`: the commands on this machine's devices that
+//!   need no kassad.
 
 use std::process::ExitCode;
 
@@ -12,6 +14,8 @@ use clap::Parser as _;
 
 mod cli;
 mod commands;
+mod discover;
+mod local;
 mod output;
 mod prompt;
 mod session;
@@ -21,6 +25,24 @@ use output::{Failure, escaped, note};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let printer = commands::Printer { json: cli.json };
+    match &cli.command {
+        cli::Command::Discover => {
+            local::discover(printer);
+            return ExitCode::SUCCESS;
+        }
+        cli::Command::DetectLayout { path, timeout_ms } => {
+            let timeout = std::time::Duration::from_millis(u64::from(*timeout_ms));
+            return match local::detect_layout(path.as_ref(), timeout, printer) {
+                Ok(code) => ExitCode::from(code),
+                Err(failure) => {
+                    note(&format!("kassactl: {}", escaped(&failure.message, "")));
+                    ExitCode::from(failure.code)
+                }
+            };
+        }
+        _ => {}
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -155,3 +155,31 @@ fn every_file_the_config_names_is_opened() {
         assert!(said.contains("Permission denied"), "{said}");
     }
 }
+
+#[test]
+fn the_pos_api_token_is_checked_before_a_restart_needs_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("pos-api.token");
+    let config = dir.path().join("kassa.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[pos_api]\ntoken_file = {:?}\nallowed_origins = [\"http://localhost:8069\"]\n",
+            token.display().to_string()
+        ),
+    )
+    .unwrap();
+    let (code, said) = check(&config, &[]);
+    assert_eq!(code, 78, "{said}");
+    assert!(said.contains("POS API: cannot read token_file"), "{said}");
+
+    std::fs::write(&token, "0123456789abcdef0123456789abcdef\n").unwrap();
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (code, said) = check(&config, &[]);
+    assert_eq!(code, 78, "{said}");
+    assert!(said.contains("readable by every user"), "{said}");
+
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let (code, said) = check(&config, &[]);
+    assert_eq!(code, 0, "{said}");
+}

@@ -246,6 +246,13 @@ fn file_problems(config: &Config) -> Vec<String> {
         }
     }
     let mut problems = Vec::new();
+    // Group kassa (the POS apps) may read the POS API's token; every user
+    // may not.
+    if let Some(api) = &config.pos_api
+        && let Err(e) = kassa_daemon::pos_api::read_token(&api.token_file)
+    {
+        problems.push(e);
+    }
     for (what, path, secret) in files {
         if let Err(e) = std::fs::read(path) {
             problems.push(format!("{what} {}: {e}", path.display()));

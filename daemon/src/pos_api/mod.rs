@@ -110,8 +110,12 @@ impl PosApi {
 }
 
 /// The token in `path`: at least 16 printable ASCII characters, in a file
-/// that not every user can read.
-fn read_token(path: &std::path::Path) -> Result<String, String> {
+/// that not every user can read (`kassad --check-config` checks it too).
+///
+/// # Errors
+///
+/// A message naming the file and what is wrong with it.
+pub fn read_token(path: &std::path::Path) -> Result<String, String> {
     use std::os::unix::fs::PermissionsExt as _;
     let shown = path.display();
     let mode = std::fs::metadata(path)

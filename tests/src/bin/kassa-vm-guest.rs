@@ -1106,21 +1106,34 @@ fn status_within(
     Ok(since.elapsed())
 }
 
-fn check_kassad_hotplug(rig: &Rig) -> Outcome {
-    use kassa_daemon::config::Config;
-    use kassa_daemon::devices::{Devices, RoutedScan};
-
-    let second = Duration::from_secs(1);
-    let config = Config::parse(
-        "[[scanner]]\nname = \"usb\"\ndriver = \"wedge\"\nusb_id = \"05e0:1200\"\nlayout = \"us\"\n",
+/// kassad's configuration of one wedge scanner, "usb", the uinput
+/// scanner's id, typing in `layout`, with `extra` lines.
+fn wedge_config(layout: &str, extra: &str) -> Result<kassa_daemon::config::Config, String> {
+    kassa_daemon::config::Config::parse(
+        &format!(
+            "[[scanner]]\nname = \"usb\"\ndriver = \"wedge\"\nusb_id = \"05e0:1200\"\n\
+             layout = \"{layout}\"\n{extra}"
+        ),
         "vm.toml",
     )
-    .map_err(|e| e.to_string())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    .map_err(|e| e.to_string())
+}
+
+/// The runtime kassad's device layer and core run in, as in kassad.
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
-        .map_err(err("tokio runtime"))?;
+        .map_err(err("tokio runtime"))
+}
+
+fn check_kassad_hotplug(rig: &Rig) -> Outcome {
+    use kassa_daemon::devices::{Devices, RoutedScan};
+
+    let second = Duration::from_secs(1);
+    let config = wedge_config("us", "")?;
+    let runtime = runtime()?;
     let _entered = runtime.enter();
     let (tx, scans) = std::sync::mpsc::channel::<RoutedScan>();
     let devices = Devices::start(
@@ -1231,19 +1244,8 @@ fn read_typed(
 fn pass_through_round(rig: &Rig, layout: &str) -> Result<Vec<Duration>, String> {
     use kassa_drivers::wedge::uinput::VirtualKeyboard;
 
-    let config = kassa_daemon::config::Config::parse(
-        &format!(
-            "[[scanner]]\nname = \"usb\"\ndriver = \"wedge\"\nusb_id = \"05e0:1200\"\n\
-             layout = \"{layout}\"\npass_through = \"products\"\n"
-        ),
-        "vm.toml",
-    )
-    .map_err(|e| e.to_string())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .map_err(err("tokio runtime"))?;
+    let config = wedge_config(layout, "pass_through = \"products\"\n")?;
+    let runtime = runtime()?;
     let _entered = runtime.enter();
     let mut scanner = VirtualScanner::create(rig, &format!("kassa-vm pass-through {layout}"))?;
     let terminal = kassa_daemon::service::start_terminal(config)?;
@@ -1330,36 +1332,16 @@ fn check_layout(rig: &Rig) -> Outcome {
     let node = discovered(rig, &scanner)?;
     let mut device = WedgeDevice::open(&node, true).map_err(|e| e.to_string())?;
     let keymap = Keymap::new(&LayoutName::new("fr")).map_err(|e| e.to_string())?;
-    let strokes: Vec<(KeyCode, bool, bool)> = Typist::new(&keymap)
+    // The key presses kassa's typist picks for fr, modifiers included.
+    let strokes = Typist::new(&keymap)
         .strokes(TEST_TEXT, Terminator::Enter)
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .map(|s| (KeyCode::new(s.code), s.shift, s.altgr))
-        .collect();
+        .map_err(|e| e.to_string())?;
     let typing = thread::spawn(move || {
         let mut scanner = scanner;
-        for (key, shift, altgr) in strokes {
-            let mods: Vec<KeyCode> = [
-                (shift, KeyCode::KEY_LEFTSHIFT),
-                (altgr, KeyCode::KEY_RIGHTALT),
-            ]
-            .into_iter()
-            .filter_map(|(on, k)| on.then_some(k))
-            .collect();
-            let mut events = Vec::new();
-            for m in &mods {
-                events.push((*m, 1));
-            }
-            events.extend([(key, 1), (key, 0)]);
-            for m in mods.iter().rev() {
-                events.push((*m, 0));
-            }
-            for (k, value) in events {
-                if let Err(e) =
-                    scanner
-                        .device
-                        .emit(&[InputEvent::new(EventType::KEY.0, k.code(), value)])
-                {
+        for stroke in strokes {
+            for (code, action) in stroke.actions() {
+                let event = InputEvent::new(EventType::KEY.0, code, action.value());
+                if let Err(e) = scanner.device.emit(&[event]) {
                     return (scanner, Err(format!("write to uinput: {e}")));
                 }
             }
@@ -1408,11 +1390,7 @@ fn check_serial(rig: &Rig) -> Outcome {
         "vm.toml",
     )
     .map_err(|e| e.to_string())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .map_err(err("tokio runtime"))?;
+    let runtime = runtime()?;
     let _entered = runtime.enter();
     let (tx, scans) = std::sync::mpsc::channel::<RoutedScan>();
     let devices = Devices::start(
@@ -1705,11 +1683,7 @@ fn check_i2c(rig: &Rig) -> Outcome {
         "vm.toml",
     )
     .map_err(|e| e.to_string())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .map_err(err("tokio runtime"))?;
+    let runtime = runtime()?;
     let _entered = runtime.enter();
     let devices = Devices::start(&[], &config.displays, std::sync::Arc::new(|_| {}));
     let status = devices.displays[0].device.status.clone();

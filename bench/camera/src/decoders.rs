@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use kassa_drivers::camera::Frame;
-use kassa_drivers::camera::decode::{CodeFormat, Pipeline, PipelineConfig};
+use kassa_drivers::camera::decode::{CodeFormat, Pipeline, PipelineConfig, Stage};
 
 use crate::tally::Row;
 
@@ -13,6 +13,11 @@ pub struct Reads {
     pub kassa: Option<String>,
     pub zxing: Option<String>,
     pub zbar: Option<String>,
+    /// kassa's and zxing-cpp's fastest call.
+    pub kassa_time: Duration,
+    pub zxing_time: Duration,
+    /// The pass of kassa's pipeline that read the code.
+    pub kassa_stage: Option<Stage>,
 }
 
 pub struct Decoders {
@@ -99,6 +104,7 @@ impl Decoders {
             self.pipeline.process(&frame).map(|d| d.text)
         });
         row[0].record(expected, kassa.as_deref(), took);
+        let (kassa_time, kassa_stage) = (took, self.pipeline.last_stage());
 
         let (zxing, took) = fastest(&mut || {
             zxingcpp::ImageView::from_slice(
@@ -113,6 +119,7 @@ impl Decoders {
             .map(|b| b.text())
         });
         row[1].record(expected, zxing.as_deref(), took);
+        let zxing_time = took;
 
         let (zbar, took) = fastest(&mut || {
             self.zbar
@@ -122,6 +129,13 @@ impl Decoders {
                 .map(|r| String::from_utf8_lossy(&r.data).into_owned())
         });
         row[2].record(expected, zbar.as_deref(), took);
-        Reads { kassa, zxing, zbar }
+        Reads {
+            kassa,
+            zxing,
+            zbar,
+            kassa_time,
+            zxing_time,
+            kassa_stage,
+        }
     }
 }

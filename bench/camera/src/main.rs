@@ -19,7 +19,9 @@
 //!
 //! Environment: `NO_NORM`, `NO_FULL`, `NO_LINEAR` switch kassa's pipeline
 //! passes off (ablation); `VERBOSE` names every frame and photo kassa
-//! missed, with what the others did on it.
+//! missed, with what the others did on it; `TIMES` prints every photo's
+//! kassa and zxing-cpp time and the pass of kassa's pipeline that read it
+//! (to find the photos that make a p95).
 
 mod decoders;
 mod photos;
@@ -136,6 +138,9 @@ fn synthetic(args: &Args, decoders: &mut Decoders, verbose: bool) {
             let s = generate(category, i, SEED, WIDTH, HEIGHT);
             let expected: Vec<&str> = s.expected.iter().map(|(text, _)| text.as_str()).collect();
             let reads = decoders.run(&s.luma, WIDTH, HEIGHT, &expected, &mut row);
+            if std::env::var_os("TIMES").is_some() {
+                report_time(&format!("{} #{i}", category.name()), &reads);
+            }
             if verbose {
                 report_miss(&format!("{} #{i}", category.name()), &expected, &reads);
             }
@@ -261,6 +266,9 @@ fn run_folder(
             }
             let expected = photo.expected();
             let reads = decoders.run(&img.luma, img.width, img.height, &expected, &mut row);
+            if std::env::var_os("TIMES").is_some() {
+                report_time(&format!("{name}/{} {degrees}°", photo.name), &reads);
+            }
             if verbose {
                 report_miss(
                     &format!("{name}/{} at {degrees}°", photo.name),
@@ -276,6 +284,19 @@ fn run_folder(
     if args.rotations.len() > 1 {
         print_row(&format!("**{name} all**"), false, &folder_total);
     }
+}
+
+/// With `TIMES`: kassa's and zxing-cpp's time on a frame, and the pass of
+/// kassa's pipeline that read it.
+fn report_time(what: &str, reads: &Reads) {
+    eprintln!(
+        "time {what} kassa {:.2} ms {:?} {}, zxing-cpp {:.2} ms {}",
+        reads.kassa_time.as_secs_f64() * 1e3,
+        reads.kassa_stage,
+        if reads.kassa.is_some() { "read" } else { "none" },
+        reads.zxing_time.as_secs_f64() * 1e3,
+        if reads.zxing.is_some() { "read" } else { "none" },
+    );
 }
 
 /// With `VERBOSE`: a line for each frame kassa did not read right.

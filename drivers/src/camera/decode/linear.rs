@@ -451,6 +451,7 @@ mod tests {
                 across: (-100.0, 100.0),
                 along: (f32::MIN, f32::MAX),
             }],
+            cover: 1.0,
         };
         assert!(scan(&blank, &[across(0.0), across(30.0)], 8.0, 2).is_empty());
         let tiny = Gray {

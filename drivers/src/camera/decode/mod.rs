@@ -17,7 +17,11 @@
 //!   one frame or across
 //!   consecutive frames (a *hypothesis* carried to the next frame); the
 //!   lines go before the full-resolution pass when the downscale showed no
-//!   QR finder pattern at all;
+//!   QR finder pattern at all, or bars over a large part of the frame (a
+//!   barcode held close);
+//! - light-on-dark QR is looked for in the downscale, and at full
+//!   resolution where the downscale saw its finders or a small frame is
+//!   mostly dark and shows no dark-on-light symbol's three finders;
 //! - last, a *locally contrast-normalised* copy is tried for dim, noisy and
 //!   glared frames, where rxing's binarizer sees too little contrast;
 //! - images are binarized with rxing's hybrid threshold, computed a word
@@ -51,6 +55,16 @@ use gray::Gray;
 /// Frames up to this many pixels (640×480) are small: a second
 /// whole-frame search costs little in them.
 const SMALL_FRAME: usize = 640 * 480;
+
+/// The share of a frame a barcode's bars cover (on the 2× downscale) for
+/// which the scan lines go before the full-resolution QR pass even where
+/// the downscale saw finder-like patterns: a barcode held close to the
+/// camera, with clutter around it that looks like a finder or a few. Fine
+/// QR symbols with clutter around them show bar-like patches over at most
+/// ~7 % of the generated 1280×720 frames, barcodes held close 8 % and more
+/// of 640×480 photos; stripes over most of the frame are a screen's moiré,
+/// not a barcode, and scanning them first costs several milliseconds.
+const LARGE_BARCODE: (f32, f32) = (0.08, 0.4);
 
 /// A symbology the pipeline can be asked to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -283,12 +297,17 @@ impl Pipeline {
                 );
                 let crop = full.crop(crop_rect);
                 let offset = (crop_rect.0 as f32, crop_rect.1 as f32);
-                if let Ok(d) = decode_2d(&crop, formats, invert, true, 1.0, offset) {
+                let polarity = if invert {
+                    Polarity::Both
+                } else {
+                    Polarity::Plain
+                };
+                if let Ok(d) = decode_2d(&crop, formats, polarity, true, 1.0, offset) {
                     return Some((d, Stage::RegionOfInterest));
                 }
                 if self.config.normalize {
                     let n = crop.normalized(8, 3);
-                    if let Ok(d) = decode_2d(&n, formats, invert, false, 1.0, offset) {
+                    if let Ok(d) = decode_2d(&n, formats, polarity, false, 1.0, offset) {
                         return Some((d, Stage::RegionOfInterest));
                     }
                 }
@@ -297,49 +316,74 @@ impl Pipeline {
         // 2. The whole frame, 2× smaller; the perspective rescue only when
         // there is no full-resolution pass to run it on finer pixels (on a
         // frame nobody can read it costs ~0.2 ms a pass).
-        let full_pass = self.config.full_resolution;
+        let full_pass = self.config.full_resolution && !formats.is_empty();
         let half = (!formats.is_empty()).then(|| full.half());
         let mut missed = Missed::default();
         if let Some(half) = &half {
-            match decode_2d(half, formats, invert, !full_pass, 2.0, (0.0, 0.0)) {
+            let polarity = if invert {
+                Polarity::Both
+            } else {
+                Polarity::Plain
+            };
+            match decode_2d(half, formats, polarity, !full_pass, 2.0, (0.0, 0.0)) {
                 Ok(d) => return Some((d, Stage::Downscaled)),
                 Err(m) => missed = m,
             }
         }
-        // 3. Small modules, strong perspective: the whole frame at full
-        // resolution; but where the downscale showed no finder pattern at
-        // all, a barcode is as likely, and the scan lines cost about as
-        // much: them first.
-        let lines_first = missed.qr_finders == 0;
+        // 3. Where the downscale showed no finder-like pattern at all, a
+        // barcode is as likely, and the scan lines cost about as much as
+        // the full-resolution pass: them first. Also where it did but bars
+        // cover a large part of the frame: a barcode held close, with
+        // clutter around it that looks like a finder or a few.
+        // (The cover is measured on the downscale: a quarter of the
+        // pixels, and a barcode held close has modules wide enough.)
+        let lines_first = missed.qr_finders == 0
+            || (self.wants(CodeFormat::Code128)
+                && half.as_ref().is_some_and(|h| {
+                    orient::sweeps(h, 1)
+                        .first()
+                        .is_some_and(|s| (LARGE_BARCODE.0..LARGE_BARCODE.1).contains(&s.cover))
+                }));
         if lines_first {
             if let Some(d) = self.find_linear(full) {
                 return Some((d, Stage::ScanLines));
             }
         }
-        if self.config.full_resolution && !formats.is_empty() {
+        // 4. Small modules, strong perspective: the whole frame at full
+        // resolution.
+        if full_pass {
             // Light on dark only where the downscale showed finder-like
             // patterns of such a code, or, in a small frame (where a second
             // search costs under a millisecond), where most of it is dark (a
             // light-on-dark code sits on a dark surface: a phone in dark
-            // mode, a dark box). Otherwise a second whole-frame search on
-            // every frame without a code would cost ~4 ms at 1280×720. The
-            // normalised pass below does not look for one at all.
-            let invert = invert
-                && (missed.inverted_finders > 0
-                    || (full.width * full.height <= SMALL_FRAME
-                        && half.as_ref().is_some_and(|h| h.mean() < 128)));
-            match decode_2d(full, formats, invert, true, 1.0, (0.0, 0.0)) {
+            // mode, a dark box) and the plain image shows no complete QR
+            // (three finder-like patterns: a dark-on-light code on a dark
+            // shirt or box, which the inverted image cannot hold).
+            // Otherwise a second whole-frame search on every frame without
+            // a code would cost ~4 ms at 1280×720. The normalised pass
+            // below does not look for one at all.
+            let polarity = if invert && missed.inverted_finders > 0 {
+                Polarity::Both
+            } else if invert
+                && full.width * full.height <= SMALL_FRAME
+                && half.as_ref().is_some_and(|h| h.mean() < 128)
+            {
+                Polarity::BothUnlessFinders
+            } else {
+                Polarity::Plain
+            };
+            match decode_2d(full, formats, polarity, true, 1.0, (0.0, 0.0)) {
                 Ok(d) => return Some((d, Stage::FullResolution)),
                 Err(m) => missed.qr_finders += m.qr_finders,
             }
         }
-        // 4. Code 128 along scan lines.
+        // 5. Code 128 along scan lines.
         if !lines_first {
             if let Some(d) = self.find_linear(full) {
                 return Some((d, Stage::ScanLines));
             }
         }
-        // 5. Dim, noisy, glared: the normalised downscale.
+        // 6. Dim, noisy, glared: the normalised downscale.
         // Only where a QR pass saw finder-like patterns: a code whose
         // modules the hybrid threshold lost to glare or dimness still shows
         // its finders, and a frame without any is spared a pass.
@@ -348,7 +392,7 @@ impl Pipeline {
             // read: this pass is for contrast, the rescue for geometry, and
             // the passes before ran it.)
             let n = half.normalized(8, 3);
-            if let Ok(d) = decode_2d(&n, formats, false, false, 2.0, (0.0, 0.0)) {
+            if let Ok(d) = decode_2d(&n, formats, Polarity::Plain, false, 2.0, (0.0, 0.0)) {
                 return Some((d, Stage::Normalized));
             }
         }
@@ -364,8 +408,12 @@ impl Pipeline {
         self.hypotheses.retain(|h| now - h.frame <= 3);
         let config = &self.config;
         let need = config.linear_agreement.max(1);
+        // (No direction with bars: nothing to scan.)
+        let sweeps = orient::sweeps(full, 3);
+        if sweeps.is_empty() {
+            return None;
+        }
         let reads = catch_unwind(AssertUnwindSafe(|| {
-            let sweeps = orient::sweeps(full, 3);
             linear::scan(full, &sweeps, config.linear_spacing.max(1.0), need)
         }))
         .unwrap_or_default();
@@ -448,13 +496,39 @@ fn view<'a>(frame: &'a Frame, buf: &'a mut Vec<u8>) -> Option<Gray<'a>> {
     })
 }
 
-/// Runs rxing's readers for `formats` on `img` (QR also light-on-dark when
-/// `invert`, and through the perspective rescue when `rescue`); points are scaled by `scale` and moved by `offset` back into
-/// frame coordinates.
+/// Which way round a 2D pass looks for QR symbols.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Polarity {
+    /// Dark on light only.
+    Plain,
+    /// Light on dark only (QR; other formats are not looked for).
+    Inverted,
+    /// Dark on light, then light on dark.
+    Both,
+    /// Dark on light, then light on dark only when the plain image showed
+    /// fewer than three finder-like patterns (three are a dark-on-light
+    /// symbol that could not be read, not a light-on-dark one).
+    BothUnlessFinders,
+}
+
+/// Whether a pass looks for light-on-dark QR symbols, where the plain
+/// image (if searched) showed `plain_finders` finder-like patterns.
+fn search_inverted(polarity: Polarity, plain_finders: usize) -> bool {
+    match polarity {
+        Polarity::Plain => false,
+        Polarity::Inverted | Polarity::Both => true,
+        Polarity::BothUnlessFinders => plain_finders < 3,
+    }
+}
+
+/// Runs rxing's readers for `formats` on `img` (QR dark on light and/or
+/// light on dark as `polarity` says, and through the perspective rescue
+/// when `rescue`); points are scaled by `scale` and moved by `offset` back
+/// into frame coordinates.
 fn decode_2d(
     img: &Gray,
     formats: &[CodeFormat],
-    invert: bool,
+    polarity: Polarity,
     rescue: bool,
     scale: f32,
     offset: (f32, f32),
@@ -467,33 +541,36 @@ fn decode_2d(
         TryHarder: Some(true),
         ..DecodeHints::default()
     };
+    let (width, height) = (img.width as u32, img.height as u32);
     for &format in formats {
+        if polarity == Polarity::Inverted && format != CodeFormat::Qr {
+            continue;
+        }
         // rxing is a large port of zxing: a panic on some odd image must not
         // take the camera thread down.
         let (result, finders, inverted_finders) = catch_unwind(AssertUnwindSafe(|| {
-            let Ok(source) =
-                Luma8Source::new_with_slice(&img.data, img.width as u32, img.height as u32)
-            else {
-                return (None, 0, 0);
-            };
-            let (read_plain, found) = read(
-                &mut BinaryBitmap::new(FastHybrid::new(source)),
-                format,
-                &hints,
-                rescue,
-            );
-            if read_plain.is_some() || !invert || format != CodeFormat::Qr {
+            let (mut read_plain, mut found) = (None, 0);
+            if polarity != Polarity::Inverted {
+                let Ok(source) = Luma8Source::new_with_slice(&img.data, width, height) else {
+                    return (None, 0, 0);
+                };
+                (read_plain, found) = read(
+                    &mut BinaryBitmap::new(FastHybrid::new(source)),
+                    format,
+                    &hints,
+                    rescue,
+                );
+            }
+            if read_plain.is_some() || !search_inverted(polarity, found) || format != CodeFormat::Qr
+            {
                 return (read_plain, found, 0);
             }
-            // Light on dark (a phone in dark mode, a code printed white on
-            // a dark box): the inverted image, thresholded afresh (flipping
-            // the black matrix is not the same: flat areas are white in
-            // both, and a flat dark quiet zone would join the finders'
-            // light outer rings).
+            // The inverted image, thresholded afresh (flipping the black
+            // matrix is not the same: flat areas are white in both, and a
+            // flat dark quiet zone would join the finders' light outer
+            // rings).
             let inverted: Vec<u8> = img.data.iter().map(|p| !p).collect();
-            let Ok(source) =
-                Luma8Source::new_with_slice(&inverted, img.width as u32, img.height as u32)
-            else {
+            let Ok(source) = Luma8Source::new_with_slice(&inverted, width, height) else {
                 return (None, found, 0);
             };
             let (read_inverted, more) = read(
@@ -612,4 +689,178 @@ fn quad(points: &[(f32, f32)]) -> [(f32, f32); 4] {
     let x1 = points.iter().map(|p| p.0).fold(f32::MIN, f32::max);
     let y1 = points.iter().map(|p| p.1).fold(f32::MIN, f32::max);
     [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CODE: &str = "134567890123456789";
+
+    /// A `w`×`h` light frame with a Code 128 of `CODE` drawn with its bars
+    /// running across the frame (the label turned 90°), `scale` pixels a
+    /// module and `bar` pixels long, and finder-like squares (7×7 modules
+    /// of 1:1:3:1:1 rings, 4 px a module) beside it: print on a label
+    /// that is not a QR symbol.
+    fn barcode_held_close(w: usize, h: usize, scale: usize, bar: usize) -> Frame {
+        use rxing::Writer;
+        let bits = rxing::MultiFormatWriter
+            .encode(CODE, &BarcodeFormat::CODE_128, 0, 0)
+            .expect("encodes");
+        let mut luma = vec![200u8; w * h];
+        for m in 0..bits.width() as usize {
+            if !bits.get(m as u32, 0) {
+                continue;
+            }
+            for y in 20 + m * scale..20 + (m + 1) * scale {
+                for x in 60..60 + bar {
+                    if y < h && x < w {
+                        luma[y * w + x] = 30;
+                    }
+                }
+            }
+        }
+        for (fx, fy) in [(100 + bar, 40), (100 + bar, 140), (180 + bar, 40)] {
+            for my in 0..7usize {
+                for mx in 0..7usize {
+                    let ring = mx.min(my).min(6 - mx).min(6 - my);
+                    if ring != 1 {
+                        for y in fy + my * 4..fy + (my + 1) * 4 {
+                            for x in fx + mx * 4..fx + (mx + 1) * 4 {
+                                if y < h && x < w {
+                                    luma[y * w + x] = 30;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Frame::packed(w, h, luma, 1).expect("a packed frame")
+    }
+
+    #[test]
+    fn a_barcode_held_close_and_sideways_beside_finder_like_print_is_read_by_the_lines() {
+        let frame = barcode_held_close(640, 480, 3, 220);
+        let luma = frame.luma.to_vec();
+        let full = Gray {
+            width: 640,
+            height: 480,
+            data: luma.into(),
+        };
+        let half = full.half();
+        // What the order depends on: the downscale sees finder-like
+        // patterns, and bars over a large share of it.
+        let (_, missed) = (
+            (),
+            decode_2d(
+                &half,
+                &[CodeFormat::Qr],
+                Polarity::Plain,
+                false,
+                2.0,
+                (0.0, 0.0),
+            )
+            .expect_err("no QR symbol"),
+        );
+        assert!(missed.qr_finders > 0, "{missed:?}");
+        let cover = orient::sweeps(&half, 1).first().expect("a sweep").cover;
+        assert!(
+            (LARGE_BARCODE.0..LARGE_BARCODE.1).contains(&cover),
+            "{cover}"
+        );
+        let mut pipeline = Pipeline::new(PipelineConfig::default());
+        let read = pipeline.process(&frame).expect("a read");
+        assert_eq!(read.text, CODE);
+        assert_eq!(read.symbology, Symbology::Code128);
+        assert_eq!(pipeline.last_stage(), Some(Stage::ScanLines));
+    }
+
+    /// `CODE` as a QR symbol, `module` pixels a module, dark on light or
+    /// light on dark, on a small frame that is mostly dark (a dark shirt, a
+    /// phone in dark mode).
+    fn qr_on_dark(light_on_dark: bool, module: usize) -> Frame {
+        use rxing::Writer;
+        let bits = rxing::MultiFormatWriter
+            .encode(CODE, &BarcodeFormat::QR_CODE, 0, 0)
+            .expect("encodes");
+        let (w, h) = (320, 240);
+        let mut luma = vec![40u8; w * h];
+        let n = bits.width() as usize;
+        let (x0, y0) = (60, 30);
+        let (dark, light) = if light_on_dark { (40, 215) } else { (30, 220) };
+        for my in 0..n + 8 {
+            for mx in 0..n + 8 {
+                let inside = (4..n + 4).contains(&mx) && (4..n + 4).contains(&my);
+                let is_dark = inside && bits.get((mx - 4) as u32, (my - 4) as u32);
+                let value = match (is_dark, light_on_dark) {
+                    (true, false) | (false, true) => dark,
+                    _ => light,
+                };
+                for y in y0 + my * module..y0 + (my + 1) * module {
+                    for x in x0 + mx * module..x0 + (mx + 1) * module {
+                        if y < h && x < w {
+                            luma[y * w + x] = value;
+                        }
+                    }
+                }
+            }
+        }
+        Frame::packed(w, h, luma, 1).expect("a packed frame")
+    }
+
+    #[test]
+    fn small_dark_frames_read_dark_on_light_and_light_on_dark_codes() {
+        for light_on_dark in [false, true] {
+            let mut pipeline = Pipeline::new(PipelineConfig::default());
+            let read = pipeline.process(&qr_on_dark(light_on_dark, 5));
+            assert_eq!(
+                read.map(|d| d.text).as_deref(),
+                Some(CODE),
+                "light on dark: {light_on_dark}"
+            );
+        }
+        // Light on dark is off: only the dark-on-light code is read.
+        let config = PipelineConfig {
+            inverted: false,
+            ..PipelineConfig::default()
+        };
+        assert!(
+            Pipeline::new(config.clone())
+                .process(&qr_on_dark(false, 5))
+                .is_some()
+        );
+        assert!(
+            Pipeline::new(config)
+                .process(&qr_on_dark(true, 5))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn the_inverted_image_is_searched_unless_the_plain_one_showed_three_finders() {
+        assert!(!search_inverted(Polarity::Plain, 0));
+        assert!(search_inverted(Polarity::Inverted, 5));
+        assert!(search_inverted(Polarity::Both, 5));
+        assert!(search_inverted(Polarity::BothUnlessFinders, 2));
+        assert!(!search_inverted(Polarity::BothUnlessFinders, 3));
+        // A light-on-dark symbol: the plain image shows no finders, so
+        // the inverted one is searched and read.
+        let frame = qr_on_dark(true, 3);
+        let img = Gray {
+            width: 320,
+            height: 240,
+            data: frame.luma.to_vec().into(),
+        };
+        let read = decode_2d(
+            &img,
+            &[CodeFormat::Qr],
+            Polarity::BothUnlessFinders,
+            false,
+            1.0,
+            (0.0, 0.0),
+        )
+        .expect("read light on dark");
+        assert_eq!(read.text, CODE);
+    }
 }

@@ -58,8 +58,8 @@ const SMALL_FRAME: usize = 640 * 480;
 
 /// The share of a frame a barcode's bars cover (on the 2× downscale) for
 /// which the scan lines go before the full-resolution QR pass even where
-/// the downscale saw finder-like patterns: a barcode held close to the
-/// camera, with clutter around it that looks like a finder or a few. Fine
+/// the downscale saw a finder-like pattern or two: a barcode held close to
+/// the camera, with clutter around it that looks like a finder. Fine
 /// QR symbols with clutter around them show bar-like patches over at most
 /// ~7 % of the generated 1280×720 frames, barcodes held close 8 % and more
 /// of 640×480 photos; stripes over most of the frame are a screen's moiré,
@@ -332,13 +332,15 @@ impl Pipeline {
         }
         // 3. Where the downscale showed no finder-like pattern at all, a
         // barcode is as likely, and the scan lines cost about as much as
-        // the full-resolution pass: them first. Also where it did but bars
-        // cover a large part of the frame: a barcode held close, with
-        // clutter around it that looks like a finder or a few.
-        // (The cover is measured on the downscale: a quarter of the
-        // pixels, and a barcode held close has modules wide enough.)
+        // the full-resolution pass: them first. Also where it showed one
+        // or two (not a QR symbol's three) but bars cover a large part of
+        // the frame: a barcode held close, with clutter around it that
+        // looks like a finder. (The cover is measured on the downscale: a
+        // quarter of the pixels, and a barcode held close has modules wide
+        // enough.)
         let lines_first = missed.qr_finders == 0
-            || (self.wants(CodeFormat::Code128)
+            || (missed.qr_finders < 3
+                && self.wants(CodeFormat::Code128)
                 && half.as_ref().is_some_and(|h| {
                     orient::sweeps(h, 1)
                         .first()
@@ -670,6 +672,7 @@ fn read_qr(matrix: &BitMatrix, try_harder: bool, rescue: bool) -> (Option<RXingR
             }
             perspective::candidate_sets(&finders)
                 .iter()
+                .filter(|set| perspective::foreshortened(set))
                 .find_map(|set| perspective::read(matrix, set))
         });
     (read, found)

@@ -385,7 +385,9 @@ impl Pipeline {
                 return Some((d, Stage::ScanLines));
             }
         }
-        // 6. Dim, noisy, glared: the normalised downscale.
+        // 6. Dim, noisy, glared: the normalised downscale (in a frame of
+        // 320×240 or less, the normalised frame itself: a code in it is
+        // small, and the downscale would leave its modules a pixel or two).
         // Only where a QR pass saw finder-like patterns: a code whose
         // modules the hybrid threshold lost to glare or dimness still shows
         // its finders, and a frame without any is spared a pass.
@@ -393,8 +395,12 @@ impl Pipeline {
             // (Without the perspective rescue, ~0.2 ms on a frame it cannot
             // read: this pass is for contrast, the rescue for geometry, and
             // the passes before ran it.)
-            let n = half.normalized(8, 3);
-            if let Ok(d) = decode_2d(&n, formats, Polarity::Plain, false, 2.0, (0.0, 0.0)) {
+            let (n, scale) = if full.width * full.height <= SMALL_FRAME / 4 {
+                (full.normalized(8, 3), 1.0)
+            } else {
+                (half.normalized(8, 3), 2.0)
+            };
+            if let Ok(d) = decode_2d(&n, formats, Polarity::Plain, false, scale, (0.0, 0.0)) {
                 return Some((d, Stage::Normalized));
             }
         }
@@ -865,5 +871,46 @@ mod tests {
         )
         .expect("read light on dark");
         assert_eq!(read.text, CODE);
+    }
+
+    /// `CODE` as a small QR symbol (`module` pixels a module) on a small
+    /// dim frame lit unevenly: dark 70, light 95 on the left, the light
+    /// side brightening to the right, with a bright patch beside it.
+    fn small_dim_qr(module: usize) -> Frame {
+        use rxing::Writer;
+        let bits = rxing::MultiFormatWriter
+            .encode(CODE, &BarcodeFormat::QR_CODE, 0, 0)
+            .expect("encodes");
+        let (w, h) = (240, 240);
+        let n = bits.width() as usize;
+        let (x0, y0) = (70, 70);
+        let luma = (0..w * h)
+            .map(|i| {
+                let (x, y) = (i % w, i / w);
+                let light = 95 + (x * 40 / w) as u8;
+                if x > 200 && y < 60 {
+                    return 250;
+                }
+                let (mx, my) = (
+                    (x as isize - x0 as isize) / module as isize,
+                    (y as isize - y0 as isize) / module as isize,
+                );
+                let inside = x >= x0 && y >= y0 && (mx as usize) < n && (my as usize) < n;
+                if inside && bits.get(mx as u32, my as u32) {
+                    70
+                } else {
+                    light
+                }
+            })
+            .collect();
+        Frame::packed(w, h, luma, 1).expect("a packed frame")
+    }
+
+    #[test]
+    fn a_small_dim_code_in_a_small_frame_is_normalised_at_full_resolution() {
+        let mut pipeline = Pipeline::new(PipelineConfig::default());
+        let read = pipeline.process(&small_dim_qr(3));
+        assert_eq!(read.map(|d| d.text).as_deref(), Some(CODE));
+        assert_eq!(pipeline.last_stage(), Some(Stage::Normalized));
     }
 }

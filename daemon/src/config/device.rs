@@ -12,6 +12,7 @@ use kassa_drivers::serial::linux::PortSettings;
 use kassa_drivers::vfd::VfdConfig;
 use kassa_hal::SourceKind;
 
+#[cfg(feature = "usb")]
 use super::{HidPosSettings, WedgeSettings};
 use crate::web::WebConfig;
 
@@ -46,8 +47,10 @@ pub enum ScannerDriver {
         formats: Vec<CodeFormat>,
     },
     /// A USB scanner that types like a keyboard, read through evdev.
+    #[cfg(feature = "usb")]
     Wedge(WedgeSettings),
     /// A USB scanner in HID POS mode, read through hidraw.
+    #[cfg(feature = "usb")]
     HidPos(HidPosSettings),
     /// A simulated scanner: when triggered, it "reads" the next of `codes`
     /// after `delay`, as a customer holding up a phone would.
@@ -65,7 +68,9 @@ impl ScannerConfig {
         match self.driver {
             ScannerDriver::Serial { .. } => SourceKind::Serial,
             ScannerDriver::Camera { .. } => SourceKind::Camera,
+            #[cfg(feature = "usb")]
             ScannerDriver::Wedge(_) => SourceKind::Wedge,
+            #[cfg(feature = "usb")]
             ScannerDriver::HidPos(_) => SourceKind::HidPos,
             ScannerDriver::Mock { .. } => SourceKind::Mock,
         }
@@ -76,7 +81,9 @@ impl ScannerConfig {
         match self.driver {
             ScannerDriver::Serial { .. } => "serial",
             ScannerDriver::Camera { .. } => "camera",
+            #[cfg(feature = "usb")]
             ScannerDriver::Wedge(_) => "wedge",
+            #[cfg(feature = "usb")]
             ScannerDriver::HidPos(_) => "hidpos",
             ScannerDriver::Mock { .. } => "mock",
         }
@@ -87,7 +94,9 @@ impl ScannerConfig {
         match &self.driver {
             ScannerDriver::Serial { path, .. } => path.display().to_string(),
             ScannerDriver::Camera { capture, .. } => capture.path.display().to_string(),
+            #[cfg(feature = "usb")]
             ScannerDriver::Wedge(w) => w.device.to_string(),
+            #[cfg(feature = "usb")]
             ScannerDriver::HidPos(h) => h.device.to_string(),
             ScannerDriver::Mock { .. } => String::new(),
         }

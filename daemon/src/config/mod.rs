@@ -25,9 +25,11 @@ mod display;
 mod keys;
 mod load;
 mod metrics;
+mod pass_through;
 mod pos_api;
 mod scanner;
 mod serial;
+#[cfg(feature = "usb")]
 mod usb;
 mod values;
 
@@ -35,8 +37,10 @@ pub use backend::{BackendConfig, Method, check_url};
 pub use checkout::CheckoutConfig;
 pub use device::{DisplayConfig, DisplayDriver, ScannerConfig, ScannerDriver};
 pub use metrics::DEFAULT_LISTEN as DEFAULT_METRICS_LISTEN;
+pub use pass_through::PassThroughMode;
 pub use pos_api::{DEFAULT_LISTEN as DEFAULT_POS_API_LISTEN, PosApiConfig};
-pub use usb::{HidPosSettings, PassThroughMode, PassThroughSettings, WedgeSettings};
+#[cfg(feature = "usb")]
+pub use usb::{HidPosSettings, PassThroughSettings, WedgeSettings};
 
 /// Where the daemon looks when no `--config` is given.
 pub const DEFAULT_PATH: &str = "/etc/kassa/kassa.toml";

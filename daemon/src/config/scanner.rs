@@ -11,6 +11,7 @@ use toml::Spanned;
 use super::ScannerDriver;
 use super::keys::{Drivers, Mistake, Table};
 use super::serial::{RawPort, RawSerialScanner};
+#[cfg(feature = "usb")]
 use super::usb::{RawHidPosScanner, RawPassThrough, RawUsbDevice, RawWedgeScanner};
 use super::values::ms;
 
@@ -37,7 +38,9 @@ pub(super) struct RawScannerCommon {
 pub(super) enum RawScanner {
     Serial(RawPort, RawSerialScanner),
     Camera(RawCameraScanner),
+    #[cfg(feature = "usb")]
     Wedge(RawUsbDevice, RawWedgeScanner, RawPassThrough),
+    #[cfg(feature = "usb")]
     HidPos(RawUsbDevice, RawHidPosScanner, RawPassThrough),
     Mock(RawMockScanner),
 }
@@ -49,11 +52,23 @@ impl Drivers for ScannerDriverName {
         Ok(match self {
             ScannerDriverName::Serial => RawScanner::Serial(t.take(what)?, t.take(what)?),
             ScannerDriverName::Camera => RawScanner::Camera(t.take(what)?),
+            #[cfg(feature = "usb")]
             ScannerDriverName::Wedge => {
                 RawScanner::Wedge(t.take(what)?, t.take(what)?, t.take(what)?)
             }
+            #[cfg(feature = "usb")]
             ScannerDriverName::Hidpos => {
                 RawScanner::HidPos(t.take(what)?, t.take(what)?, t.take(what)?)
+            }
+            #[cfg(not(feature = "usb"))]
+            ScannerDriverName::Wedge | ScannerDriverName::Hidpos => {
+                return Err(Mistake {
+                    at: None,
+                    message: format!(
+                        "{what}: USB scanners are not in this build of kassad (built without \
+                         cargo feature usb); the Debian package has them"
+                    ),
+                });
             }
             ScannerDriverName::Mock => RawScanner::Mock(t.take(what)?),
         })
@@ -71,9 +86,11 @@ impl RawScanner {
         match self {
             RawScanner::Serial(port, serial) => serial.settings(port),
             RawScanner::Camera(camera) => camera.settings(),
+            #[cfg(feature = "usb")]
             RawScanner::Wedge(device, wedge, pass) => {
                 wedge.settings(device, pass).map(ScannerDriver::Wedge)
             }
+            #[cfg(feature = "usb")]
             RawScanner::HidPos(device, hidpos, pass) => {
                 hidpos.settings(device, pass).map(ScannerDriver::HidPos)
             }

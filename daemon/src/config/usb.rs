@@ -8,6 +8,8 @@ use kassa_drivers::usb::linux::DeviceMatch;
 use kassa_drivers::wedge::{DecoderConfig, Keymap, LayoutName, Terminator};
 use serde::Deserialize;
 
+use super::PassThroughMode;
+
 /// Settings of a keyboard-wedge scanner.
 #[derive(Debug, Clone)]
 pub struct WedgeSettings {
@@ -32,18 +34,6 @@ pub struct HidPosSettings {
     pub max_len: usize,
     /// Which unclaimed scans are typed into the desktop; `None` for none.
     pub pass_through: Option<PassThroughSettings>,
-}
-
-/// Which scans that nobody at the till took a USB scanner types into the
-/// desktop. A payment code is never typed, whatever the mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PassThroughMode {
-    /// Product barcodes only: EAN-8, EAN-13, UPC-A and GTIN-14, check digit
-    /// right (`pass_through = "products"`).
-    Products,
-    /// Every scan that is not a payment code and does not look like one
-    /// (`pass_through = "all-but-payment-codes"`).
-    AllButPaymentCodes,
 }
 
 /// How scans are passed through to the desktop.

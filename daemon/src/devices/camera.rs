@@ -17,7 +17,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use kassa_drivers::camera::face::{BestFace, CapturedFace, FaceDetector};
-use kassa_drivers::camera::v4l2::{V4l2Camera, V4l2Config};
+#[cfg(feature = "v4l2")]
+use kassa_drivers::camera::v4l2::V4l2Camera;
+use kassa_drivers::camera::v4l2::V4l2Config;
 use kassa_drivers::camera::{
     CameraScanner, CaptureError, CodeFormat, Frame, FrameSource, PipelineConfig, Player,
 };
@@ -133,6 +135,23 @@ impl FaceQueue {
     }
 }
 
+/// A V4L2 camera.
+#[cfg(feature = "v4l2")]
+fn v4l2_camera(capture: &V4l2Config) -> Result<Box<dyn FrameSource>, CaptureError> {
+    Ok(Box::new(V4l2Camera::new(capture.clone())))
+}
+
+/// Without V4L2 in this build, only recordings play.
+#[cfg(not(feature = "v4l2"))]
+fn v4l2_camera(capture: &V4l2Config) -> Result<Box<dyn FrameSource>, CaptureError> {
+    Err(CaptureError::NotCapture {
+        path: capture.path.clone(),
+        detail: "V4L2 cameras are not in this build of kassad (built without cargo feature \
+                 v4l2); a directory of frames still plays"
+            .into(),
+    })
+}
+
 /// A camera's frame source, chosen at every open by what `path` is then:
 /// a directory of frames is played back, anything else is a V4L2 device.
 struct ByPath {
@@ -150,7 +169,7 @@ impl FrameSource for ByPath {
                     self.capture.fps,
                 ))
             } else {
-                Box::new(V4l2Camera::new(self.capture.clone()))
+                v4l2_camera(&self.capture)?
             };
         source.start()?;
         self.open = Some(source);

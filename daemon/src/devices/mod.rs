@@ -24,6 +24,7 @@ pub mod keyboard;
 pub mod lcd;
 pub mod mock;
 pub mod serial;
+#[cfg(feature = "usb")]
 pub mod usb;
 pub mod web;
 pub mod worker;
@@ -386,6 +387,7 @@ fn start_scanner(
     };
     let mut faces = None;
     let mut simulator = None;
+    #[cfg_attr(not(feature = "usb"), allow(unused_mut))]
     let mut pass_through = None;
     let sink = scans.clone();
     let spawned = match &config.driver {
@@ -411,6 +413,7 @@ fn start_scanner(
             );
             spawn_scanner(name, link.clone(), trigger, sink, move || open)
         }
+        #[cfg(feature = "usb")]
         ScannerDriver::Wedge(settings) => {
             pass_through = start_pass_through(settings.pass_through.as_ref(), &link, threads);
             let (settings, what) = (settings.clone(), link.what.clone());
@@ -418,6 +421,7 @@ fn start_scanner(
                 usb::WedgeOpen::new(settings, &what)
             })
         }
+        #[cfg(feature = "usb")]
         ScannerDriver::HidPos(settings) => {
             pass_through = start_pass_through(settings.pass_through.as_ref(), &link, threads);
             let (settings, what) = (settings.clone(), link.what.clone());
@@ -517,9 +521,9 @@ fn start_display(
     (control, status_tx)
 }
 
-/// Keeps a started worker's thread, or reports why it could not start.
 /// Starts the typing thread of a scanner whose scans may be passed
 /// through; a thread that cannot start leaves the scanner without.
+#[cfg(feature = "usb")]
 fn start_pass_through(
     settings: Option<&crate::config::PassThroughSettings>,
     link: &Link,
@@ -537,6 +541,7 @@ fn start_pass_through(
     }
 }
 
+/// Keeps a started worker's thread, or reports why it could not start.
 fn started(
     spawned: std::io::Result<JoinHandle<()>>,
     link: &Link,

@@ -17,7 +17,6 @@ pub mod player;
 mod scanner;
 mod source;
 pub mod synth;
-#[cfg(feature = "linux")]
 pub mod v4l2;
 
 #[cfg(test)]

@@ -14,7 +14,9 @@ use clap::Parser as _;
 
 mod cli;
 mod commands;
+#[cfg(feature = "usb")]
 mod discover;
+#[cfg(feature = "usb")]
 mod local;
 mod output;
 mod prompt;
@@ -25,14 +27,23 @@ use output::{Failure, escaped, note};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let printer = commands::Printer { json: cli.json };
+    #[cfg(not(feature = "usb"))]
+    if matches!(
+        cli.command,
+        cli::Command::Discover | cli::Command::DetectLayout { .. }
+    ) {
+        note("kassactl: USB devices are not in this build (built without cargo feature usb)");
+        return ExitCode::from(7);
+    }
+    #[cfg(feature = "usb")]
     match &cli.command {
         cli::Command::Discover => {
-            local::discover(printer);
+            local::discover(commands::Printer { json: cli.json });
             return ExitCode::SUCCESS;
         }
         cli::Command::DetectLayout { path, timeout_ms } => {
             let timeout = std::time::Duration::from_millis(u64::from(*timeout_ms));
+            let printer = commands::Printer { json: cli.json };
             return match local::detect_layout(path.as_ref(), timeout, printer) {
                 Ok(code) => ExitCode::from(code),
                 Err(failure) => {

@@ -678,7 +678,6 @@ fn read_qr(matrix: &BitMatrix, try_harder: bool, rescue: bool) -> (Option<RXingR
             }
             perspective::candidate_sets(&finders)
                 .iter()
-                .filter(|set| perspective::foreshortened(set))
                 .find_map(|set| perspective::read(matrix, set))
         });
     (read, found)

@@ -61,28 +61,6 @@ pub(crate) fn candidate_sets(finders: &[ConcentricPattern]) -> Vec<FinderPattern
     scored.into_iter().take(3).map(|(_, set)| set).collect()
 }
 
-/// Whether perspective shows in `set`: finders of different sizes, or not
-/// at a right angle and equal distances from the corner finder. A set that
-/// shows none is one rxing's own sampler places as well as a homography
-/// would (the symbol is flat and square-on: if it could not be read, the
-/// rescue cannot read it either), and sampling it again at each symbol
-/// size costs ~0.3 ms in a 640×480 frame.
-pub(crate) fn foreshortened(set: &FinderPatternSet) -> bool {
-    let sizes = [set.tl.size, set.tr.size, set.bl.size];
-    let (small, large) = (
-        sizes.iter().copied().min().unwrap_or(0),
-        sizes.iter().copied().max().unwrap_or(0),
-    );
-    let a = Point::distance(set.tl.p, set.tr.p);
-    let b = Point::distance(set.tl.p, set.bl.p);
-    let c = Point::distance(set.tr.p, set.bl.p);
-    if a.min(b) <= 0.0 {
-        return false;
-    }
-    let cos = (a * a + b * b - c * c) / (2.0 * a * b);
-    8 * large > 9 * small || cos.abs() > 0.1 || (a - b).abs() / (a + b) > 0.05
-}
-
 /// Reads the symbol marked by `set` (corner finder first, as
 /// [`candidate_sets`] labels them) through a homography fitted to its
 /// finder patterns, trying the symbol sizes the finders' spacing allows.
@@ -325,36 +303,6 @@ mod tests {
             .map(|i| [f64::from(i), 0.0, f64::from(i), 0.0])
             .collect();
         assert!(Homography::fit(&line).is_none());
-    }
-
-    #[test]
-    fn only_sets_that_show_perspective_are_sampled_again() {
-        let finder = |x: f32, y: f32, size: i32| ConcentricPattern {
-            p: Point::new(x, y),
-            size,
-        };
-        let square = FinderPatternSet {
-            tl: finder(100.0, 100.0, 21),
-            tr: finder(300.0, 100.0, 21),
-            bl: finder(100.0, 300.0, 21),
-        };
-        assert!(!foreshortened(&square));
-        // The far finders smaller, the angle opened, a side shortened.
-        let smaller = FinderPatternSet {
-            tr: finder(300.0, 100.0, 15),
-            ..square
-        };
-        let skewed = FinderPatternSet {
-            bl: finder(160.0, 300.0, 21),
-            ..square
-        };
-        let short = FinderPatternSet {
-            tr: finder(260.0, 100.0, 21),
-            ..square
-        };
-        for set in [smaller, skewed, short] {
-            assert!(foreshortened(&set), "{set:?}");
-        }
     }
 
     /// A version 1 payment code on a phone held at a steep angle (frame 5

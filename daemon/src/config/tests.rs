@@ -523,17 +523,24 @@ fn pass_through_takes_a_mode_and_the_desktops_layout() {
             terminator: Terminator::Enter,
         })
     );
-    // A HID POS scanner types nothing itself: US and Enter by default.
+    // A HID POS scanner types nothing itself: the desktop's layout must be
+    // given; Enter ends each scan.
+    let hidpos = "[[scanner]]\nname = \"h\"\ndriver = \"hidpos\"\npass_through = \"products\"\n";
+    assert!(err(hidpos).message.contains("needs pass_through_layout"));
     assert_eq!(
-        pass_through(
-            "[[scanner]]\nname = \"h\"\ndriver = \"hidpos\"\npass_through = \"products\"\n"
-        ),
+        pass_through(&format!("{hidpos}pass_through_layout = \"us\"\n")),
         Some(PassThroughSettings {
             mode: PassThroughMode::Products,
             layout: LayoutName::new("us"),
             terminator: Terminator::Enter,
         })
     );
+    let e = err(&wedge("pass_through = \"products\"\ngrab = false\n"));
+    assert!(e.message.contains("needs grab = true"), "{e}");
+    let e = err(&wedge(
+        "pass_through = \"products\"\nterminator = \"none\"\n",
+    ));
+    assert!(e.message.contains("needs a terminator"), "{e}");
     let e = err(&wedge("pass_through = \"yes\"\n"));
     assert!(e.message.contains("must be \"off\", \"products\""), "{e}");
     let e = err(&wedge("pass_through_layout = \"fr\"\n"));

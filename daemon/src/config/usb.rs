@@ -58,10 +58,11 @@ pub(super) struct RawPassThrough {
 
 impl RawPassThrough {
     /// Validates the settings: the layout defaults to `layout` (the one the
-    /// scanner types in), the terminator is `terminator`.
+    /// scanner types in; `None`, for a HID POS scanner, makes
+    /// `pass_through_layout` required), the terminator is `terminator`.
     fn settings(
         self,
-        layout: &LayoutName,
+        layout: Option<&LayoutName>,
         terminator: Terminator,
     ) -> Result<Option<PassThroughSettings>, String> {
         let mode = match self.pass_through.as_deref().unwrap_or("off") {
@@ -89,8 +90,19 @@ impl RawPassThrough {
             None if self.pass_through_variant.is_some() => {
                 return Err("pass_through_variant needs pass_through_layout".into());
             }
-            None => layout.clone(),
+            None => layout.cloned().ok_or(
+                "pass_through needs pass_through_layout, the desktop's keyboard layout (us, de, \
+                 fr, …): a HID POS scanner does not say it",
+            )?,
         };
+        // A scan that ended at a pause may be half a code: never typed.
+        if terminator == Terminator::None {
+            return Err(
+                "pass_through needs a terminator (enter or tab): without one, a scan cut by a \
+                 pause would be typed in parts"
+                    .into(),
+            );
+        }
         Keymap::new(&layout).map_err(|e| format!("pass_through_layout: {e}"))?;
         Ok(Some(PassThroughSettings {
             mode,
@@ -181,12 +193,20 @@ impl RawWedgeScanner {
             self.variant.as_deref().unwrap_or(""),
         );
         Keymap::new(&layout).map_err(|e| e.to_string())?;
-        let pass_through = pass_through.settings(&layout, terminator)?;
+        let pass_through = pass_through.settings(Some(&layout), terminator)?;
+        let grab = self.grab.unwrap_or(true);
+        if pass_through.is_some() && !grab {
+            return Err(
+                "pass_through needs grab = true: without the grab every scan, payment \
+                        codes included, reaches the desktop anyway"
+                    .into(),
+            );
+        }
         Ok(WedgeSettings {
             device,
             layout,
             decoder,
-            grab: self.grab.unwrap_or(true),
+            grab,
             pass_through,
         })
     }
@@ -202,8 +222,8 @@ pub(super) struct RawHidPosScanner {
 
 impl RawHidPosScanner {
     /// Validates the settings.
-    /// HID POS reports carry no layout: the desktop's is US unless
-    /// `pass_through_layout` says otherwise, and Enter ends each scan.
+    /// HID POS reports carry no layout: passing scans through needs
+    /// `pass_through_layout`, and Enter ends each scan.
     pub(super) fn settings(
         self,
         device: RawUsbDevice,
@@ -215,7 +235,7 @@ impl RawHidPosScanner {
                 self.max_length,
                 kassa_drivers::hidpos::HidPosDecoder::DEFAULT_MAX_LEN,
             )?,
-            pass_through: pass_through.settings(&LayoutName::default(), Terminator::Enter)?,
+            pass_through: pass_through.settings(None, Terminator::Enter)?,
         })
     }
 }

@@ -3,9 +3,11 @@
 //! A till's POS program may still read product barcodes as typed keys,
 //! from the scanner kassad holds. kassad types such a scan through a
 //! virtual keyboard when the scanner's `pass_through` setting allows it.
-//! A payment code is never typed: not one the channel table knows, and
-//! not a string of digits as long as a wallet's codes (15 or more), which
-//! may come from a wallet the table does not know yet.
+//! A payment code is never typed: no scan with a run of 10 or more digits
+//! (any script's digits) is, unless the whole scan is a product barcode.
+//! That covers codes no channel knows yet, codes a scanner wraps in a
+//! prefix, suffix, AIM id or spaces, and the shortest codes a deployment's
+//! channel table may take (10 digits).
 
 use std::fmt;
 
@@ -16,18 +18,19 @@ use crate::config::PassThroughMode;
 /// The longest text typed: a product code or member card, not a document.
 pub const MAX_TYPED: usize = 128;
 
-/// Digit strings this long or longer are taken for payment codes, known
-/// channel or not (wallets' codes are 16 to 24 digits).
-const PAYMENT_LIKE_DIGITS: usize = 15;
+/// A run of this many digits makes a scan a possible payment code: the
+/// shortest a payment code may be.
+const PAYMENT_DIGITS: usize = PaymentCode::MIN_LEN;
 
 /// Why a scan is not typed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refused {
-    /// A payment code, or digits as long as one.
+    /// A payment code, or a scan holding digits as many as one.
     PaymentCode,
     /// Not a product barcode, and only those are passed through.
     NotAProduct,
-    /// Not printable text (binary data, control characters).
+    /// Not printable text (binary data, control, bidi, invisible or
+    /// separator characters).
     NotText,
     /// Longer than [`MAX_TYPED`] characters.
     TooLong,
@@ -56,30 +59,41 @@ pub fn admit<'a>(
     data: &'a [u8],
     channels: &ChannelTable,
 ) -> Result<&'a str, Refused> {
-    if looks_like_payment_code(data, channels) {
+    let gtin = is_gtin(data);
+    let known = PaymentCode::parse(data).is_ok_and(|c| channels.classify(&c) != Channel::UNKNOWN);
+    let text = std::str::from_utf8(data).map_err(|_| Refused::NotText)?;
+    if known || (!gtin && longest_digit_run(text) >= PAYMENT_DIGITS) {
         return Err(Refused::PaymentCode);
     }
-    let text = std::str::from_utf8(data).map_err(|_| Refused::NotText)?;
-    if text.is_empty() || text.chars().any(char::is_control) {
+    if text.is_empty() || text.chars().any(unsafe_to_type) {
         return Err(Refused::NotText);
     }
     if text.chars().count() > MAX_TYPED {
         return Err(Refused::TooLong);
     }
     match mode {
-        PassThroughMode::Products if !is_gtin(data) => Err(Refused::NotAProduct),
+        PassThroughMode::Products if !gtin => Err(Refused::NotAProduct),
         _ => Ok(text),
     }
 }
 
-/// Whether `data` are a payment code a channel knows, or digits as long
-/// as a wallet's.
-fn looks_like_payment_code(data: &[u8], channels: &ChannelTable) -> bool {
-    let digits = data.iter().all(u8::is_ascii_digit);
-    if digits && data.len() >= PAYMENT_LIKE_DIGITS {
-        return true;
+/// The longest run of digits in `text`, of any script (Arabic-Indic and
+/// fullwidth digits count: a scanner may type them).
+fn longest_digit_run(text: &str) -> usize {
+    let (mut longest, mut run) = (0, 0);
+    for c in text.chars() {
+        run = if c.is_numeric() { run + 1 } else { 0 };
+        longest = longest.max(run);
     }
-    PaymentCode::parse(data).is_ok_and(|code| channels.classify(&code) != Channel::UNKNOWN)
+    longest
+}
+
+/// Characters that would do more than show in the focused field: control
+/// and bidi characters, invisible ones, and any space but the plain one.
+fn unsafe_to_type(c: char) -> bool {
+    kassa_hal::order::is_forbidden_char(c)
+        || (c.is_whitespace() && c != ' ')
+        || matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2065}' | '\u{FEFF}')
 }
 
 /// Whether `data` are a GTIN (EAN-8, UPC-A, EAN-13, GTIN-14) with a right
@@ -131,11 +145,17 @@ mod tests {
     #[test]
     fn payment_codes_are_never_typed_in_any_mode() {
         let codes = [
-            "134567890123456789",  // WeChat
-            "2812345678901234",    // Alipay
-            "6212345678901234567", // UnionPay
-            "999999999999999999",  // no channel, but wallet-long digits
-            "100000000000000",     // 15 digits
+            "134567890123456789",       // WeChat
+            "2812345678901234",         // Alipay
+            "6212345678901234567",      // UnionPay
+            "999999999999999999",       // no channel, but wallet-long digits
+            "1000000000",               // 10 digits, the shortest code
+            " 134567890123456789",      // a space before it
+            "]Q1134567890123456789",    // an AIM id the config does not strip
+            "134567890123456789;",      // a suffix
+            "PAY:13456789012345\t",     // a prefix, and a tab
+            "١٣٤٥٦٧٨٩٠١٢٣٤٥٦٧٨٩",       // Arabic-Indic digits
+            "１３４５６７８９０１２３", // fullwidth digits
         ];
         for mode in [
             PassThroughMode::Products,
@@ -153,8 +173,9 @@ mod tests {
         assert_eq!(admit_as(products, "4006381333931"), Ok("4006381333931"));
         assert_eq!(
             admit_as(products, "4006381333932"),
-            Err(Refused::NotAProduct)
+            Err(Refused::PaymentCode)
         );
+        assert_eq!(admit_as(products, "400638133"), Err(Refused::NotAProduct));
         assert_eq!(admit_as(products, "MEMBER-42"), Err(Refused::NotAProduct));
     }
 
@@ -162,7 +183,12 @@ mod tests {
     fn the_other_mode_types_member_cards_and_short_numbers() {
         let all = PassThroughMode::AllButPaymentCodes;
         assert_eq!(admit_as(all, "MEMBER-42"), Ok("MEMBER-42"));
-        assert_eq!(admit_as(all, "4006381333932"), Ok("4006381333932"));
+        assert_eq!(admit_as(all, "400638133"), Ok("400638133"));
+        // A product barcode stays a product, whatever its length.
+        assert_eq!(admit_as(all, "4006381333931"), Ok("4006381333931"));
+        assert_eq!(admit_as(all, "10614141000415"), Ok("10614141000415"));
+        // 13 digits with a wrong check digit: a code, not a product.
+        assert_eq!(admit_as(all, "4006381333932"), Err(Refused::PaymentCode));
         assert_eq!(admit_as(all, "Ünïcode ok"), Ok("Ünïcode ok"));
     }
 
@@ -170,11 +196,21 @@ mod tests {
     fn what_cannot_be_typed_safely_is_refused_by_name() {
         let all = PassThroughMode::AllButPaymentCodes;
         assert_eq!(admit_as(all, "line\nforged"), Err(Refused::NotText));
-        assert_eq!(
-            admit_as(all, "\u{1d}0104006381333931"),
-            Err(Refused::NotText)
-        );
+        assert_eq!(admit_as(all, "\u{1d}01ABC"), Err(Refused::NotText));
         assert_eq!(admit_as(all, ""), Err(Refused::NotText));
+        for invisible in [
+            "A\u{202E}B",
+            "A\u{200B}B",
+            "A\u{FEFF}",
+            "A\u{2028}B",
+            "A\u{00A0}B",
+        ] {
+            assert_eq!(
+                admit_as(all, invisible),
+                Err(Refused::NotText),
+                "{invisible:?}"
+            );
+        }
         assert_eq!(
             admit(all, b"\xff\xfe", &ChannelTable::builtin()),
             Err(Refused::NotText)

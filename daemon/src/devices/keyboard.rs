@@ -74,13 +74,17 @@ mod typing {
     use kassa_drivers::wedge::uinput::VirtualKeyboard;
     use kassa_drivers::wedge::{Keymap, Typist};
     use kassa_hal::mask;
-    use tracing::{debug, info, warn};
+    use tracing::{debug, error, info, warn};
 
     use super::{PassThrough, QUEUE, Typed};
     use crate::config::PassThroughSettings;
 
     /// The pause after each key stroke, as a USB keyboard polled at 1 kHz.
     pub const PACE: Duration = Duration::from_millis(1);
+    /// How long a new virtual keyboard is left before it types: the desktop
+    /// must have noticed it, or the first keys are lost (and a shorter
+    /// number typed, with Enter).
+    const SETTLE: Duration = Duration::from_millis(500);
     /// How often the thread looks at the stop flag.
     const TICK: Duration = Duration::from_millis(100);
 
@@ -136,6 +140,7 @@ mod typing {
             }
         };
         let mut keyboard = open(what);
+        let mut made = Instant::now();
         while !stop.load(Ordering::Relaxed) {
             let scan = match scans.recv_timeout(TICK) {
                 Ok(scan) => scan,
@@ -152,11 +157,13 @@ mod typing {
             };
             if keyboard.is_none() {
                 keyboard = open(what);
+                made = Instant::now();
             }
             let Some(board) = keyboard.as_mut() else {
                 info!("{what}: scan {masked} not passed through: no virtual keyboard");
                 continue;
             };
+            std::thread::sleep(SETTLE.saturating_sub(made.elapsed()));
             let started = Instant::now();
             match board.type_strokes(&strokes, PACE) {
                 Ok(()) => debug!(
@@ -165,7 +172,7 @@ mod typing {
                     started.elapsed().as_millis()
                 ),
                 Err(e) => {
-                    warn!("{what}: scan {masked} not fully typed: {e}");
+                    error!("{what}: scan {masked} typed only in part, without its end: {e}");
                     keyboard = None;
                 }
             }

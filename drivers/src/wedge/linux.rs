@@ -282,7 +282,8 @@ impl WedgeDevice {
     /// The key events of the next scan, undecoded: up to a press of Enter,
     /// keypad Enter or Tab, or, for a scanner that sends no terminator, up
     /// to `quiet` without keys (an Enter is then added). `None` when no
-    /// key came within `timeout`.
+    /// scan ended within `timeout` (a device that never stops sending, a
+    /// held key, ends there too), or after [`MAX_SCAN_KEYS`] events.
     ///
     /// # Errors
     ///
@@ -298,8 +299,7 @@ impl WedgeDevice {
         let mut keys: Vec<super::KeyEvent> = Vec::new();
         let mut last = Instant::now();
         loop {
-            let now = Instant::now();
-            if now >= deadline && keys.is_empty() {
+            if Instant::now() >= deadline || keys.len() > MAX_SCAN_KEYS {
                 return Ok(None);
             }
             let came = self.keys(Duration::from_millis(20))?;
@@ -375,6 +375,9 @@ impl WedgeDevice {
         Ok(())
     }
 }
+
+/// The most key events [`WedgeDevice::scan_keys`] collects for one scan.
+pub const MAX_SCAN_KEYS: usize = 8192;
 
 impl Drop for WedgeDevice {
     fn drop(&mut self) {

@@ -89,10 +89,15 @@ impl fmt::Display for Untypable {
 
 impl std::error::Error for Untypable {}
 
-/// Keys whose meaning depends on Num Lock, which kassa cannot see on the
-/// desktop: the keypad is never used to type.
-fn keypad(code: u16) -> bool {
-    matches!(code, 55 | 71..=83 | 96 | 98 | 117 | 118 | 121)
+/// The keys a typist presses for characters, in the order tried: the
+/// main block of a PC keyboard (Esc to F12), the ISO key left of Z (86,
+/// absent from US keyboards) last. The keypad (its meaning depends on Num
+/// Lock, which kassa cannot see on the desktop) and the media and extra
+/// keys (which some consoles and models do not map) are never used.
+fn character_keys() -> impl Iterator<Item = u16> {
+    (1..=88u16)
+        .filter(|&code| !matches!(code, 55 | 71..=83 | 86) && code != codes::LEFTSHIFT)
+        .chain([86])
 }
 
 /// The modifier combinations tried, fewest first: a character is typed
@@ -109,8 +114,8 @@ pub struct Typist {
 
 impl Typist {
     /// The typist for `keymap`'s layout: every printable character the
-    /// layout types with a key, Shift and AltGr (keypad keys, dead keys and
-    /// control characters left out).
+    /// layout types with a key of the main block, Shift and AltGr (keypad
+    /// keys, dead keys and control characters left out).
     pub fn new(keymap: &Keymap) -> Typist {
         let mut strokes = HashMap::new();
         let key = |code: u16| xkb::Keycode::new(u32::from(code) + 8);
@@ -122,10 +127,7 @@ impl Typist {
             if altgr {
                 state.update_key(key(codes::RIGHTALT), xkb::KeyDirection::Down);
             }
-            for code in 1..=248u16 {
-                if keypad(code) || code == codes::LEFTSHIFT || code == codes::RIGHTALT {
-                    continue;
-                }
+            for code in character_keys() {
                 let Some(c) = char::from_u32(state.key_get_utf32(key(code))) else {
                     continue;
                 };

@@ -66,8 +66,9 @@ impl VirtualKeyboard {
     /// match of kassa's takes for a scanner.
     pub const ID: (u16, u16) = (0, 0);
 
-    /// Creates the keyboard through `/dev/uinput`: every key a PC
-    /// keyboard has, so udev and the desktop class it as a keyboard.
+    /// Creates the keyboard through `/dev/uinput`: the main block of a PC
+    /// keyboard and AltGr, the keys a typist presses (so udev and the
+    /// desktop class it as a keyboard), and no power, media or SysRq key.
     ///
     /// # Errors
     ///
@@ -75,7 +76,7 @@ impl VirtualKeyboard {
     /// module) or the device cannot be made.
     pub fn create() -> Result<VirtualKeyboard, UinputError> {
         let mut keys = AttributeSet::<KeyCode>::new();
-        for code in 1..=248 {
+        for code in (1..=88).chain([super::typist::codes::RIGHTALT]) {
             keys.insert(KeyCode::new(code));
         }
         let device = VirtualDevice::builder()

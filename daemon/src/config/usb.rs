@@ -85,11 +85,17 @@ impl RawPassThrough {
         };
         let layout = match self.pass_through_layout {
             Some(name) => {
-                LayoutName::with_variant(&name, self.pass_through_variant.as_deref().unwrap_or(""))
+                let layout = LayoutName::with_variant(
+                    &name,
+                    self.pass_through_variant.as_deref().unwrap_or(""),
+                );
+                Keymap::new(&layout).map_err(|e| format!("pass_through_layout: {e}"))?;
+                layout
             }
             None if self.pass_through_variant.is_some() => {
                 return Err("pass_through_variant needs pass_through_layout".into());
             }
+            // The scanner's own, compiled once already.
             None => layout.cloned().ok_or(
                 "pass_through needs pass_through_layout, the desktop's keyboard layout (us, de, \
                  fr, …): a HID POS scanner does not say it",
@@ -103,7 +109,6 @@ impl RawPassThrough {
                     .into(),
             );
         }
-        Keymap::new(&layout).map_err(|e| format!("pass_through_layout: {e}"))?;
         Ok(Some(PassThroughSettings {
             mode,
             layout,

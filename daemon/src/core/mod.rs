@@ -394,7 +394,6 @@ impl Terminal {
         self.update_triggers(inner);
     }
 
-    /// Counts and logs a scan nobody took.
     /// Types a scan nobody took into the desktop, where its scanner passes
     /// such scans through and [`pass_through::admit`] lets it. `Err` with
     /// why not (`None` where the scanner passes nothing through).
@@ -427,6 +426,7 @@ impl Terminal {
         Ok(())
     }
 
+    /// Counts and logs a scan nobody took.
     fn dropped(
         &self,
         scanner: Option<&ScannerControl>,

@@ -57,13 +57,13 @@ impl Presence {
         Caller::new(name, gone)
     }
 
-    /// `name` left the bus: end what it started.
     /// The user id the caller runs as, as the bus knows it.
     pub(super) async fn unix_user(&self, header: &Header<'_>) -> Option<u32> {
         let name = BusName::try_from(sender(header)).ok()?;
         self.bus.get_connection_unix_user(name).await.ok()
     }
 
+    /// `name` left the bus: end what it started.
     fn left(&self, name: &str) {
         if let Some(gone) = self.lock().remove(name) {
             gone.cancel();

@@ -2,8 +2,10 @@
 //! `State` changes.
 
 use std::collections::HashMap;
+use std::os::unix::fs::MetadataExt as _;
 
 use tokio_util::sync::CancellationToken;
+use tracing::info;
 use zbus::message::Header;
 use zbus::object_server::SignalEmitter;
 use zbus::zvariant::{OwnedObjectPath, OwnedValue, Value};
@@ -14,13 +16,8 @@ use super::caller::{Presence, sender};
 use super::checkout::{Finished, code_reply, serve_checkout};
 use super::claim::serve_claim;
 use super::error::KassaError;
-use super::options::quote;
-use super::options::{self, Options};
+use super::options::{self, Options, quote};
 use super::properties::properties_changed;
-use std::os::unix::fs::MetadataExt as _;
-
-use tracing::info;
-
 use crate::core::{CoreError, FaceCapture, Terminal};
 
 /// `org.kassa.Terminal1` on the root object.

@@ -80,7 +80,7 @@ mod typing {
     use crate::config::PassThroughSettings;
 
     /// The pause after each key stroke, as a USB keyboard polled at 1 kHz.
-    pub const PACE: Duration = Duration::from_millis(1);
+    const PACE: Duration = Duration::from_millis(1);
     /// How long a new virtual keyboard is left before it types: the desktop
     /// must have noticed it, or the first keys are lost (and a shorter
     /// number typed, with Enter).
@@ -179,5 +179,3 @@ mod typing {
         }
     }
 }
-#[cfg(feature = "usb")]
-pub use typing::PACE;

@@ -12,6 +12,8 @@ pub const EV_MSC: u16 = 0x04;
 
 /// `KEY_ENTER`.
 pub const KEY_ENTER: u16 = 28;
+/// `KEY_KPENTER`, the keypad's Enter.
+pub const KEY_KPENTER: u16 = 96;
 /// `KEY_TAB`.
 pub const KEY_TAB: u16 = 15;
 /// `KEY_LEFTSHIFT`.

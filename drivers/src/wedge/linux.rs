@@ -294,7 +294,8 @@ impl WedgeDevice {
         quiet: Duration,
     ) -> Result<Option<Vec<super::KeyEvent>>, ReadError> {
         use super::KeyAction;
-        const ENDS: [u16; 3] = [28, 96, 15];
+        use super::keys::{KEY_ENTER, KEY_KPENTER, KEY_TAB};
+        const ENDS: [u16; 3] = [KEY_ENTER, KEY_KPENTER, KEY_TAB];
         let deadline = Instant::now() + timeout;
         let mut keys: Vec<super::KeyEvent> = Vec::new();
         let mut last = Instant::now();

@@ -16,18 +16,7 @@ use xkbcommon::xkb;
 
 use super::decoder::{KeyAction, KeyEvent, Terminator};
 use super::keymap::{Keymap, LayoutName};
-
-/// Linux key codes of the keys a typist presses besides the characters'.
-pub mod codes {
-    /// Left Shift.
-    pub const LEFTSHIFT: u16 = 42;
-    /// Right Alt, which is AltGr (ISO Level 3 Shift) in most layouts.
-    pub const RIGHTALT: u16 = 100;
-    /// Enter.
-    pub const ENTER: u16 = 28;
-    /// Tab.
-    pub const TAB: u16 = 15;
-}
+use super::keys::{KEY_ENTER, KEY_LEFTSHIFT, KEY_RIGHTALT, KEY_TAB};
 
 /// One character's key press: the key and the modifiers held around it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -43,13 +32,10 @@ pub struct KeyStroke {
 impl KeyStroke {
     /// The press and release events of this stroke, modifiers around it.
     pub fn actions(self) -> impl Iterator<Item = (u16, KeyAction)> {
-        let mods: Vec<u16> = [
-            (self.shift, codes::LEFTSHIFT),
-            (self.altgr, codes::RIGHTALT),
-        ]
-        .into_iter()
-        .filter_map(|(held, code)| held.then_some(code))
-        .collect();
+        let mods: Vec<u16> = [(self.shift, KEY_LEFTSHIFT), (self.altgr, KEY_RIGHTALT)]
+            .into_iter()
+            .filter_map(|(held, code)| held.then_some(code))
+            .collect();
         let presses: Vec<_> = mods.iter().map(|&m| (m, KeyAction::Press)).collect();
         let releases: Vec<_> = mods
             .iter()
@@ -96,7 +82,7 @@ impl std::error::Error for Untypable {}
 /// keys (which some consoles and models do not map) are never used.
 fn character_keys() -> impl Iterator<Item = u16> {
     (1..=88u16)
-        .filter(|&code| !matches!(code, 55 | 71..=83 | 86) && code != codes::LEFTSHIFT)
+        .filter(|&code| !matches!(code, 55 | 71..=83 | 86) && code != KEY_LEFTSHIFT)
         .chain([86])
 }
 
@@ -122,10 +108,10 @@ impl Typist {
         for (shift, altgr) in COMBINATIONS {
             let mut state = xkb::State::new(&keymap.keymap);
             if shift {
-                state.update_key(key(codes::LEFTSHIFT), xkb::KeyDirection::Down);
+                state.update_key(key(KEY_LEFTSHIFT), xkb::KeyDirection::Down);
             }
             if altgr {
-                state.update_key(key(codes::RIGHTALT), xkb::KeyDirection::Down);
+                state.update_key(key(KEY_RIGHTALT), xkb::KeyDirection::Down);
             }
             for code in character_keys() {
                 let Some(c) = char::from_u32(state.key_get_utf32(key(code))) else {
@@ -167,8 +153,8 @@ impl Typist {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let end = match terminator {
-            Terminator::Enter => Some(codes::ENTER),
-            Terminator::Tab => Some(codes::TAB),
+            Terminator::Enter => Some(KEY_ENTER),
+            Terminator::Tab => Some(KEY_TAB),
             Terminator::None => None,
         };
         strokes.extend(end.map(|code| KeyStroke {
@@ -264,8 +250,8 @@ mod tests {
     fn the_terminator_ends_the_strokes() {
         let t = typist("us");
         let last = |term| t.strokes("12", term).unwrap().last().copied().unwrap();
-        assert_eq!(last(Terminator::Enter).code, codes::ENTER);
-        assert_eq!(last(Terminator::Tab).code, codes::TAB);
+        assert_eq!(last(Terminator::Enter).code, KEY_ENTER);
+        assert_eq!(last(Terminator::Tab).code, KEY_TAB);
         assert_eq!(t.strokes("12", Terminator::None).unwrap().len(), 2);
     }
 
@@ -292,12 +278,12 @@ mod tests {
         assert_eq!(
             actions,
             [
-                (codes::LEFTSHIFT, KeyAction::Press),
-                (codes::RIGHTALT, KeyAction::Press),
+                (KEY_LEFTSHIFT, KeyAction::Press),
+                (KEY_RIGHTALT, KeyAction::Press),
                 (16, KeyAction::Press),
                 (16, KeyAction::Release),
-                (codes::RIGHTALT, KeyAction::Release),
-                (codes::LEFTSHIFT, KeyAction::Release),
+                (KEY_RIGHTALT, KeyAction::Release),
+                (KEY_LEFTSHIFT, KeyAction::Release),
             ]
         );
     }

@@ -76,7 +76,7 @@ impl VirtualKeyboard {
     /// module) or the device cannot be made.
     pub fn create() -> Result<VirtualKeyboard, UinputError> {
         let mut keys = AttributeSet::<KeyCode>::new();
-        for code in (1..=88).chain([super::typist::codes::RIGHTALT]) {
+        for code in (1..=88).chain([super::keys::KEY_RIGHTALT]) {
             keys.insert(KeyCode::new(code));
         }
         let device = VirtualDevice::builder()

@@ -30,13 +30,40 @@ pub(crate) struct Found {
     pub(crate) config: Vec<String>,
 }
 
-fn lines(driver: &'static str, name: &str, id: &str) -> Vec<String> {
-    vec![
-        "[[scanner]]".into(),
-        format!("name = {name:?}"),
-        format!("driver = \"{driver}\""),
-        format!("usb_id = \"{id}\""),
-    ]
+impl Found {
+    /// A device at `node` and what kassa makes of it; the configuration
+    /// lines follow from the driver.
+    fn new(
+        node: &Path,
+        id: String,
+        name: &str,
+        driver: Option<&'static str>,
+        verdict: String,
+    ) -> Found {
+        let mut config = Vec::new();
+        if let Some(driver) = driver {
+            config.extend([
+                "[[scanner]]".to_string(),
+                "name = \"counter\"".to_string(),
+                format!("driver = \"{driver}\""),
+                format!("usb_id = \"{id}\""),
+            ]);
+        }
+        if driver == Some("wedge") {
+            config.push(
+                "layout = \"us\"                # the layout it types in: kassactl detect-layout"
+                    .into(),
+            );
+        }
+        Found {
+            node: node.display().to_string(),
+            id,
+            name: name.to_string(),
+            driver,
+            verdict,
+            config,
+        }
+    }
 }
 
 /// An input (evdev) device, as kassa's wedge driver would see it.
@@ -65,25 +92,7 @@ pub(crate) fn input(node: &InputNode) -> Found {
                 .to_string(),
         )
     };
-    let config = match driver {
-        Some(d) => {
-            let mut config = lines(d, "counter", &id);
-            config.push(
-                "layout = \"us\"                # the layout it types in: kassactl detect-layout"
-                    .into(),
-            );
-            config
-        }
-        None => Vec::new(),
-    };
-    Found {
-        node: node.devnode.display().to_string(),
-        id,
-        name: node.name.clone(),
-        driver,
-        verdict,
-        config,
-    }
+    Found::new(&node.devnode, id, &node.name, driver, verdict)
 }
 
 /// A hidraw device, as kassa's HID POS driver would see it.
@@ -104,15 +113,7 @@ pub(crate) fn hidraw(node: &HidrawNode) -> Found {
             "no barcode reports: not a HID POS scanner".to_string(),
         ),
     };
-    let config = driver.map(|d| lines(d, "counter", &id)).unwrap_or_default();
-    Found {
-        node: node.devnode.display().to_string(),
-        id,
-        name: node.name.clone(),
-        driver,
-        verdict,
-        config,
-    }
+    Found::new(&node.devnode, id, &node.name, driver, verdict)
 }
 
 /// Every input and hidraw device under `sys` (normally `/sys`).

@@ -27,47 +27,7 @@ use output::{Failure, escaped, note};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    #[cfg(not(feature = "usb"))]
-    if matches!(
-        cli.command,
-        cli::Command::Discover | cli::Command::DetectLayout { .. }
-    ) {
-        note("kassactl: USB devices are not in this build (built without cargo feature usb)");
-        return ExitCode::from(7);
-    }
-    #[cfg(feature = "usb")]
-    match &cli.command {
-        cli::Command::Discover => {
-            local::discover(commands::Printer { json: cli.json });
-            return ExitCode::SUCCESS;
-        }
-        cli::Command::DetectLayout { path, timeout_ms } => {
-            let timeout = std::time::Duration::from_millis(u64::from(*timeout_ms));
-            let printer = commands::Printer { json: cli.json };
-            return match local::detect_layout(path.as_ref(), timeout, printer) {
-                Ok(code) => ExitCode::from(code),
-                Err(failure) => {
-                    note(&format!("kassactl: {}", escaped(&failure.message, "")));
-                    ExitCode::from(failure.code)
-                }
-            };
-        }
-        _ => {}
-    }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            note(&format!("kassactl: {e}"));
-            return ExitCode::FAILURE;
-        }
-    };
-    let outcome = runtime.block_on(async {
-        let conn = connect(&cli).await?;
-        commands::run(&cli, &conn).await
-    });
+    let outcome = local_command(&cli).unwrap_or_else(|| on_the_bus(&cli));
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(failure) => {
@@ -75,6 +35,51 @@ fn main() -> ExitCode {
             ExitCode::from(failure.code)
         }
     }
+}
+
+/// The commands on this machine's devices, which need no bus; `None` for
+/// the others.
+#[cfg(feature = "usb")]
+fn local_command(cli: &Cli) -> Option<Result<u8, Failure>> {
+    let printer = commands::Printer { json: cli.json };
+    match &cli.command {
+        cli::Command::Discover => {
+            local::discover(printer);
+            Some(Ok(0))
+        }
+        cli::Command::DetectLayout { path, timeout_ms } => {
+            let timeout = std::time::Duration::from_millis(u64::from(*timeout_ms));
+            Some(local::detect_layout(path.as_ref(), timeout, printer))
+        }
+        _ => None,
+    }
+}
+
+/// Without USB devices in the build, those commands say so.
+#[cfg(not(feature = "usb"))]
+fn local_command(cli: &Cli) -> Option<Result<u8, Failure>> {
+    matches!(
+        cli.command,
+        cli::Command::Discover | cli::Command::DetectLayout { .. }
+    )
+    .then(|| {
+        Err(Failure::new(
+            7,
+            "USB devices are not in this build (built without cargo feature usb)",
+        ))
+    })
+}
+
+/// Runs a command that calls kassad.
+fn on_the_bus(cli: &Cli) -> Result<u8, Failure> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(1, e.to_string()))?;
+    runtime.block_on(async {
+        let conn = connect(cli).await?;
+        commands::run(cli, &conn).await
+    })
 }
 
 /// The bus `--bus`, `--session` or `--system` (the default) names.

@@ -210,6 +210,30 @@ mod tests {
     }
 
     #[test]
+    fn a_filter_from_a_caller_is_bounded_and_must_parse() {
+        let bounds = "a log filter is 1 to 256 printable ASCII characters";
+        for bad in ["", "débug", "debug\n", "info warn"] {
+            assert!(set_filter(bad).unwrap_err().starts_with(bounds), "{bad:?}");
+        }
+        assert!(
+            set_filter(&"a".repeat(MAX_FILTER + 1))
+                .unwrap_err()
+                .starts_with(bounds)
+        );
+        assert!(
+            set_filter("kassa=[[[")
+                .unwrap_err()
+                .starts_with("not a log filter")
+        );
+        // A good one, where init() did not run (a test): said, not a panic.
+        assert_eq!(
+            set_filter("debug").unwrap_err(),
+            "kassad's log is not set up in this process"
+        );
+        assert_eq!(filter(), None);
+    }
+
+    #[test]
     fn an_event_is_one_line_whatever_its_fields_hold() {
         let sink = Sink::default();
         let out = sink.clone();

@@ -77,7 +77,7 @@ pub(crate) fn read(matrix: &BitMatrix, set: &FinderPatternSet) -> Option<RXingRe
         let Some(h) = Homography::fit(&points) else {
             continue;
         };
-        let Some(bits) = sample(matrix, &h, dim) else {
+        let Some(bits) = sample(matrix, &h, dim).filter(super::timing_patterns_hold) else {
             continue;
         };
         let Ok(decoded) = Decode(&bits) else { continue };

@@ -79,34 +79,40 @@ impl Gray<'_> {
             };
         }
         let (bw, bh) = (w.div_ceil(block), h.div_ceil(block));
-        // Per block: pixel sum, count, and sum of |p - block mean| (two
-        // passes over each band of rows, a row at a time: the pixels are
-        // read in order).
+        // Per block: pixel sum, count, and sum of |p - block mean|. Each
+        // band of `block` rows is first summed down into one value per
+        // column (wide adds over whole rows, which vectorise; a column of a
+        // band sums at most 255 × block), then across each block's columns.
         let mut mean = vec![0u32; bw * bh];
         let mut dev = vec![0u32; bw * bh];
         let mut count = vec![0u32; bw * bh];
+        let mut column = vec![0u32; w];
+        let mut block_mean = vec![0u32; w];
         for (by, band) in self.data[..w * h].chunks(block * w).enumerate() {
             let rows = band.len() / w;
-            let sums = &mut mean[by * bw..][..bw];
+            let at = by * bw;
+            column.fill(0);
             for row in band.chunks_exact(w) {
-                for (sum, px) in sums.iter_mut().zip(row.chunks(block)) {
-                    *sum += px.iter().map(|&p| u32::from(p)).sum::<u32>();
+                for (c, &p) in column.iter_mut().zip(row) {
+                    *c += u32::from(p);
                 }
             }
-            let counts = &mut count[by * bw..][..bw];
-            for (bx, n) in counts.iter_mut().enumerate() {
-                *n = ((block.min(w - bx * block)) * rows) as u32;
+            for (bx, cols) in column.chunks(block).enumerate() {
+                let n = (cols.len() * rows) as u32;
+                let sum: u32 = cols.iter().sum();
+                mean[at + bx] = sum;
+                count[at + bx] = n;
+                // Each pixel's block mean, for the deviations below.
+                block_mean[bx * block..][..cols.len()].fill(sum / n);
             }
-            let devs = &mut dev[by * bw..][..bw];
+            column.fill(0);
             for row in band.chunks_exact(w) {
-                for ((d, px), (&sum, &n)) in devs
-                    .iter_mut()
-                    .zip(row.chunks(block))
-                    .zip(sums.iter().zip(counts.iter()))
-                {
-                    let m = sum / n;
-                    *d += px.iter().map(|&p| u32::from(p).abs_diff(m)).sum::<u32>();
+                for ((c, &p), &m) in column.iter_mut().zip(row).zip(&block_mean) {
+                    *c += u32::from(p).abs_diff(m);
                 }
+            }
+            for (bx, cols) in column.chunks(block).enumerate() {
+                dev[at + bx] = cols.iter().sum();
             }
         }
         // Per block: the 3×3 neighbourhood's mean and gain (fixed point,
@@ -133,24 +139,31 @@ impl Gray<'_> {
                 };
             }
         }
-        // Every pixel against its block's neighbourhood, a block's run of
-        // a row at a time (one mean and gain per run).
+        // Every pixel against its block's neighbourhood: the block's mean
+        // and gain spread over its pixels once per band, then a row at a
+        // time (which vectorises).
         let mut data = vec![128u8; w * h];
-        for (y, (src, dst)) in self.data[..w * h]
-            .chunks_exact(w)
-            .zip(data.chunks_exact_mut(w))
+        let mut pixel_mean = vec![0i32; w];
+        let mut pixel_gain = vec![0i32; w];
+        for (by, (src, dst)) in self.data[..w * h]
+            .chunks(block * w)
+            .zip(data.chunks_mut(block * w))
             .enumerate()
         {
-            let b = (y / block) * bw;
-            let runs = src.chunks(block).zip(dst.chunks_mut(block));
-            for ((src, dst), (&gain, &m)) in
-                runs.zip(nb_gain[b..b + bw].iter().zip(&nb_mean[b..b + bw]))
+            let at = by * bw;
+            for (bx, (m, g)) in pixel_mean
+                .chunks_mut(block)
+                .zip(pixel_gain.chunks_mut(block))
+                .enumerate()
             {
-                if gain == 0 {
-                    continue;
-                }
-                for (s, d) in src.iter().zip(dst) {
-                    *d = (128 + ((i32::from(*s) - m) * gain >> 8)).clamp(0, 255) as u8;
+                m.fill(nb_mean[at + bx]);
+                g.fill(nb_gain[at + bx]);
+            }
+            for (src, dst) in src.chunks_exact(w).zip(dst.chunks_exact_mut(w)) {
+                for (((d, &p), &m), &g) in dst.iter_mut().zip(src).zip(&pixel_mean).zip(&pixel_gain)
+                {
+                    // Gain 0 (a flat neighbourhood) leaves the pixel 128.
+                    *d = (128 + ((i32::from(p) - m) * g >> 8)).clamp(0, 255) as u8;
                 }
             }
         }

@@ -320,8 +320,10 @@ impl Pipeline {
         let half = (!formats.is_empty()).then(|| full.half());
         let mut missed = Missed::default();
         if let Some(half) = &half {
+            // (Light on dark only when the plain image did not show a
+            // dark-on-light symbol's three finders.)
             let polarity = if invert {
-                Polarity::Both
+                Polarity::BothUnlessFinders
             } else {
                 Polarity::Plain
             };
@@ -693,14 +695,20 @@ fn read_qr(matrix: &BitMatrix, try_harder: bool, rescue: bool) -> (Option<RXingR
 /// photos, ~1,100 reads) matched at least 80 %. Below 60 % the grid is not
 /// worth an error-correction attempt, which costs more than sampling it.
 fn timing_patterns_hold(bits: &BitMatrix) -> bool {
-    let dim = bits.width();
-    if dim < 21 || bits.height() != dim {
+    bits.height() != bits.width() || timing_holds(bits.width(), |x, y| Some(bits.get(x, y)))
+}
+
+/// [`timing_patterns_hold`] for a `dim`×`dim` grid read module by module
+/// through `module` (dark or light; `None`, off the image, counts as a
+/// mismatch): a grid can be judged before it is sampled whole.
+fn timing_holds(dim: u32, mut module: impl FnMut(u32, u32) -> Option<bool>) -> bool {
+    if dim < 21 {
         return true;
     }
     let (mut hold, mut modules) = (0u32, 0u32);
     for i in 8..dim - 8 {
-        let dark = i % 2 == 0;
-        hold += u32::from(bits.get(i, 6) == dark) + u32::from(bits.get(6, i) == dark);
+        let dark = Some(i % 2 == 0);
+        hold += u32::from(module(i, 6) == dark) + u32::from(module(6, i) == dark);
         modules += 2;
     }
     hold * 10 >= modules * 6

@@ -7,6 +7,7 @@
 //! target/release/kassa-bench latency --scans 1000 --interval-ms 0
 //! target/release/kassa-bench show-order --calls 200 --lines 100
 //! target/release/kassa-bench memory --checkouts 10000
+//! target/release/kassa-bench camera-armed --seconds 30
 //! ```
 
 use std::collections::HashMap;
@@ -21,6 +22,7 @@ use kassa_client::{CheckoutProxy, TerminalProxy};
 use kassa_tests::Pty;
 use zbus::zvariant::Value;
 
+mod camera_armed;
 mod face;
 mod startup;
 mod wedge;
@@ -101,6 +103,22 @@ enum Bench {
         width: usize,
         #[arg(long, default_value_t = 360)]
         height: usize,
+    },
+    /// kassad's CPU use with a camera (a directory of 1280×720 frames
+    /// without a code, played at 30 fps) configured but not armed, then
+    /// armed by a checkout that waits for a code it never sees; with the
+    /// camera thread's own share, frames decoded and dropped, wake-ups.
+    CameraArmed {
+        /// Length of each measurement (not armed, armed).
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// `pgm` (raw luma, as from a YUYV camera), `jpg` (MJPEG files) or
+        /// `both`, one after the other.
+        #[arg(long, default_value = "both")]
+        format: String,
+        /// Distinct frames played in a loop.
+        #[arg(long, default_value_t = 60)]
+        frames: u64,
     },
     /// kassad's RSS idle, and after many checkouts.
     Memory {
@@ -187,11 +205,13 @@ fn private_bus(dir: &std::path::Path) -> (Child, String) {
 }
 
 /// Starts kassad; with `log`, its log (at the default level) goes to that
-/// file, else only warnings, to nowhere.
+/// file, else only warnings, to nowhere. `extra` is appended to its
+/// configuration (more devices).
 async fn start(
     web_port: Option<u16>,
     pos_api_port: Option<u16>,
     log: Option<&std::path::Path>,
+    extra: &str,
 ) -> Rig {
     let dir = tempfile::tempdir().expect("tempdir");
     let (bus, address) = private_bus(dir.path());
@@ -203,7 +223,7 @@ async fn start(
     std::fs::write(
         &config,
         format!(
-            "[[scanner]]\nname = \"counter\"\ndriver = \"serial\"\npath = \"{}\"\n\n[[display]]\nname = \"screen\"\ndriver = \"mock\"\n{}{pos_api}",
+            "[[scanner]]\nname = \"counter\"\ndriver = \"serial\"\npath = \"{}\"\n\n[[display]]\nname = \"screen\"\ndriver = \"mock\"\n{}{pos_api}{extra}",
             pty.path().display(),
             web_port.map_or(String::new(), |port| format!(
                 "\n[[display]]\nname = \"web\"\ndriver = \"web\"\nlisten = \"127.0.0.1:{port}\"\n"
@@ -392,12 +412,27 @@ async fn main() {
         face::run(frames, width, height);
         return;
     }
+    if let Bench::CameraArmed {
+        seconds,
+        format,
+        frames,
+    } = &cli.command
+    {
+        let formats: &[&str] = match format.as_str() {
+            "both" => &["pgm", "jpg"],
+            "pgm" => &["pgm"],
+            "jpg" => &["jpg"],
+            other => panic!("--format {other}: pgm, jpg or both"),
+        };
+        camera_armed::run(*seconds, formats, *frames).await;
+        return;
+    }
     let web_port = matches!(cli.command, Bench::WebUpdate { .. }).then(kassa_tests::free_port);
     let log_dir = tempfile::tempdir().expect("tempdir");
     let log =
         matches!(cli.command, Bench::Garbage { .. }).then(|| log_dir.path().join("kassad.log"));
     let pos_api_port = matches!(cli.command, Bench::Latency { .. }).then(kassa_tests::free_port);
-    let mut rig = start(web_port, pos_api_port, log.as_deref()).await;
+    let mut rig = start(web_port, pos_api_port, log.as_deref(), "").await;
     let (conn, terminal) = (rig.conn.clone(), rig.terminal.clone());
     match cli.command {
         Bench::Latency {
@@ -538,7 +573,10 @@ async fn main() {
                 samples,
             );
         }
-        Bench::Wedge { .. } | Bench::Face { .. } | Bench::Startup { .. } => {}
+        Bench::Wedge { .. }
+        | Bench::Face { .. }
+        | Bench::Startup { .. }
+        | Bench::CameraArmed { .. } => {}
         Bench::Memory { checkouts, mode } => {
             let pid = rig.kassad.id();
             tokio::time::sleep(Duration::from_secs(2)).await;

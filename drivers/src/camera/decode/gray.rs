@@ -70,7 +70,8 @@ impl Gray<'_> {
     /// out flat grey, so noise is not turned into texture.
     pub fn normalized(&self, block: usize, min_spread: u32) -> Gray<'static> {
         let (w, h) = (self.width, self.height);
-        let block = block.max(2);
+        // (At most 128: a column of a band then sums in 16 bits.)
+        let block = block.clamp(2, 128);
         if w == 0 || h == 0 {
             return Gray {
                 width: w,
@@ -86,33 +87,33 @@ impl Gray<'_> {
         let mut mean = vec![0u32; bw * bh];
         let mut dev = vec![0u32; bw * bh];
         let mut count = vec![0u32; bw * bh];
-        let mut column = vec![0u32; w];
-        let mut block_mean = vec![0u32; w];
+        let mut column = vec![0u16; w];
+        let mut block_mean = vec![0u16; w];
         for (by, band) in self.data[..w * h].chunks(block * w).enumerate() {
             let rows = band.len() / w;
             let at = by * bw;
             column.fill(0);
             for row in band.chunks_exact(w) {
                 for (c, &p) in column.iter_mut().zip(row) {
-                    *c += u32::from(p);
+                    *c += u16::from(p);
                 }
             }
             for (bx, cols) in column.chunks(block).enumerate() {
                 let n = (cols.len() * rows) as u32;
-                let sum: u32 = cols.iter().sum();
+                let sum: u32 = cols.iter().map(|&c| u32::from(c)).sum();
                 mean[at + bx] = sum;
                 count[at + bx] = n;
                 // Each pixel's block mean, for the deviations below.
-                block_mean[bx * block..][..cols.len()].fill(sum / n);
+                block_mean[bx * block..][..cols.len()].fill((sum / n) as u16);
             }
             column.fill(0);
             for row in band.chunks_exact(w) {
                 for ((c, &p), &m) in column.iter_mut().zip(row).zip(&block_mean) {
-                    *c += u32::from(p).abs_diff(m);
+                    *c += u16::from(p).abs_diff(m);
                 }
             }
             for (bx, cols) in column.chunks(block).enumerate() {
-                dev[at + bx] = cols.iter().sum();
+                dev[at + bx] = cols.iter().map(|&c| u32::from(c)).sum();
             }
         }
         // Per block: the 3×3 neighbourhood's mean and gain (fixed point,
@@ -143,8 +144,8 @@ impl Gray<'_> {
         // and gain spread over its pixels once per band, then a row at a
         // time (which vectorises).
         let mut data = vec![128u8; w * h];
-        let mut pixel_mean = vec![0i32; w];
-        let mut pixel_gain = vec![0i32; w];
+        let mut pixel_mean = vec![0i16; w];
+        let mut pixel_gain = vec![0i16; w];
         for (by, (src, dst)) in self.data[..w * h]
             .chunks(block * w)
             .zip(data.chunks_mut(block * w))
@@ -156,14 +157,17 @@ impl Gray<'_> {
                 .zip(pixel_gain.chunks_mut(block))
                 .enumerate()
             {
-                m.fill(nb_mean[at + bx]);
-                g.fill(nb_gain[at + bx]);
+                m.fill(nb_mean[at + bx] as i16);
+                g.fill(nb_gain[at + bx] as i16);
             }
             for (src, dst) in src.chunks_exact(w).zip(dst.chunks_exact_mut(w)) {
                 for (((d, &p), &m), &g) in dst.iter_mut().zip(src).zip(&pixel_mean).zip(&pixel_gain)
                 {
                     // Gain 0 (a flat neighbourhood) leaves the pixel 128.
-                    *d = (128 + ((i32::from(p) - m) * g >> 8)).clamp(0, 255) as u8;
+                    // (16-bit factors, a 32-bit product: SSE2 multiplies
+                    // eight of those at once.)
+                    let v = i32::from(i16::from(p) - m) * i32::from(g);
+                    *d = (128 + (v >> 8)).clamp(0, 255) as u8;
                 }
             }
         }

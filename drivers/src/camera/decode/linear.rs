@@ -80,6 +80,13 @@ fn sample_line(
 /// whole-sample edge is a quarter of a module off.
 const SUB: f32 = 4.0;
 
+/// [`edges`]'s working space, kept from line to line.
+#[derive(Debug, Default)]
+struct EdgeScratch {
+    d: Vec<i32>,
+    strongest: Vec<i32>,
+}
+
 /// The edges of a line profile, to a fraction of a sample: where the
 /// brightness falls fastest (a bar starts) and rises fastest (it ends),
 /// alternating, the first one falling. Unlike a threshold against a mean,
@@ -89,32 +96,45 @@ const SUB: f32 = 4.0;
 /// levels a sample and a fifth of the strongest step within about 32
 /// samples (so noise on a quiet zone is no edge); of two steps the same way
 /// in a row, the stronger is the edge.
-fn edges(profile: &[u8], min_step: i32, smooth: bool, out: &mut Vec<f32>) {
+fn edges(
+    profile: &[u8],
+    min_step: i32,
+    smooth: bool,
+    scratch: &mut EdgeScratch,
+    out: &mut Vec<f32>,
+) {
     out.clear();
     if profile.len() < 6 {
         return;
     }
-    // d[i] = step from sample i to i + 1, located at i + 0.5.
-    let d: Vec<i32> = if smooth {
-        let s: Vec<i32> = profile
-            .windows(3)
-            .map(|w| i32::from(w[0]) + 2 * i32::from(w[1]) + i32::from(w[2]))
-            .collect();
-        // s[k] is centred on sample k + 1: d[0] = 0 keeps d[i] at i + 0.5.
-        std::iter::once(0)
-            .chain(s.windows(2).map(|w| (w[1] - w[0]) / 4))
-            .collect()
+    // d[i] = step from sample i to i + 1, located at i + 0.5; smoothed,
+    // the step between the [1, 2, 1]-weighted sums centred on i and i + 1,
+    // over 4 (which is (p[i+2] + p[i+1] - p[i] - p[i-1]) / 4; d[0] = 0).
+    let d = &mut scratch.d;
+    d.clear();
+    if smooth {
+        d.push(0);
+        d.extend(
+            profile.windows(4).map(|w| {
+                (i32::from(w[3]) + i32::from(w[2]) - i32::from(w[1]) - i32::from(w[0])) / 4
+            }),
+        );
     } else {
-        profile
-            .windows(2)
-            .map(|w| i32::from(w[1]) - i32::from(w[0]))
-            .collect()
-    };
+        d.extend(
+            profile
+                .windows(2)
+                .map(|w| i32::from(w[1]) - i32::from(w[0])),
+        );
+    }
+    let d = &scratch.d;
     const BLOCK: usize = 16;
-    let strongest: Vec<i32> = d
-        .chunks(BLOCK)
-        .map(|c| c.iter().map(|v| v.abs()).max().unwrap_or(0))
-        .collect();
+    let strongest = &mut scratch.strongest;
+    strongest.clear();
+    strongest.extend(
+        d.chunks(BLOCK)
+            .map(|c| c.iter().map(|v| v.abs()).max().unwrap_or(0)),
+    );
+    let strongest = &scratch.strongest;
     let nearby = |i: usize| {
         let b = i / BLOCK;
         strongest[b.saturating_sub(1)..(b + 2).min(strongest.len())]
@@ -268,6 +288,7 @@ pub(crate) fn scan(img: &Gray, sweeps: &[Sweep], spacing: f32, enough: usize) ->
     let mut stretches = Vec::new();
     let mut smooth_edges = Vec::new();
     let mut raw_edges = Vec::new();
+    let mut scratch = EdgeScratch::default();
     let gap = max_gap(img);
     let (cx, cy) = (img.width as f32 / 2.0, img.height as f32 / 2.0);
     for sweep in sweeps {
@@ -294,7 +315,7 @@ pub(crate) fn scan(img: &Gray, sweeps: &[Sweep], spacing: f32, enough: usize) ->
                 if profile.len() < 40 {
                     continue;
                 }
-                edges(&profile, 4, true, &mut smooth_edges);
+                edges(&profile, 4, true, &mut scratch, &mut smooth_edges);
                 changes.clear();
                 changes.extend(smooth_edges.iter().map(|&e| e.round() as usize));
                 dense_stretches(&changes, profile.len(), gap, &mut stretches);
@@ -315,7 +336,7 @@ pub(crate) fn scan(img: &Gray, sweeps: &[Sweep], spacing: f32, enough: usize) ->
                         None
                     };
                     let read = decode(&smooth_edges, &mut reader).or_else(|| {
-                        edges(&profile[a..b], 4, false, &mut raw_edges);
+                        edges(&profile[a..b], 4, false, &mut scratch, &mut raw_edges);
                         raw_edges.iter_mut().for_each(|e| *e += a as f32);
                         decode(&raw_edges, &mut reader)
                     });
@@ -336,6 +357,36 @@ pub(crate) fn scan(img: &Gray, sweeps: &[Sweep], spacing: f32, enough: usize) ->
 mod tests {
     use super::*;
 
+    /// The smoothed steps computed the long way: the [1, 2, 1] sums, then
+    /// their differences over 4.
+    fn smoothed_steps_plainly(profile: &[u8]) -> Vec<i32> {
+        let s: Vec<i32> = profile
+            .windows(3)
+            .map(|w| i32::from(w[0]) + 2 * i32::from(w[1]) + i32::from(w[2]))
+            .collect();
+        std::iter::once(0)
+            .chain(s.windows(2).map(|w| (w[1] - w[0]) / 4))
+            .collect()
+    }
+
+    #[test]
+    fn smoothed_steps_are_the_differences_of_the_smoothed_line() {
+        let mut seed = 0x9e37_79b9_u32;
+        for len in [6usize, 7, 40, 333] {
+            let profile: Vec<u8> = (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 17;
+                    seed ^= seed << 5;
+                    seed as u8
+                })
+                .collect();
+            let mut scratch = EdgeScratch::default();
+            edges(&profile, 4, true, &mut scratch, &mut Vec::new());
+            assert_eq!(scratch.d, smoothed_steps_plainly(&profile), "{len}");
+        }
+    }
+
     #[test]
     fn edges_sit_where_the_brightness_changes_even_when_blurred() {
         // A bar over [30, 40).
@@ -344,9 +395,9 @@ mod tests {
         profile.extend([200u8; 30]);
         profile[5] = 196;
         let mut found = Vec::new();
-        edges(&profile, 4, false, &mut found);
+        edges(&profile, 4, false, &mut EdgeScratch::default(), &mut found);
         assert_eq!(found, vec![29.5, 39.5]);
-        edges(&profile, 4, true, &mut found);
+        edges(&profile, 4, true, &mut EdgeScratch::default(), &mut found);
         assert_eq!(found.len(), 2);
         assert!(
             (found[0] - 29.5).abs() <= 0.5 && (found[1] - 39.5).abs() <= 0.5,
@@ -357,15 +408,21 @@ mod tests {
         let blurred = [
             200, 200, 200, 150, 60, 40, 40, 60, 90, 60, 40, 40, 60, 150, 200, 200, 200,
         ];
-        edges(&blurred, 4, false, &mut found);
+        edges(&blurred, 4, false, &mut EdgeScratch::default(), &mut found);
         assert_eq!(found.len(), 4, "{found:?}");
         // Nothing on flat or tiny lines; a rise before any fall is no edge.
-        edges(&[128; 50], 4, true, &mut found);
+        edges(&[128; 50], 4, true, &mut EdgeScratch::default(), &mut found);
         assert!(found.is_empty());
-        edges(&[200, 40], 4, false, &mut found);
+        edges(
+            &[200, 40],
+            4,
+            false,
+            &mut EdgeScratch::default(),
+            &mut found,
+        );
         assert!(found.is_empty());
         let rising: Vec<u8> = (0..20).map(|i| if i < 10 { 40 } else { 200 }).collect();
-        edges(&rising, 4, false, &mut found);
+        edges(&rising, 4, false, &mut EdgeScratch::default(), &mut found);
         assert!(found.is_empty(), "{found:?}");
     }
 

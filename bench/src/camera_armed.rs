@@ -14,6 +14,10 @@
 //! comes from kassad's own log line when the checkout is cancelled and the
 //! camera closes.
 //!
+//! The player holds all of its frames in memory while the camera is open
+//! (60 × 1280×720 = 54 MiB by default): most of the armed RSS is that reel,
+//! which a V4L2 camera does not have.
+//!
 //! kassad's frame player reads the whole directory when the camera opens:
 //! `.jpg` frames are decoded to luma then, once, not frame by frame as a
 //! V4L2 camera's MJPEG stream is. So the `.jpg` run measures the same
@@ -257,6 +261,9 @@ async fn measure(reel: &Path, format: &str, seconds: u64, frames: u64, bytes: u6
         .expect("Cancel (the checkout ended early?)");
     let streamed = streaming.elapsed().as_secs_f64();
     let (captured, dropped) = closed_line(&log).await;
+    // Whether the frames' memory goes back once the camera is closed.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss_closed = rss_kib(pid);
     let processed = captured.saturating_sub(dropped);
     let per_second = processed as f64 / streamed;
     let worker_percent = percent_of_core(armed.worker_ns, armed.seconds);
@@ -279,6 +286,7 @@ async fn measure(reel: &Path, format: &str, seconds: u64, frames: u64, bytes: u6
     out["wakeups_per_second"] = (armed.switches as f64 / armed.seconds).into();
     out["camera_thread_wakeups_per_second"] = (armed.worker_switches as f64 / armed.seconds).into();
     out["rss_kib"] = rss.into();
+    out["rss_after_close_kib"] = rss_closed.into();
     out["load_average"] = format!("{load_before} → {}", load_average()).into();
     println!("{out}");
 }

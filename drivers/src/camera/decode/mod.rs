@@ -19,11 +19,15 @@
 //!   lines go before the full-resolution pass when the downscale showed no
 //!   QR finder pattern at all, or bars over a large part of the frame (a
 //!   barcode held close);
-//! - light-on-dark QR is looked for in the downscale, and at full
-//!   resolution where the downscale saw its finders or a small frame is
-//!   mostly dark and shows no dark-on-light symbol's three finders;
+//! - light-on-dark QR is looked for in the downscale (unless it shows a
+//!   dark-on-light symbol's three finders), and at full resolution and in
+//!   the normalised copy where an earlier pass saw its finders (or, at full
+//!   resolution, a small frame is mostly dark and shows no dark-on-light
+//!   symbol's three finders);
 //! - last, a *locally contrast-normalised* copy is tried for dim, noisy and
 //!   glared frames, where rxing's binarizer sees too little contrast;
+//! - a sampled QR grid goes to error correction only if its timing patterns
+//!   mostly hold;
 //! - images are binarized with rxing's hybrid threshold, computed a word
 //!   at a time (`binarize.rs`);
 //! - a code held in view is reported once.
@@ -365,7 +369,7 @@ impl Pipeline {
             // shirt or box, which the inverted image cannot hold).
             // Otherwise a second whole-frame search on every frame without
             // a code would cost ~4 ms at 1280×720. The normalised pass
-            // below does not look for one at all.
+            // below looks for one only where a pass saw its finders.
             let polarity = if invert && missed.inverted_finders > 0 {
                 Polarity::Both
             } else if invert
@@ -378,7 +382,10 @@ impl Pipeline {
             };
             match decode_2d(full, formats, polarity, true, 1.0, (0.0, 0.0)) {
                 Ok(d) => return Some((d, Stage::FullResolution)),
-                Err(m) => missed.qr_finders += m.qr_finders,
+                Err(m) => {
+                    missed.qr_finders += m.qr_finders;
+                    missed.inverted_finders += m.inverted_finders;
+                }
             }
         }
         // 5. Code 128 along scan lines.
@@ -390,10 +397,12 @@ impl Pipeline {
         // 6. Dim, noisy, glared: the normalised downscale (in a frame of
         // 320×240 or less, the normalised frame itself: a code in it is
         // small, and the downscale would leave its modules a pixel or two).
-        // Only where a QR pass saw finder-like patterns: a code whose
-        // modules the hybrid threshold lost to glare or dimness still shows
-        // its finders, and a frame without any is spared a pass.
-        if let (Some(half), true) = (&half, self.config.normalize && missed.qr_finders > 0) {
+        // Only where a QR pass saw finder-like patterns (either way
+        // round): a code whose modules the hybrid threshold lost to glare
+        // or dimness still shows its finders, and a frame without any is
+        // spared a pass.
+        let finders = missed.qr_finders + missed.inverted_finders;
+        if let (Some(half), true) = (&half, self.config.normalize && finders > 0) {
             // (Without the perspective rescue, ~0.2 ms on a frame it cannot
             // read: this pass is for contrast, the rescue for geometry, and
             // the passes before ran it.)
@@ -402,7 +411,13 @@ impl Pipeline {
             } else {
                 (half.normalized(8, 3), 2.0)
             };
-            if let Ok(d) = decode_2d(&n, formats, Polarity::Plain, false, scale, (0.0, 0.0)) {
+            // Light on dark too where a pass saw such a code's finders.
+            let polarity = if invert && missed.inverted_finders > 0 {
+                Polarity::Both
+            } else {
+                Polarity::Plain
+            };
+            if let Ok(d) = decode_2d(&n, formats, polarity, false, scale, (0.0, 0.0)) {
                 return Some((d, Stage::Normalized));
             }
         }
@@ -942,6 +957,23 @@ mod tests {
         let read = pipeline.process(&small_dim_qr(3));
         assert_eq!(read.map(|d| d.text).as_deref(), Some(CODE));
         assert_eq!(pipeline.last_stage(), Some(Stage::Normalized));
+    }
+
+    #[test]
+    fn a_small_dim_light_on_dark_code_is_normalised_too() {
+        let frame = small_dim_qr(3);
+        let inverted: Vec<u8> = frame.luma.iter().map(|p| !p).collect();
+        let frame = Frame::packed(frame.width, frame.height, inverted, 2).expect("a packed frame");
+        let mut pipeline = Pipeline::new(PipelineConfig::default());
+        let read = pipeline.process(&frame);
+        assert_eq!(read.map(|d| d.text).as_deref(), Some(CODE));
+        assert_eq!(pipeline.last_stage(), Some(Stage::Normalized));
+        // Not looked for with light on dark off.
+        let config = PipelineConfig {
+            inverted: false,
+            ..PipelineConfig::default()
+        };
+        assert!(Pipeline::new(config).process(&frame).is_none());
     }
     #[test]
     fn timing_patterns_tell_a_symbol_from_a_misplaced_grid() {

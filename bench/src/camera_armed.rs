@@ -15,8 +15,8 @@
 //! camera closes.
 //!
 //! The player holds all of its frames in memory while the camera is open
-//! (60 × 1280×720 = 54 MiB by default): most of the armed RSS is that reel,
-//! which a V4L2 camera does not have.
+//! (60 × 1280×720 bytes = 52.7 MiB by default): most of the armed RSS is
+//! that reel, which a V4L2 camera does not have.
 //!
 //! kassad's frame player reads the whole directory when the camera opens:
 //! `.jpg` frames are decoded to luma then, once, not frame by frame as a

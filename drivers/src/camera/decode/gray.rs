@@ -253,7 +253,7 @@ mod tests {
                 let spread = d / n;
                 if spread >= min_spread {
                     let gain = (50 * 256 / spread.max(1)) as i32;
-                    let v = (at(x, y) as i32 - (s / n) as i32) * gain >> 8;
+                    let v = ((at(x, y) as i32 - (s / n) as i32) * gain) >> 8;
                     out[y * w + x] = (128 + v).clamp(0, 255) as u8;
                 }
             }

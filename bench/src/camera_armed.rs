@@ -33,7 +33,7 @@ use kassa_client::{CheckoutProxy, DeviceProxy};
 use kassa_drivers::camera::{Frame, jpeg_to_frame, player::to_pgm};
 use zbus::zvariant::Value;
 
-use crate::{context_switches, cpu_ticks, rss_kib, start};
+use crate::{context_switches, cpu_ticks, rss_kib, start, task_switches};
 
 const WIDTH: usize = 1280;
 const HEIGHT: usize = 720;
@@ -116,12 +116,7 @@ fn thread(pid: u32, name: &str) -> Option<u32> {
 
 /// Context switches of one thread so far.
 fn thread_switches(pid: u32, tid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| l.contains("ctxt_switches:"))
-        .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .sum()
+    task_switches(Path::new(&format!("/proc/{pid}/task/{tid}")))
 }
 
 fn load_average() -> String {

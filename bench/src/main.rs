@@ -319,14 +319,17 @@ fn context_switches(pid: u32) -> u64 {
     };
     tasks
         .flatten()
-        .map(|task| {
-            let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
-            status
-                .lines()
-                .filter(|l| l.contains("ctxt_switches:"))
-                .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-                .sum::<u64>()
-        })
+        .map(|task| task_switches(&task.path()))
+        .sum()
+}
+
+/// Context switches of one thread (its /proc/PID/task/TID directory) so far.
+fn task_switches(task: &std::path::Path) -> u64 {
+    std::fs::read_to_string(task.join("status"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("ctxt_switches:"))
+        .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
         .sum()
 }
 

@@ -975,6 +975,7 @@ mod tests {
         };
         assert!(Pipeline::new(config).process(&frame).is_none());
     }
+
     #[test]
     fn timing_patterns_tell_a_symbol_from_a_misplaced_grid() {
         use rxing::Writer;

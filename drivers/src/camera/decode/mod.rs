@@ -27,7 +27,8 @@
 //! - last, a *locally contrast-normalised* copy is tried for dim, noisy and
 //!   glared frames, where rxing's binarizer sees too little contrast;
 //! - a sampled QR grid goes to error correction only if its timing patterns
-//!   mostly hold;
+//!   mostly hold, and the error correction is our own (`qr_grid.rs`: rxing's
+//!   spends most of a failed attempt finding that a grid is not a symbol);
 //! - images are binarized with rxing's hybrid threshold, computed a word
 //!   at a time (`binarize.rs`);
 //! - a code held in view is reported once.
@@ -40,13 +41,13 @@ mod gray;
 mod linear;
 mod orient;
 mod perspective;
+mod qr_grid;
 
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use kassa_hal::Symbology;
 use rxing::common::{BitMatrix, DetectorRXingResult};
-use rxing::qrcode::cpp_port::decoder::Decode as qr_decode;
 use rxing::qrcode::cpp_port::detector::{FindFinderPatterns, GenerateFinderPatternSets, SampleQR};
 use rxing::{
     BarcodeFormat, Binarizer, BinaryBitmap, DecodeHints, Luma8Source, RXingResult, Reader,
@@ -681,7 +682,7 @@ fn read_qr(matrix: &BitMatrix, try_harder: bool, rescue: bool) -> (Option<RXingR
             if !timing_patterns_hold(detected.getBits()) {
                 return None;
             }
-            let decoded = qr_decode(detected.getBits()).ok()?;
+            let decoded = qr_grid::decode(detected.getBits()).ok()?;
             decoded.isValid().then(|| {
                 RXingResult::with_decoder_result(
                     decoded,

@@ -12,7 +12,6 @@
 use rxing::common::BitMatrix;
 use rxing::common::cpp_essentials::ConcentricPattern;
 use rxing::common::cpp_essentials::concentric_finder::FindConcentricPatternCorners;
-use rxing::qrcode::cpp_port::decoder::Decode;
 use rxing::qrcode::cpp_port::detector::{EstimateModuleSize, FinderPatternSet};
 use rxing::{BarcodeFormat, Point, RXingResult};
 
@@ -85,7 +84,9 @@ pub(crate) fn read(matrix: &BitMatrix, set: &FinderPatternSet) -> Option<RXingRe
         let Some(bits) = sample(matrix, &h, dim) else {
             continue;
         };
-        let Ok(decoded) = Decode(&bits) else { continue };
+        let Ok(decoded) = super::qr_grid::decode(&bits) else {
+            continue;
+        };
         if decoded.isValid() {
             let d = dim as f64;
             let corners = [(0.0, 0.0), (d, 0.0), (d, d), (0.0, d)].map(|(x, y)| {
@@ -342,7 +343,7 @@ mod tests {
         let rxing_reads = sets.iter().any(|set| {
             SampleQR(&matrix, set)
                 .ok()
-                .and_then(|d| Decode(d.getBits()).ok())
+                .and_then(|d| crate::camera::decode::qr_grid::decode(d.getBits()).ok())
                 .is_some_and(|r| r.isValid())
         });
         assert!(!rxing_reads, "rxing reads it on its own now");

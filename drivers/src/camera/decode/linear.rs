@@ -85,6 +85,7 @@ const SUB: f32 = 4.0;
 struct EdgeScratch {
     d: Vec<i32>,
     strongest: Vec<i32>,
+    nearby: Vec<i32>,
 }
 
 /// The edges of a line profile, to a fraction of a sample: where the
@@ -134,15 +135,18 @@ fn edges(
         d.chunks(BLOCK)
             .map(|c| c.iter().map(|v| v.abs()).max().unwrap_or(0)),
     );
+    // The strongest step in a block and its two neighbours.
     let strongest = &scratch.strongest;
-    let nearby = |i: usize| {
-        let b = i / BLOCK;
+    let nearby = &mut scratch.nearby;
+    nearby.clear();
+    nearby.extend((0..strongest.len()).map(|b| {
         strongest[b.saturating_sub(1)..(b + 2).min(strongest.len())]
             .iter()
             .copied()
             .max()
             .unwrap_or(0)
-    };
+    }));
+    let nearby = &scratch.nearby;
     // The edge found but not yet followed by one the other way.
     let mut pending: Option<(usize, i32)> = None;
     let commit = |at: usize, out: &mut Vec<f32>| {
@@ -162,7 +166,7 @@ fn edges(
         } else {
             v >= d[i - 1] && v > d[i + 1]
         };
-        if !extreme || v.abs() < min_step || 5 * v.abs() < nearby(i) {
+        if !extreme || v.abs() < min_step || 5 * v.abs() < nearby[i / BLOCK] {
             continue;
         }
         match pending {

@@ -12,6 +12,8 @@
 //! choice, mirrored symbols too, version from the size), so the same grids
 //! decode to the same text; other symbols go to rxing's decoder unchanged.
 
+use std::sync::OnceLock;
+
 use rxing::common::BitMatrix;
 use rxing::common::cpp_essentials::DecoderResult;
 use rxing::qrcode::common::{FormatInformation, Version};
@@ -70,12 +72,28 @@ fn eval(poly: &[u8], x: u8) -> u8 {
 }
 
 /// The syndromes of `block` (first byte the highest power; QR's generator
-/// has roots α⁰…α^(ec−1)); all zero for a codeword.
+/// has roots α⁰…α^(ec−1)); all zero for a codeword. In the log domain:
+/// byte k contributes α^(log cₖ + j·(n−1−k)) to syndrome j, an exponent
+/// that grows by n−1−k from one syndrome to the next.
 fn syndromes(block: &[u8], ec: usize) -> Vec<u8> {
+    let n = block.len();
+    let mut terms: Vec<(usize, usize)> = block
+        .iter()
+        .enumerate()
+        .filter(|&(_, &c)| c != 0)
+        .map(|(k, &c)| (FIELD.log[c as usize] as usize, (n - 1 - k) % 255))
+        .collect();
     (0..ec)
-        .map(|j| {
-            let a = alpha(j);
-            block.iter().fold(0, |acc, &c| mul(acc, a) ^ c)
+        .map(|_| {
+            let mut s = 0;
+            for (exponent, step) in &mut terms {
+                s ^= FIELD.exp[*exponent];
+                *exponent += *step;
+                if *exponent >= 255 {
+                    *exponent -= 255;
+                }
+            }
+            s
         })
         .collect()
 }
@@ -242,9 +260,7 @@ fn read_codewords(
     version: &Version,
     format: &FormatInformation,
 ) -> Result<Vec<u8>, GridError> {
-    let function = version
-        .buildFunctionPattern()
-        .map_err(|_| GridError::Malformed)?;
+    let function = function_pattern(version).ok_or(GridError::Malformed)?;
     let dim = bits.height();
     let total = version.getTotalCodewords() as usize;
     let mask = format.data_mask;
@@ -283,6 +299,16 @@ fn read_codewords(
         return Err(GridError::Malformed);
     }
     Ok(out)
+}
+
+/// Which modules of a `version` symbol are function patterns (finders,
+/// timing, alignment, format and version information), built once per
+/// version.
+fn function_pattern(version: &Version) -> Option<&'static BitMatrix> {
+    static BUILT: [OnceLock<Option<BitMatrix>>; 40] = [const { OnceLock::new() }; 40];
+    let slot = BUILT.get((version.getVersionNumber() as usize).checked_sub(1)?)?;
+    slot.get_or_init(|| version.buildFunctionPattern().ok())
+        .as_ref()
 }
 
 /// Whether data mask `mask` (0–7) flips the module at column `x`, row `y`.

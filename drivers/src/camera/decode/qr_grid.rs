@@ -399,6 +399,28 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Any bytes, any number of error-correction codewords: a block is
+        /// either left as it was or turned into a codeword (zero
+        /// syndromes) at most ec / 2 bytes away; never a panic.
+        #[test]
+        fn any_block_is_left_alone_or_made_a_nearby_codeword(
+            block in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            ec in 0usize..80,
+        ) {
+            let mut out = block.clone();
+            if correct(&mut out, ec) {
+                let changed = out.iter().zip(&block).filter(|(a, b)| a != b).count();
+                proptest::prop_assert!(2 * changed <= ec, "{changed} changed, ec {ec}");
+                if ec > 0 && ec < out.len() {
+                    proptest::prop_assert!(syndromes(&out, ec).iter().all(|&s| s == 0));
+                }
+            } else {
+                proptest::prop_assert_eq!(out, block);
+            }
+        }
+    }
+
     #[test]
     fn odd_block_shapes_are_refused_without_a_panic() {
         assert!(correct(&mut [], 0));
